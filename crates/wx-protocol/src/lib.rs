@@ -1,0 +1,2 @@
+//! WeChat wire formats.
+#![forbid(unsafe_code)]

@@ -1,0 +1,2 @@
+//! WeChat server simulator.
+#![forbid(unsafe_code)]

@@ -1,0 +1,2 @@
+//! wxhub.
+#![forbid(unsafe_code)]
