@@ -1,2 +1,13 @@
 //! WeChat wire formats.
 #![forbid(unsafe_code)]
+
+pub mod crypto;
+pub mod signature;
+pub mod xml;
+
+pub use crypto::{CryptoError, EncodingAesKey, MessageCrypt};
+pub use signature::{
+    callback_signature, jssdk_signature, pay_md5_sign, verify_callback_signature,
+    verify_jssdk_signature, verify_pay_md5_sign,
+};
+pub use xml::{Element, XmlError, MAX_XML_BYTES, MAX_XML_DEPTH, MAX_XML_ELEMENTS};
