@@ -2,10 +2,12 @@
 #![forbid(unsafe_code)]
 
 pub mod crypto;
+pub mod envelope;
 pub mod signature;
 pub mod xml;
 
 pub use crypto::{CryptoError, EncodingAesKey, MessageCrypt};
+pub use envelope::{EncryptedReply, EncryptedRequest};
 pub use signature::{
     callback_signature, jssdk_signature, pay_md5_sign, verify_callback_signature,
     verify_jssdk_signature, verify_pay_md5_sign,

@@ -12,3 +12,6 @@ mod message;
 pub use error::CryptoError;
 pub use key::EncodingAesKey;
 pub use message::MessageCrypt;
+
+#[cfg(test)]
+mod tests;

@@ -61,6 +61,16 @@ impl XmlWriter {
         }
     }
 
+    /// A value WeChat writes bare when it is all digits (a timestamp); anything else goes in
+    /// CDATA so the document stays well-formed.
+    pub(crate) fn digits(&mut self, name: &str, text: &str) {
+        if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+            self.bare(name, text);
+        } else {
+            self.cdata(name, text);
+        }
+    }
+
     /// A comma-separated list, as WeCom writes `Department` or `AddUserItems`.
     pub(crate) fn list<T: Display>(&mut self, name: &str, items: &[T]) {
         let joined = items
