@@ -21,6 +21,14 @@ pub enum JobFinished {
         msg_id: u64,
         status: String,
     },
+    Mass {
+        msg_id: u64,
+        status: String,
+        total_count: usize,
+        filter_count: usize,
+        sent_count: usize,
+        error_count: usize,
+    },
 }
 
 /// Pushes a job-finished event in the background (tracked; awaited on shutdown).
