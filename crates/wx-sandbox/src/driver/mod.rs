@@ -11,6 +11,7 @@ pub mod clock;
 pub mod error;
 pub mod faults;
 pub mod users;
+pub mod work;
 
 pub fn routes() -> Router<Sandbox> {
     Router::new()
@@ -18,4 +19,5 @@ pub fn routes() -> Router<Sandbox> {
         .merge(users::routes())
         .merge(clock::routes())
         .merge(faults::routes())
+        .merge(work::routes())
 }
