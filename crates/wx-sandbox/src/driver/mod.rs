@@ -10,6 +10,7 @@ pub mod api;
 pub mod clock;
 pub mod error;
 pub mod faults;
+pub mod pay;
 pub mod users;
 pub mod work;
 
@@ -20,4 +21,5 @@ pub fn routes() -> Router<Sandbox> {
         .merge(clock::routes())
         .merge(faults::routes())
         .merge(work::routes())
+        .merge(pay::routes())
 }
