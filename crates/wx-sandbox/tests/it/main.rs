@@ -2,5 +2,10 @@
 
 mod callbacks;
 mod helpers;
+mod oauth;
+mod pay;
 mod receiver;
 mod token;
+mod work;
+mod work_callbacks;
+mod work_support;
