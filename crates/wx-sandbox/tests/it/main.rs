@@ -1,7 +1,9 @@
 //! Integration tests: the sandbox on an ephemeral port, driven over HTTP.
 
 mod callbacks;
+mod driver;
 mod helpers;
+mod mp;
 mod oauth;
 mod pay;
 mod receiver;
