@@ -7,6 +7,7 @@ mod mp;
 mod oauth;
 mod pay;
 mod receiver;
+mod sdk;
 mod token;
 mod work;
 mod work_callbacks;
