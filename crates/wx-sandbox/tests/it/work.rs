@@ -569,3 +569,148 @@ async fn driver_refuses_bad_corps_and_apps() {
     t.driver("GET", "/sandbox/work/corps/wwnope", Value::Null, 404)
         .await;
 }
+
+#[tokio::test]
+async fn driver_client_covers_the_wecom_and_pay_driver() {
+    use wx_sandbox::client::DriverClient;
+    use wx_sandbox::driver::pay::CreateMerchant;
+    use wx_sandbox::driver::work::api::*;
+    let t = T::start().await;
+    let c = DriverClient::new(t.sb.base_url());
+    let corp = c
+        .create_corp(&CreateCorp {
+            corpid: CORPID.into(),
+            contacts_secret: CONTACTS_SECRET.into(),
+            name: None,
+        })
+        .await
+        .expect("corp");
+    assert_eq!(corp.departments, 1);
+    c.create_app(
+        CORPID,
+        &CreateApp {
+            agentid: AGENTID,
+            secret: APP_SECRET.into(),
+            ..CreateApp::default()
+        },
+    )
+    .await
+    .expect("app");
+    let d = c
+        .create_department(
+            CORPID,
+            &CreateDepartment {
+                name: "研发".into(),
+                parentid: 1,
+                id: None,
+                order: None,
+            },
+        )
+        .await
+        .expect("department");
+    let dept = d.result["id"].as_u64().expect("id");
+    let m = c
+        .create_member(
+            CORPID,
+            &CreateMember {
+                userid: Some("u1".into()),
+                name: "一".into(),
+                department: vec![dept],
+                ..CreateMember::default()
+            },
+        )
+        .await
+        .expect("member");
+    assert!(m.callbacks.is_empty(), "no app has a callback URL");
+    let tag = c
+        .create_work_tag(
+            CORPID,
+            &CreateTag {
+                tagname: "t".into(),
+                tagid: None,
+            },
+        )
+        .await
+        .expect("tag");
+    let ch = c
+        .change_tag_members(
+            CORPID,
+            tag,
+            &ChangeTagMembers {
+                add_users: vec!["u1".into()],
+                ..ChangeTagMembers::default()
+            },
+        )
+        .await
+        .expect("tag members");
+    assert_eq!(ch.result["add_user_items"], json!(["u1"]));
+    let g = c
+        .generate_directory(
+            CORPID,
+            &GenerateDirectory {
+                members: 10,
+                departments: 2,
+                depth: 2,
+            },
+        )
+        .await
+        .expect("generate");
+    assert_eq!(g.members_created, 10);
+    let code = c
+        .oauth_consent(
+            CORPID,
+            "u1",
+            "https://app.example.com/cb",
+            "snsapi_base",
+            "s",
+        )
+        .await
+        .expect("code");
+    let tok = t.work_token(APP_SECRET).await;
+    let who = t
+        .wx_ok(
+            &format!("/cgi-bin/auth/getuserinfo?access_token={tok}&code={code}"),
+            None,
+        )
+        .await;
+    assert_eq!(who["userid"], "u1");
+    let err = c
+        .oauth_consent(
+            CORPID,
+            "ghost",
+            "https://app.example.com/cb",
+            "snsapi_base",
+            "s",
+        )
+        .await
+        .expect_err("unknown member");
+    assert_eq!(err.status(), Some(200));
+    assert_eq!(c.corp(CORPID).await.expect("corp").token_fetches, 1);
+    assert!(c
+        .member_inbox(CORPID, "u1")
+        .await
+        .expect("inbox")
+        .items
+        .is_empty());
+    c.delete_member(CORPID, "u1").await.expect("delete");
+    assert_eq!(
+        c.member(CORPID, "u1").await.err().and_then(|e| e.status()),
+        Some(404)
+    );
+
+    t.account(None, "plaintext").await;
+    let m = c
+        .create_merchant(&CreateMerchant {
+            mch_id: "1900000109".into(),
+            api_key: "k".into(),
+            appid: APPID.into(),
+            ..CreateMerchant::default()
+        })
+        .await
+        .expect("merchant");
+    assert_eq!(m["sent"], 0);
+    assert_eq!(
+        c.merchant("1900000109").await.expect("merchant")["appid"],
+        APPID
+    );
+}
