@@ -12,6 +12,7 @@ pub mod error;
 pub mod faults;
 pub mod pay;
 pub mod users;
+pub mod verify;
 pub mod work;
 
 pub fn routes() -> Router<Sandbox> {
@@ -20,6 +21,7 @@ pub fn routes() -> Router<Sandbox> {
         .merge(users::routes())
         .merge(clock::routes())
         .merge(faults::routes())
+        .merge(verify::routes())
         .merge(work::routes())
         .merge(pay::routes())
 }

@@ -496,3 +496,28 @@ async fn image_message_media_can_be_fetched_by_the_app() {
     assert_eq!(r.headers()["content-type"], "image/png");
     assert!(r.bytes().await.expect("bytes").starts_with(b"\x89PNG"));
 }
+
+#[tokio::test]
+async fn url_verification_passes_when_the_app_echoes() {
+    let rx = Receiver::start(vec![Answer::Success]).await;
+    let t = T::start_with(fast()).await;
+    t.account(Some(&rx.url), "safe").await;
+    let (s, v) = t
+        .post(&format!("/sandbox/mp/accounts/{APPID}/verify"), json!({}))
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(v["passed"], true, "{v}");
+    let r = t
+        .http
+        .patch(t.url(&format!("/sandbox/mp/accounts/{APPID}")))
+        .json(&json!({"token": "another"}))
+        .send()
+        .await
+        .expect("patch");
+    assert_eq!(r.status().as_u16(), 200);
+    let (_, v) = t
+        .post(&format!("/sandbox/mp/accounts/{APPID}/verify"), json!({}))
+        .await;
+    assert_eq!(v["passed"], false);
+    assert_eq!(v["http_status"], 403);
+}
