@@ -1,6 +1,8 @@
 //! [`DriverClient`]: a typed client of the `/sandbox/` driver API, for the CLI and for test
 //! suites that drive a sandbox (the hub's tests, `wxhub demo`).
 
+mod work;
+
 use crate::driver::api::{
     ActionResult, AddTemplate, ClockAdvance, ClockView, CreateMpAccount, CreateUser, Inbox,
     MenuClick, MpAccountView, Scan, SeedResult, SeedUsers, UpdateMpAccount, UserMessage, UserView,

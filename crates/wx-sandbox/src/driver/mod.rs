@@ -10,8 +10,10 @@ pub mod api;
 pub mod clock;
 pub mod error;
 pub mod faults;
+pub mod pay;
 pub mod users;
 pub mod verify;
+pub mod work;
 
 pub fn routes() -> Router<Sandbox> {
     Router::new()
@@ -20,4 +22,6 @@ pub fn routes() -> Router<Sandbox> {
         .merge(clock::routes())
         .merge(faults::routes())
         .merge(verify::routes())
+        .merge(work::routes())
+        .merge(pay::routes())
 }
