@@ -25,6 +25,8 @@ pub(crate) fn router(sb: Sandbox) -> Router {
         .merge(crate::pay::routes())
         // The users' side.
         .merge(crate::driver::routes())
+        // Liveness for operators and test harnesses; not a WeChat path.
+        .route("/healthz", axum::routing::get(healthz))
         .fallback(unknown_path)
         .method_not_allowed_fallback(wrong_method)
         .layer(axum::middleware::from_fn_with_state(
@@ -32,6 +34,10 @@ pub(crate) fn router(sb: Sandbox) -> Router {
             crate::faults::apply,
         ))
         .with_state(sb)
+}
+
+async fn healthz() -> &'static str {
+    "ok"
 }
 
 /// An unknown path answers in WeChat's JSON error shape, not a framework 404 page.

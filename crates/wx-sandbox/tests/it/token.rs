@@ -257,3 +257,16 @@ async fn stable_and_normal_tokens_do_not_replace_each_other() {
             .await;
     }
 }
+
+#[tokio::test]
+async fn healthz_answers_ok_for_operators() {
+    let t = T::start().await;
+    let res = t
+        .http
+        .get(format!("{}/healthz", t.sb.base_url()))
+        .send()
+        .await
+        .expect("healthz");
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.text().await.expect("body"), "ok");
+}
