@@ -1,0 +1,2 @@
+//! Storage traits per capability, one implementation per backend.
+pub mod tokens;

@@ -1,0 +1,20 @@
+//! The token centre (seed 003's "central control server", seeds 004/001/002 for WeCom):
+//! the only place the hub fetches WeChat credentials — access_token per Official Account
+//! and per WeCom app, jsapi_ticket, WeCom's corp jsapi ticket and agent_config ticket.
+//!
+//! [`engine::TokenEngine`] holds the single-flight logic over traits (cache + lock, store,
+//! source, clock); the account-facing service and routes sit on top of it.
+
+pub mod clock;
+pub mod engine;
+pub mod error;
+pub mod key;
+pub mod source;
+
+#[cfg(test)]
+mod tests;
+
+pub use engine::{EngineConfig, TokenEngine, Want};
+pub use error::TokenError;
+pub use key::{AppIdentity, TokenKey, TokenKind};
+pub use source::{AppCredentials, FreshToken, TokenRequest, TokenSource, WeChatTokenSource};
