@@ -1,2 +1,20 @@
 //! WeChat wire formats.
 #![forbid(unsafe_code)]
+
+pub mod crypto;
+pub mod envelope;
+pub mod qrscene;
+pub mod signature;
+pub mod xml;
+
+pub use crypto::{CryptoError, EncodingAesKey, MessageCrypt};
+pub use envelope::{EncryptedReply, EncryptedRequest};
+pub use qrscene::{
+    decode_event_key, decode_numeric_scene, decode_string_scene, encode_numeric_scene,
+    encode_string_scene, DecodedScene, QrEventKey, QrSource, SceneError, SceneValue,
+};
+pub use signature::{
+    callback_signature, jssdk_signature, pay_md5_sign, verify_callback_signature,
+    verify_jssdk_signature, verify_pay_md5_sign,
+};
+pub use xml::{Element, XmlError, MAX_XML_BYTES, MAX_XML_DEPTH, MAX_XML_ELEMENTS};
