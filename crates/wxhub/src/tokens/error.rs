@@ -19,6 +19,9 @@ pub enum TokenError {
     /// Another instance holds the refresh lock and did not finish in time.
     #[error("timed out waiting for another instance to refresh the token")]
     LockTimeout,
+    /// No such account (or not one this caller may use).
+    #[error("account not found")]
+    UnknownAccount,
     /// This kind of credential does not exist for this kind of account.
     #[error("{0} is not available for this kind of account")]
     Unsupported(&'static str),
@@ -34,7 +37,11 @@ impl TokenError {
             Self::QuotaExhausted { errmsg, .. } => {
                 Some((crate::wechat::error::QUOTA_EXHAUSTED, errmsg))
             }
-            Self::WeChat(_) | Self::LockTimeout | Self::Unsupported(_) | Self::Internal(_) => None,
+            Self::WeChat(_)
+            | Self::UnknownAccount
+            | Self::LockTimeout
+            | Self::Unsupported(_)
+            | Self::Internal(_) => None,
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod clock;
 pub mod engine;
 pub mod error;
 pub mod key;
+pub mod service;
 pub mod source;
 
 #[cfg(test)]
@@ -17,4 +18,5 @@ mod tests;
 pub use engine::{EngineConfig, TokenEngine, Want};
 pub use error::TokenError;
 pub use key::{AppIdentity, TokenKey, TokenKind};
+pub use service::{AccountTokens, CredentialsLookup, TokenService};
 pub use source::{AppCredentials, FreshToken, TokenRequest, TokenSource, WeChatTokenSource};

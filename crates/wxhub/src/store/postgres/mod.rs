@@ -1,0 +1,2 @@
+//! PostgreSQL implementations of the storage traits.
+pub mod tokens;

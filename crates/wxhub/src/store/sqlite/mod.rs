@@ -1,0 +1,2 @@
+//! SQLite implementations of the storage traits.
+pub mod tokens;
