@@ -1,0 +1,6 @@
+//! The token-injecting pass-through proxy (`ANY /wx/{account}/{*path}`), so unchanged
+//! WeChat SDKs work through the hub. See [`service`].
+
+pub mod service;
+
+pub use service::{ProxyError, ProxyRequest, ProxyService};
