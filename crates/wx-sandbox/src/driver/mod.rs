@@ -1,0 +1,21 @@
+//! The driver: the users' side, a JSON API under `/sandbox/` (documented in the crate's
+//! README). One file per resource.
+
+use crate::Sandbox;
+use axum::Router;
+
+pub mod accounts;
+mod actions;
+pub mod api;
+pub mod clock;
+pub mod error;
+pub mod faults;
+pub mod users;
+
+pub fn routes() -> Router<Sandbox> {
+    Router::new()
+        .merge(accounts::routes())
+        .merge(users::routes())
+        .merge(clock::routes())
+        .merge(faults::routes())
+}

@@ -1,0 +1,7 @@
+//! TODO
+use crate::Sandbox;
+use axum::Router;
+
+pub fn routes() -> Router<Sandbox> {
+    Router::new()
+}
