@@ -5,6 +5,7 @@
 //! [`engine::TokenEngine`] holds the single-flight logic over traits (cache + lock, store,
 //! source, clock); the account-facing service and routes sit on top of it.
 
+pub mod bench;
 pub mod clock;
 pub mod engine;
 pub mod error;
@@ -18,5 +19,5 @@ mod tests;
 pub use engine::{EngineConfig, TokenEngine, Want};
 pub use error::TokenError;
 pub use key::{AppIdentity, TokenKey, TokenKind};
-pub use service::{AccountTokens, CredentialsLookup, TokenService};
+pub use service::{AccountTokens, CredentialsLookup, StaticCredentials, TokenService};
 pub use source::{AppCredentials, FreshToken, TokenRequest, TokenSource, WeChatTokenSource};

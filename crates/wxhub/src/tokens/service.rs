@@ -217,3 +217,21 @@ impl TokenHandle for AccountTokens {
             .await;
     }
 }
+
+/// A fixed set of credentials (benchmarks and tests).
+#[derive(Default)]
+pub struct StaticCredentials(std::collections::HashMap<String, AppCredentials>);
+
+impl StaticCredentials {
+    pub fn with(mut self, creds: AppCredentials) -> Self {
+        self.0.insert(creds.account.clone(), creds);
+        self
+    }
+}
+
+#[async_trait]
+impl CredentialsLookup for StaticCredentials {
+    async fn app_credentials(&self, account: &str) -> Result<Option<AppCredentials>, TokenError> {
+        Ok(self.0.get(account).cloned())
+    }
+}

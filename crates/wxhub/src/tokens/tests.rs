@@ -604,3 +604,32 @@ async fn three_instances_sharing_redis_fetch_once_per_expiry() {
         clock.advance(chrono::Duration::seconds(7200));
     }
 }
+
+/// A fresh SQLite token store (the migration applied by hand until the hub's store lands).
+async fn sqlite_store() -> (tempfile::TempDir, Arc<dyn TokenStore>) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+    let pool = sqlx::SqlitePool::connect(&url).await.expect("sqlite");
+    sqlx::raw_sql(include_str!("../../migrations/sqlite/0002_tokens.sql"))
+        .execute(&pool)
+        .await
+        .expect("migration");
+    (
+        dir,
+        Arc::new(crate::store::sqlite::tokens::SqliteTokenStore::new(pool)),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bench_against_the_sandbox_sees_one_fetch_for_a_thousand_waiters() {
+    let (_dir, store) = sqlite_store().await;
+    let options = super::bench::BenchOptions {
+        duration: Duration::from_millis(200),
+        readers: 4,
+        waiters: 1000,
+        redis_url: None,
+    };
+    let report = super::bench::run(&options, store).await.expect("bench");
+    assert_eq!(report.fetches_on_expiry, 1);
+    assert!(report.reads > 0);
+}
