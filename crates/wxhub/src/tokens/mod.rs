@@ -14,6 +14,8 @@ pub mod service;
 pub mod source;
 
 #[cfg(test)]
+mod sandbox_tests;
+#[cfg(test)]
 mod tests;
 
 pub use engine::{EngineConfig, TokenEngine, Want};

@@ -83,7 +83,7 @@ impl TokenSource for CountingSource {
 }
 
 #[derive(Default)]
-struct MemStore {
+pub(super) struct MemStore {
     rows: Mutex<HashMap<String, StoredToken>>,
 }
 
