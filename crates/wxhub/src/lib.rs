@@ -1,9 +1,33 @@
-//! wxhub.
+//! wxhub: a self-hosted hub between an organisation's business systems and WeChat.
+//!
+//! One folder per capability (`accounts/`, `callers/`, …), each with a service (domain logic
+//! over storage traits, no axum) and routes (handlers that parse, call the service and map
+//! errors). Shared infrastructure: `store/` (one trait per capability, SQLite and PostgreSQL
+//! implementations), `http/` (router, error envelope, extractors, caller auth), `config`,
+//! `cli/`. The entry point [`serve`] takes a bound listener and its own shutdown token, so
+//! several hubs (and the sandbox) can run in one process.
 #![forbid(unsafe_code)]
 
+pub mod accounts;
+pub mod app;
 pub mod cache;
+pub mod callers;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod crypto;
+pub mod http;
 pub mod jssdk;
 pub mod proxy;
+pub mod secret;
 pub mod store;
+pub mod telemetry;
 pub mod tokens;
 pub mod wechat;
+
+pub use app::{serve, App, AppState};
+pub use config::Config;
+pub use secret::Secret;
+
+/// The crate version, printed by `wxhub version`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

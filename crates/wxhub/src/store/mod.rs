@@ -1,4 +1,122 @@
-//! Storage traits per capability, one implementation per backend.
+//! Storage: one trait per capability, one implementation per backend.
+//!
+//! [`Db`] is the connection pool of the backend chosen by `database_url`'s scheme (SQLite by
+//! default, PostgreSQL for `postgres://`). [`Store`] holds one `Arc<dyn …Store>` per
+//! capability, built once from the `Db`; services take the trait objects they need and never
+//! see SQL. Migrations live per backend in `crates/wxhub/migrations/{sqlite,postgres}/`, are
+//! embedded in the binary and run at start. Queries are runtime-checked (`sqlx::query`), so
+//! building needs no database.
+
+pub mod accounts;
+pub mod callers;
+mod error;
 pub mod postgres;
 pub mod sqlite;
 pub mod tokens;
+
+use std::sync::Arc;
+
+pub use error::StoreError;
+
+use crate::config::{database_kind, DatabaseKind};
+use accounts::AccountStore;
+use callers::CallerStore;
+use tokens::TokenStore;
+
+/// A connection pool to the configured backend.
+#[derive(Debug, Clone)]
+pub enum Db {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+/// Opening the database failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error("creating directory {path} for the SQLite database")]
+    CreateDir {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("connecting to the database")]
+    Connect(#[source] sqlx::Error),
+}
+
+impl Db {
+    /// Connects to `url`; the scheme picks the backend. A SQLite file (and its directory) is
+    /// created when missing.
+    pub async fn connect(url: &str) -> Result<Db, ConnectError> {
+        match database_kind(url)? {
+            DatabaseKind::Sqlite => sqlite::connect(url).await.map(Db::Sqlite),
+            DatabaseKind::Postgres => postgres::connect(url).await.map(Db::Postgres),
+        }
+    }
+
+    pub fn kind(&self) -> DatabaseKind {
+        match self {
+            Db::Sqlite(_) => DatabaseKind::Sqlite,
+            Db::Postgres(_) => DatabaseKind::Postgres,
+        }
+    }
+
+    /// Applies the embedded migrations of this backend.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match self {
+            Db::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite")
+                .run(pool)
+                .await
+                .map_err(StoreError::Migrate),
+            Db::Postgres(pool) => sqlx::migrate!("./migrations/postgres")
+                .run(pool)
+                .await
+                .map_err(StoreError::Migrate),
+        }
+    }
+
+    /// One round trip: is the store reachable?
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        match self {
+            Db::Sqlite(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop)?,
+            Db::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop)?,
+        }
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite(pool) => pool.close().await,
+            Db::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+/// Every capability's storage, behind its trait. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pub db: Db,
+    pub accounts: Arc<dyn AccountStore>,
+    pub callers: Arc<dyn CallerStore>,
+    pub tokens: Arc<dyn TokenStore>,
+}
+
+impl Store {
+    pub fn new(db: Db) -> Store {
+        match &db {
+            Db::Sqlite(pool) => Store {
+                accounts: Arc::new(sqlite::accounts::SqliteAccountStore::new(pool.clone())),
+                callers: Arc::new(sqlite::callers::SqliteCallerStore::new(pool.clone())),
+                tokens: Arc::new(sqlite::tokens::SqliteTokenStore::new(pool.clone())),
+                db,
+            },
+            Db::Postgres(pool) => Store {
+                accounts: Arc::new(postgres::accounts::PgAccountStore::new(pool.clone())),
+                callers: Arc::new(postgres::callers::PgCallerStore::new(pool.clone())),
+                tokens: Arc::new(postgres::tokens::PgTokenStore::new(pool.clone())),
+                db,
+            },
+        }
+    }
+}

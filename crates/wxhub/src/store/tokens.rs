@@ -4,6 +4,8 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use super::StoreError;
+
 /// One stored credential. `value` holds at least 512 characters, as WeChat asks.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredToken {
@@ -19,26 +21,16 @@ pub struct StoredToken {
     pub fence: u64,
 }
 
-#[derive(Debug, thiserror::Error)]
-#[error("token store failed")]
-pub struct TokenStoreError(#[source] pub Box<dyn std::error::Error + Send + Sync>);
-
-impl From<sqlx::Error> for TokenStoreError {
-    fn from(err: sqlx::Error) -> Self {
-        Self(Box::new(err))
-    }
-}
-
 #[async_trait]
 pub trait TokenStore: Send + Sync + 'static {
-    async fn get(&self, cache_key: &str) -> Result<Option<StoredToken>, TokenStoreError>;
+    async fn get(&self, cache_key: &str) -> Result<Option<StoredToken>, StoreError>;
 
     /// Inserts or replaces the row unless the stored row has a higher fence.
     /// Returns whether it was written.
-    async fn put_fenced(&self, token: &StoredToken) -> Result<bool, TokenStoreError>;
+    async fn put_fenced(&self, token: &StoredToken) -> Result<bool, StoreError>;
 
     /// Marks the row expired if it still holds `value` (compare-and-expire).
-    async fn expire_if(&self, cache_key: &str, value: &str) -> Result<bool, TokenStoreError>;
+    async fn expire_if(&self, cache_key: &str, value: &str) -> Result<bool, StoreError>;
 
     /// Rows still valid at `now` whose `refresh_at` is before `due_before`, soonest first:
     /// what the proactive refresher renews.
@@ -47,10 +39,10 @@ pub trait TokenStore: Send + Sync + 'static {
         now: DateTime<Utc>,
         due_before: DateTime<Utc>,
         limit: u32,
-    ) -> Result<Vec<StoredToken>, TokenStoreError>;
+    ) -> Result<Vec<StoredToken>, StoreError>;
 
     /// Forgets every credential of an account (when it is removed or its secret rotated).
-    async fn delete_account(&self, account_id: &str) -> Result<u64, TokenStoreError>;
+    async fn delete_account(&self, account_id: &str) -> Result<u64, StoreError>;
 }
 
 #[cfg(test)]

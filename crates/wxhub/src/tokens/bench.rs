@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use serde_json::json;
 
-use super::clock::ManualClock;
 use super::engine::{EngineConfig, TokenEngine};
 use super::key::AppIdentity;
 use super::service::{StaticCredentials, TokenService};
@@ -18,6 +17,7 @@ use super::source::{AppCredentials, WeChatTokenSource};
 use crate::cache::memory::MemoryCache;
 use crate::cache::redis::RedisCache;
 use crate::cache::{TokenCache, TokenValue};
+use crate::clock::TestClock;
 use crate::store::tokens::TokenStore;
 use crate::wechat::WeChatClient;
 
@@ -120,7 +120,7 @@ pub async fn run(
         ),
         None => (Arc::new(MemoryCache::new()), "wxhub:tok".into()),
     };
-    let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+    let clock = Arc::new(TestClock::new(chrono::Utc::now()));
     let client = WeChatClient::new(Duration::from_secs(10))?;
     let engine = TokenEngine::new(
         cache.clone(),

@@ -27,11 +27,11 @@ use chrono::{DateTime, Utc};
 use futures::future::{BoxFuture, FutureExt, Shared};
 use tokio_util::task::TaskTracker;
 
-use super::clock::Clock;
 use super::error::TokenError;
 use super::key::TokenKey;
 use super::source::{FreshToken, TokenRequest, TokenSource};
 use crate::cache::{CacheError, CacheKey, CachedToken, TokenCache, TokenValue};
+use crate::clock::Clock;
 use crate::store::tokens::{StoredToken, TokenStore};
 use crate::wechat::WeChatError;
 

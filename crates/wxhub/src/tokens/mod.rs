@@ -6,7 +6,6 @@
 //! source, clock); the account-facing service and routes sit on top of it.
 
 pub mod bench;
-pub mod clock;
 pub mod engine;
 pub mod error;
 pub mod key;

@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use super::clock::ManualClock;
 use super::*;
 use crate::cache::memory::MemoryCache;
 use crate::cache::TokenValue;
+use crate::clock::TestClock;
 use crate::wechat::{with_token_retry, WeChatClient, WeChatError};
 
 const APPID: &str = "wxsandboxtest00001";
@@ -19,7 +19,7 @@ struct World {
     sandbox: wx_sandbox::RunningSandbox,
     driver: reqwest::Client,
     client: WeChatClient,
-    clock: Arc<ManualClock>,
+    clock: Arc<TestClock>,
     tokens: TokenService,
 }
 
@@ -41,7 +41,7 @@ impl World {
             .expect("create account");
         assert_eq!(created.status(), 201);
         let client = WeChatClient::new(Duration::from_secs(5)).expect("client");
-        let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+        let clock = Arc::new(TestClock::new(chrono::Utc::now()));
         let engine = TokenEngine::new(
             Arc::new(MemoryCache::new()),
             Arc::new(super::tests::MemStore::default()),

@@ -9,11 +9,12 @@ use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
 use tokio::sync::Semaphore;
 
-use super::clock::ManualClock;
 use super::*;
 use crate::cache::memory::MemoryCache;
 use crate::cache::{CacheError, CacheKey, CachedToken, LockGuard, TokenCache, TokenValue};
-use crate::store::tokens::{StoredToken, TokenStore, TokenStoreError};
+use crate::clock::TestClock;
+use crate::store::tokens::{StoredToken, TokenStore};
+use crate::store::StoreError;
 use crate::wechat::WeChatError;
 
 /// Counts fetches; hands out `tok-1`, `tok-2`, …; can be held at a gate or made to fail.
@@ -89,10 +90,10 @@ pub(super) struct MemStore {
 
 #[async_trait]
 impl TokenStore for MemStore {
-    async fn get(&self, cache_key: &str) -> Result<Option<StoredToken>, TokenStoreError> {
+    async fn get(&self, cache_key: &str) -> Result<Option<StoredToken>, StoreError> {
         Ok(self.rows.lock().expect("lock").get(cache_key).cloned())
     }
-    async fn put_fenced(&self, token: &StoredToken) -> Result<bool, TokenStoreError> {
+    async fn put_fenced(&self, token: &StoredToken) -> Result<bool, StoreError> {
         let mut rows = self.rows.lock().expect("lock");
         if rows
             .get(&token.cache_key)
@@ -103,7 +104,7 @@ impl TokenStore for MemStore {
         rows.insert(token.cache_key.clone(), token.clone());
         Ok(true)
     }
-    async fn expire_if(&self, cache_key: &str, value: &str) -> Result<bool, TokenStoreError> {
+    async fn expire_if(&self, cache_key: &str, value: &str) -> Result<bool, StoreError> {
         let mut rows = self.rows.lock().expect("lock");
         match rows.get_mut(cache_key) {
             Some(row) if row.value == value => {
@@ -119,7 +120,7 @@ impl TokenStore for MemStore {
         now: DateTime<Utc>,
         due_before: DateTime<Utc>,
         _limit: u32,
-    ) -> Result<Vec<StoredToken>, TokenStoreError> {
+    ) -> Result<Vec<StoredToken>, StoreError> {
         Ok(self
             .rows
             .lock()
@@ -129,7 +130,7 @@ impl TokenStore for MemStore {
             .cloned()
             .collect())
     }
-    async fn delete_account(&self, account_id: &str) -> Result<u64, TokenStoreError> {
+    async fn delete_account(&self, account_id: &str) -> Result<u64, StoreError> {
         let mut rows = self.rows.lock().expect("lock");
         let before = rows.len();
         rows.retain(|_, r| r.account_id != account_id);
@@ -195,7 +196,7 @@ fn mp_request() -> TokenRequest {
 struct Rig {
     engine: TokenEngine,
     source: Arc<CountingSource>,
-    clock: Arc<ManualClock>,
+    clock: Arc<TestClock>,
     cache: Arc<dyn TokenCache>,
 }
 
@@ -203,7 +204,7 @@ fn rig_with(
     source: CountingSource,
     cache: Arc<dyn TokenCache>,
     store: Arc<dyn TokenStore>,
-    clock: Arc<ManualClock>,
+    clock: Arc<TestClock>,
     config: EngineConfig,
 ) -> Rig {
     let source = Arc::new(source);
@@ -221,7 +222,7 @@ fn rig(source: CountingSource) -> Rig {
         source,
         Arc::new(MemoryCache::new()),
         Arc::new(MemStore::default()),
-        Arc::new(ManualClock::new(start())),
+        Arc::new(TestClock::new(start())),
         EngineConfig::default(),
     )
 }
@@ -362,7 +363,7 @@ async fn compare_and_expire_only_expires_the_token_that_failed() {
 async fn a_slow_refresher_whose_lock_expired_never_overwrites_the_newer_token() {
     let cache: Arc<dyn TokenCache> = Arc::new(MemoryCache::new());
     let store = Arc::new(MemStore::default());
-    let clock = Arc::new(ManualClock::new(start()));
+    let clock = Arc::new(TestClock::new(start()));
     let config = EngineConfig {
         lock_ttl: Duration::from_millis(50),
         ..EngineConfig::default()
@@ -474,7 +475,7 @@ async fn with_the_cache_down_a_fetched_token_is_used_and_not_fetched_again() {
         CountingSource::new(),
         Arc::new(DownCache),
         store,
-        Arc::new(ManualClock::new(start())),
+        Arc::new(TestClock::new(start())),
         EngineConfig::default(),
     );
     let a = rig
@@ -495,7 +496,7 @@ async fn with_the_cache_down_a_fetched_token_is_used_and_not_fetched_again() {
 #[tokio::test]
 async fn after_a_restart_the_stored_token_is_used() {
     let store: Arc<MemStore> = Arc::new(MemStore::default());
-    let clock = Arc::new(ManualClock::new(start()));
+    let clock = Arc::new(TestClock::new(start()));
     let first = rig_with(
         CountingSource::new(),
         Arc::new(MemoryCache::new()),
@@ -525,7 +526,7 @@ async fn stable_token_is_forced_only_when_it_hands_back_the_rejected_token() {
         source,
         Arc::new(MemoryCache::new()),
         store,
-        Arc::new(ManualClock::new(start())),
+        Arc::new(TestClock::new(start())),
         EngineConfig::default(),
     );
     let mut request = mp_request();
@@ -560,7 +561,7 @@ async fn three_instances_sharing_redis_fetch_once_per_expiry() {
         .expect("Redis must be running at WXHUB_TEST_REDIS_URL or 127.0.0.1:6379");
     let cache: Arc<dyn TokenCache> = Arc::new(redis);
     let store = Arc::new(MemStore::default());
-    let clock = Arc::new(ManualClock::new(start()));
+    let clock = Arc::new(TestClock::new(start()));
     let config = EngineConfig {
         key_prefix: unique_prefix(),
         ..EngineConfig::default()

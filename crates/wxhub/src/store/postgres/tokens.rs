@@ -4,7 +4,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::{PgPool, Row};
 
-use crate::store::tokens::{StoredToken, TokenStore, TokenStoreError};
+use crate::store::tokens::{StoredToken, TokenStore};
+use crate::store::StoreError;
 
 pub struct PgTokenStore {
     pool: PgPool,
@@ -16,15 +17,15 @@ impl PgTokenStore {
     }
 }
 
-fn corrupt(what: &'static str) -> TokenStoreError {
-    TokenStoreError(what.into())
+fn corrupt(what: &'static str) -> StoreError {
+    StoreError::Corrupt(what.into())
 }
 
-fn fence_to_db(fence: u64) -> Result<i64, TokenStoreError> {
+fn fence_to_db(fence: u64) -> Result<i64, StoreError> {
     i64::try_from(fence).map_err(|_| corrupt("fence out of range"))
 }
 
-fn row_to_token(row: &sqlx::postgres::PgRow) -> Result<StoredToken, TokenStoreError> {
+fn row_to_token(row: &sqlx::postgres::PgRow) -> Result<StoredToken, StoreError> {
     Ok(StoredToken {
         cache_key: row.try_get("cache_key")?,
         account_id: row.try_get("account_id")?,
@@ -43,7 +44,7 @@ const COLUMNS: &str =
 
 #[async_trait]
 impl TokenStore for PgTokenStore {
-    async fn get(&self, cache_key: &str) -> Result<Option<StoredToken>, TokenStoreError> {
+    async fn get(&self, cache_key: &str) -> Result<Option<StoredToken>, StoreError> {
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM tokens WHERE cache_key = $1"
         ))
@@ -53,7 +54,7 @@ impl TokenStore for PgTokenStore {
         row.as_ref().map(row_to_token).transpose()
     }
 
-    async fn put_fenced(&self, token: &StoredToken) -> Result<bool, TokenStoreError> {
+    async fn put_fenced(&self, token: &StoredToken) -> Result<bool, StoreError> {
         let done = sqlx::query(&format!(
             "INSERT INTO tokens ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
              ON CONFLICT (cache_key) DO UPDATE SET
@@ -75,7 +76,7 @@ impl TokenStore for PgTokenStore {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn expire_if(&self, cache_key: &str, value: &str) -> Result<bool, TokenStoreError> {
+    async fn expire_if(&self, cache_key: &str, value: &str) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "UPDATE tokens SET expires_at = to_timestamp(0), refresh_at = to_timestamp(0)
              WHERE cache_key = $1 AND value = $2",
@@ -92,7 +93,7 @@ impl TokenStore for PgTokenStore {
         now: DateTime<Utc>,
         due_before: DateTime<Utc>,
         limit: u32,
-    ) -> Result<Vec<StoredToken>, TokenStoreError> {
+    ) -> Result<Vec<StoredToken>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM tokens WHERE expires_at > $1 AND refresh_at <= $2
              ORDER BY refresh_at LIMIT $3"
@@ -105,7 +106,7 @@ impl TokenStore for PgTokenStore {
         rows.iter().map(row_to_token).collect()
     }
 
-    async fn delete_account(&self, account_id: &str) -> Result<u64, TokenStoreError> {
+    async fn delete_account(&self, account_id: &str) -> Result<u64, StoreError> {
         let done = sqlx::query("DELETE FROM tokens WHERE account_id = $1")
             .bind(account_id)
             .execute(&self.pool)

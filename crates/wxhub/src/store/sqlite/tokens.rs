@@ -5,7 +5,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::{Row, SqlitePool};
 
-use crate::store::tokens::{StoredToken, TokenStore, TokenStoreError};
+use crate::store::tokens::{StoredToken, TokenStore};
+use crate::store::StoreError;
 
 pub struct SqliteTokenStore {
     pool: SqlitePool,
@@ -17,19 +18,19 @@ impl SqliteTokenStore {
     }
 }
 
-fn corrupt(what: &'static str) -> TokenStoreError {
-    TokenStoreError(what.into())
+fn corrupt(what: &'static str) -> StoreError {
+    StoreError::Corrupt(what.into())
 }
 
-fn from_millis(ms: i64) -> Result<DateTime<Utc>, TokenStoreError> {
+fn from_millis(ms: i64) -> Result<DateTime<Utc>, StoreError> {
     DateTime::from_timestamp_millis(ms).ok_or_else(|| corrupt("stored time out of range"))
 }
 
-fn fence_to_db(fence: u64) -> Result<i64, TokenStoreError> {
+fn fence_to_db(fence: u64) -> Result<i64, StoreError> {
     i64::try_from(fence).map_err(|_| corrupt("fence out of range"))
 }
 
-fn row_to_token(row: &sqlx::sqlite::SqliteRow) -> Result<StoredToken, TokenStoreError> {
+fn row_to_token(row: &sqlx::sqlite::SqliteRow) -> Result<StoredToken, StoreError> {
     Ok(StoredToken {
         cache_key: row.try_get("cache_key")?,
         account_id: row.try_get("account_id")?,
@@ -48,7 +49,7 @@ const COLUMNS: &str =
 
 #[async_trait]
 impl TokenStore for SqliteTokenStore {
-    async fn get(&self, cache_key: &str) -> Result<Option<StoredToken>, TokenStoreError> {
+    async fn get(&self, cache_key: &str) -> Result<Option<StoredToken>, StoreError> {
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM tokens WHERE cache_key = ?"))
             .bind(cache_key)
             .fetch_optional(&self.pool)
@@ -56,7 +57,7 @@ impl TokenStore for SqliteTokenStore {
         row.as_ref().map(row_to_token).transpose()
     }
 
-    async fn put_fenced(&self, token: &StoredToken) -> Result<bool, TokenStoreError> {
+    async fn put_fenced(&self, token: &StoredToken) -> Result<bool, StoreError> {
         let done = sqlx::query(&format!(
             "INSERT INTO tokens ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (cache_key) DO UPDATE SET
@@ -78,7 +79,7 @@ impl TokenStore for SqliteTokenStore {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn expire_if(&self, cache_key: &str, value: &str) -> Result<bool, TokenStoreError> {
+    async fn expire_if(&self, cache_key: &str, value: &str) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "UPDATE tokens SET expires_at = 0, refresh_at = 0 WHERE cache_key = ? AND value = ?",
         )
@@ -94,7 +95,7 @@ impl TokenStore for SqliteTokenStore {
         now: DateTime<Utc>,
         due_before: DateTime<Utc>,
         limit: u32,
-    ) -> Result<Vec<StoredToken>, TokenStoreError> {
+    ) -> Result<Vec<StoredToken>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM tokens WHERE expires_at > ? AND refresh_at <= ?
              ORDER BY refresh_at LIMIT ?"
@@ -107,7 +108,7 @@ impl TokenStore for SqliteTokenStore {
         rows.iter().map(row_to_token).collect()
     }
 
-    async fn delete_account(&self, account_id: &str) -> Result<u64, TokenStoreError> {
+    async fn delete_account(&self, account_id: &str) -> Result<u64, StoreError> {
         let done = sqlx::query("DELETE FROM tokens WHERE account_id = ?")
             .bind(account_id)
             .execute(&self.pool)

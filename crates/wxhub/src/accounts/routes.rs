@@ -1,0 +1,389 @@
+//! `/api/v1/accounts`: parse → authorize → call the service → map the error.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::accounts::error::AccountError;
+use crate::accounts::model::{
+    check_api_base, check_callback_token, check_encoding_aes_key, check_logo_url, check_name,
+    check_original_id, check_secret, Account, AccountApp, AccountId, AccountKind, AccountPatch,
+    AgentId, AppId, CallbackMode, CorpId, InvalidField, NewAccount,
+};
+use crate::accounts::service::AccountService;
+use crate::app::AppState;
+use crate::http::auth::account_not_found;
+use crate::http::error::ErrorBody;
+use crate::http::{ApiError, Caller, Json, Page, PageParams, Path, Query};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_account, list_accounts))
+        .routes(routes!(get_account, update_account, delete_account))
+        .routes(routes!(rotate_secret))
+}
+
+impl From<AccountError> for ApiError {
+    fn from(e: AccountError) -> Self {
+        match &e {
+            AccountError::NotFound(id) => account_not_found(id),
+            AccountError::IdTaken(_) => ApiError::conflict("account_exists", e.to_string()),
+            AccountError::AppTaken(_) => {
+                ApiError::conflict("app_already_registered", e.to_string())
+            }
+            AccountError::Invalid(f) => ApiError::invalid_field(f.to_string()),
+            AccountError::NoMasterKey => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "master_key_missing",
+                e.to_string(),
+            ),
+            AccountError::ConcurrentUpdate(_) => {
+                ApiError::conflict("concurrent_update", e.to_string())
+            }
+            AccountError::WrongMasterKey | AccountError::Store(_) => ApiError::internal(e),
+        }
+    }
+}
+
+impl From<InvalidField> for ApiError {
+    fn from(f: InvalidField) -> Self {
+        ApiError::invalid_field(f.to_string())
+    }
+}
+
+/// An AgentID given as a number or a numeric string.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub(crate) enum AgentIdInput {
+    Number(i64),
+    Text(String),
+}
+
+impl AgentIdInput {
+    fn parse(self) -> Result<AgentId, InvalidField> {
+        match self {
+            AgentIdInput::Number(n) => AgentId::new(n),
+            AgentIdInput::Text(s) => s
+                .trim()
+                .parse::<i64>()
+                .map_err(|_| InvalidField::new("agentid", "must be a positive integer"))
+                .and_then(AgentId::new),
+        }
+    }
+}
+
+/// `POST /api/v1/accounts`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CreateAccountRequest {
+    /// Slug, e.g. `demo-mp`.
+    pub(crate) id: String,
+    /// `mp` or `work`.
+    pub(crate) kind: String,
+    /// Official Account AppID (kind `mp`).
+    pub(crate) appid: Option<String>,
+    /// WeCom CorpID (kind `work`).
+    pub(crate) corpid: Option<String>,
+    /// WeCom AgentID (kind `work`).
+    #[schema(value_type = Option<i64>)]
+    pub(crate) agentid: Option<AgentIdInput>,
+    /// AppSecret, or the WeCom app's secret. Never returned.
+    pub(crate) secret: String,
+    /// Callback Token (3–32 letters and digits).
+    pub(crate) token: Option<String>,
+    /// Callback EncodingAESKey (43 characters).
+    pub(crate) encoding_aes_key: Option<String>,
+    /// `plaintext`, `compatible` or `safe`. Default: `safe` when an EncodingAESKey is given
+    /// (always `safe` for WeCom).
+    pub(crate) mode: Option<String>,
+    /// WeChat API base; default WeChat's host for the kind.
+    pub(crate) api_base: Option<String>,
+    pub(crate) name: Option<String>,
+    /// `gh_…`
+    pub(crate) original_id: Option<String>,
+    pub(crate) logo_url: Option<String>,
+    /// WeCom contacts (address book) secret.
+    pub(crate) contacts_secret: Option<String>,
+}
+
+impl TryFrom<CreateAccountRequest> for NewAccount {
+    type Error = InvalidField;
+
+    fn try_from(r: CreateAccountRequest) -> Result<Self, InvalidField> {
+        let kind = AccountKind::parse(&r.kind)?;
+        let app = match kind {
+            AccountKind::Mp => {
+                if r.corpid.is_some() || r.agentid.is_some() {
+                    return Err(InvalidField::new(
+                        "corpid",
+                        "only WeCom (work) accounts have corpid and agentid",
+                    ));
+                }
+                AccountApp::Mp {
+                    appid: AppId::parse(
+                        r.appid
+                            .as_deref()
+                            .ok_or_else(|| InvalidField::new("appid", "is required for kind mp"))?,
+                    )?,
+                }
+            }
+            AccountKind::Work => {
+                if r.appid.is_some() {
+                    return Err(InvalidField::new(
+                        "appid",
+                        "only Official Accounts (mp) have an appid; WeCom uses corpid",
+                    ));
+                }
+                AccountApp::Work {
+                    corpid: CorpId::parse(r.corpid.as_deref().ok_or_else(|| {
+                        InvalidField::new("corpid", "is required for kind work")
+                    })?)?,
+                    agentid: r
+                        .agentid
+                        .ok_or_else(|| InvalidField::new("agentid", "is required for kind work"))?
+                        .parse()?,
+                }
+            }
+        };
+        if kind == AccountKind::Mp && r.contacts_secret.is_some() {
+            return Err(InvalidField::new(
+                "contacts_secret",
+                "only WeCom (work) accounts have a contacts secret",
+            ));
+        }
+        let encoding_aes_key = r
+            .encoding_aes_key
+            .as_deref()
+            .map(check_encoding_aes_key)
+            .transpose()?;
+        let mode = match r.mode.as_deref() {
+            Some(m) => CallbackMode::parse(m)?,
+            None if encoding_aes_key.is_some() || kind == AccountKind::Work => CallbackMode::Safe,
+            None => CallbackMode::Plaintext,
+        };
+        if kind == AccountKind::Mp && mode != CallbackMode::Plaintext && encoding_aes_key.is_none()
+        {
+            return Err(InvalidField::new(
+                "encoding_aes_key",
+                "is required when mode is compatible or safe",
+            ));
+        }
+        if kind == AccountKind::Work && mode != CallbackMode::Safe {
+            return Err(InvalidField::new(
+                "mode",
+                "WeCom callbacks are always encrypted: use safe",
+            ));
+        }
+        Ok(NewAccount {
+            id: AccountId::parse(&r.id)?,
+            app,
+            secret: check_secret("secret", &r.secret)?,
+            callback_token: r.token.as_deref().map(check_callback_token).transpose()?,
+            encoding_aes_key,
+            contacts_secret: r
+                .contacts_secret
+                .as_deref()
+                .map(|s| check_secret("contacts_secret", s))
+                .transpose()?,
+            mode,
+            api_base: match r.api_base.as_deref() {
+                Some(base) => check_api_base(base)?,
+                None => kind.default_api_base().to_string(),
+            },
+            name: r.name.as_deref().map(check_name).transpose()?,
+            original_id: r
+                .original_id
+                .as_deref()
+                .map(check_original_id)
+                .transpose()?,
+            logo_url: r.logo_url.as_deref().map(check_logo_url).transpose()?,
+        })
+    }
+}
+
+/// `PATCH /api/v1/accounts/{id}`: only the fields given change; `null` clears an optional one.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateAccountRequest {
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub(crate) name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub(crate) original_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub(crate) logo_url: Option<Option<String>>,
+    pub(crate) mode: Option<String>,
+    pub(crate) api_base: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub(crate) token: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub(crate) encoding_aes_key: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub(crate) contacts_secret: Option<Option<String>>,
+}
+
+/// Tells a missing field (`None`) from an explicit `null` (`Some(None)`).
+fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+impl TryFrom<UpdateAccountRequest> for AccountPatch {
+    type Error = InvalidField;
+
+    fn try_from(r: UpdateAccountRequest) -> Result<Self, InvalidField> {
+        fn each<T>(
+            v: Option<Option<String>>,
+            check: impl Fn(&str) -> Result<T, InvalidField>,
+        ) -> Result<Option<Option<T>>, InvalidField> {
+            v.map(|inner| inner.as_deref().map(check).transpose())
+                .transpose()
+        }
+        Ok(AccountPatch {
+            name: each(r.name, check_name)?,
+            original_id: each(r.original_id, check_original_id)?,
+            logo_url: each(r.logo_url, check_logo_url)?,
+            mode: r.mode.as_deref().map(CallbackMode::parse).transpose()?,
+            api_base: r.api_base.as_deref().map(check_api_base).transpose()?,
+            callback_token: each(r.token, check_callback_token)?,
+            encoding_aes_key: each(r.encoding_aes_key, check_encoding_aes_key)?,
+            contacts_secret: each(r.contacts_secret, |s| check_secret("contacts_secret", s))?,
+        })
+    }
+}
+
+/// `POST /api/v1/accounts/{id}/rotate-secret`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RotateSecretRequest {
+    /// The new AppSecret / app secret.
+    pub(crate) secret: String,
+}
+
+/// A page of accounts.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct AccountPage {
+    items: Vec<Account>,
+    next_cursor: Option<String>,
+}
+
+fn parse_id(id: &str) -> Result<AccountId, ApiError> {
+    // An id that cannot exist is simply not found.
+    AccountId::parse(id)
+        .map_err(|_| ApiError::not_found("account_not_found", format!("account {id:?} not found")))
+}
+
+/// Register an Official Account or a WeCom app (admin).
+#[utoipa::path(post, path = "/api/v1/accounts", tag = "accounts", request_body = CreateAccountRequest,
+    security(("bearer" = [])),
+    responses((status = 201, body = Account), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_account(
+    State(accounts): State<AccountService>,
+    caller: Caller,
+    Json(body): Json<CreateAccountRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    caller.require_admin()?;
+    let new = NewAccount::try_from(body)?;
+    let account = accounts.create(new).await?;
+    Ok((StatusCode::CREATED, Json(account)))
+}
+
+/// List accounts: all of them for the admin, the granted ones for a caller.
+#[utoipa::path(get, path = "/api/v1/accounts", tag = "accounts", params(PageParams),
+    security(("bearer" = [])), responses((status = 200, body = AccountPage)))]
+async fn list_accounts(
+    State(accounts): State<AccountService>,
+    caller: Caller,
+    Query(page): Query<PageParams>,
+) -> Result<Json<Page<Account>>, ApiError> {
+    match caller.client() {
+        None => {
+            let cursor = page.cursor.as_deref().map(parse_id).transpose()?;
+            let items = accounts.list(cursor.as_ref(), page.limit()).await?;
+            Ok(Json(Page::new(items, page.limit(), |a| a.id.to_string())))
+        }
+        Some(client) => {
+            let mut items = Vec::with_capacity(client.accounts.len());
+            for id in &client.accounts {
+                match accounts.get(id).await {
+                    Ok(a) => items.push(a),
+                    Err(AccountError::NotFound(_)) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            Ok(Json(Page::complete(items)))
+        }
+    }
+}
+
+/// One account (never its secrets).
+#[utoipa::path(get, path = "/api/v1/accounts/{id}", tag = "accounts", params(("id" = String, Path)),
+    security(("bearer" = [])), responses((status = 200, body = Account), (status = 404, body = ErrorBody)))]
+async fn get_account(
+    State(accounts): State<AccountService>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Account>, ApiError> {
+    let id = parse_id(&id)?;
+    if !caller.may_use(&id) {
+        return Err(account_not_found(&id));
+    }
+    Ok(Json(accounts.get(&id).await?))
+}
+
+/// Change an account's settings (admin).
+#[utoipa::path(patch, path = "/api/v1/accounts/{id}", tag = "accounts", params(("id" = String, Path)),
+    request_body = UpdateAccountRequest, security(("bearer" = [])),
+    responses((status = 200, body = Account), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn update_account(
+    State(accounts): State<AccountService>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<UpdateAccountRequest>,
+) -> Result<Json<Account>, ApiError> {
+    caller.require_admin()?;
+    let id = parse_id(&id)?;
+    let patch = AccountPatch::try_from(body)?;
+    Ok(Json(accounts.update(&id, patch).await?))
+}
+
+/// Replace an account's secret (admin).
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/rotate-secret", tag = "accounts",
+    params(("id" = String, Path)), request_body = RotateSecretRequest, security(("bearer" = [])),
+    responses((status = 200, body = Account), (status = 404, body = ErrorBody)))]
+async fn rotate_secret(
+    State(accounts): State<AccountService>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<RotateSecretRequest>,
+) -> Result<Json<Account>, ApiError> {
+    caller.require_admin()?;
+    let id = parse_id(&id)?;
+    let secret = check_secret("secret", &body.secret)?;
+    Ok(Json(accounts.rotate_secret(&id, secret).await?))
+}
+
+/// Remove an account (admin). Callers lose their grant to it.
+#[utoipa::path(delete, path = "/api/v1/accounts/{id}", tag = "accounts", params(("id" = String, Path)),
+    security(("bearer" = [])), responses((status = 204), (status = 404, body = ErrorBody)))]
+async fn delete_account(
+    State(accounts): State<AccountService>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    caller.require_admin()?;
+    let id = parse_id(&id)?;
+    accounts.delete(&id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

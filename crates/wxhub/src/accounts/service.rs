@@ -1,0 +1,320 @@
+//! Account registration and the decrypted-credentials accessor for the token centre.
+
+use std::sync::Arc;
+
+use tracing::instrument;
+
+use crate::accounts::error::AccountError;
+use crate::accounts::model::{
+    Account, AccountApp, AccountCredentials, AccountId, AccountPatch, NewAccount,
+};
+use crate::clock::SharedClock;
+use crate::crypto::{CryptoError, MasterKey};
+use crate::secret::Secret;
+use crate::store::accounts::{AccountRecord, AccountStore};
+use crate::store::StoreError;
+
+/// Registers, changes and reads accounts; seals and opens their secrets.
+#[derive(Clone)]
+pub struct AccountService {
+    store: Arc<dyn AccountStore>,
+    key: Option<MasterKey>,
+    clock: SharedClock,
+}
+
+/// Which sealed field a context string names; part of the AEAD associated data.
+#[derive(Clone, Copy)]
+enum Field {
+    Secret,
+    CallbackToken,
+    EncodingAesKey,
+    ContactsSecret,
+}
+
+impl Field {
+    fn name(self) -> &'static str {
+        match self {
+            Field::Secret => "secret",
+            Field::CallbackToken => "callback_token",
+            Field::EncodingAesKey => "encoding_aes_key",
+            Field::ContactsSecret => "contacts_secret",
+        }
+    }
+}
+
+fn context(id: &AccountId, field: Field) -> String {
+    format!("account:{id}:{}", field.name())
+}
+
+impl AccountService {
+    pub fn new(store: Arc<dyn AccountStore>, key: Option<MasterKey>, clock: SharedClock) -> Self {
+        AccountService { store, key, clock }
+    }
+
+    fn key(&self) -> Result<&MasterKey, AccountError> {
+        self.key.as_ref().ok_or(AccountError::NoMasterKey)
+    }
+
+    fn seal(
+        &self,
+        id: &AccountId,
+        field: Field,
+        value: &Secret<String>,
+    ) -> Result<String, AccountError> {
+        self.key()?
+            .seal(&context(id, field), value.expose())
+            .map_err(|_| AccountError::WrongMasterKey)
+    }
+
+    fn seal_opt(
+        &self,
+        id: &AccountId,
+        field: Field,
+        value: Option<&Secret<String>>,
+    ) -> Result<Option<String>, AccountError> {
+        value.map(|v| self.seal(id, field, v)).transpose()
+    }
+
+    fn open(
+        &self,
+        id: &AccountId,
+        field: Field,
+        sealed: &str,
+    ) -> Result<Secret<String>, AccountError> {
+        self.key()?
+            .open(&context(id, field), sealed)
+            .map_err(|e| match e {
+                CryptoError::WrongKey | CryptoError::BadKey => AccountError::WrongMasterKey,
+                CryptoError::Malformed => AccountError::Store(StoreError::Corrupt(format!(
+                    "account {id} {} is not a sealed value",
+                    field.name()
+                ))),
+            })
+    }
+
+    fn open_opt(
+        &self,
+        id: &AccountId,
+        field: Field,
+        sealed: Option<&str>,
+    ) -> Result<Option<Secret<String>>, AccountError> {
+        sealed.map(|s| self.open(id, field, s)).transpose()
+    }
+
+    /// Startup check: when secrets are stored, a master key must be configured and open them.
+    pub async fn check_master_key(&self) -> Result<(), AccountError> {
+        let sample = self.store.list(None, 1).await?;
+        let Some(record) = sample.first() else {
+            return Ok(());
+        };
+        self.key()?;
+        self.open(&record.id, Field::Secret, &record.secret_sealed)?;
+        Ok(())
+    }
+
+    #[instrument(skip_all, fields(account = %new.id))]
+    pub async fn create(&self, new: NewAccount) -> Result<Account, AccountError> {
+        let now = self.clock.now();
+        let record = AccountRecord {
+            secret_sealed: self.seal(&new.id, Field::Secret, &new.secret)?,
+            callback_token_sealed: self.seal_opt(
+                &new.id,
+                Field::CallbackToken,
+                new.callback_token.as_ref(),
+            )?,
+            encoding_aes_key_sealed: self.seal_opt(
+                &new.id,
+                Field::EncodingAesKey,
+                new.encoding_aes_key.as_ref(),
+            )?,
+            contacts_secret_sealed: self.seal_opt(
+                &new.id,
+                Field::ContactsSecret,
+                new.contacts_secret.as_ref(),
+            )?,
+            id: new.id,
+            app: new.app,
+            name: new.name,
+            original_id: new.original_id,
+            logo_url: new.logo_url,
+            mode: new.mode,
+            api_base: new.api_base,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        match self.store.insert(&record).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict { what: "appid" }) => {
+                return Err(AccountError::AppTaken("appid"))
+            }
+            Err(StoreError::Conflict { what: "agentid" }) => {
+                return Err(AccountError::AppTaken("corpid and agentid"))
+            }
+            Err(StoreError::Conflict { .. }) => return Err(AccountError::IdTaken(record.id)),
+            Err(e) => return Err(e.into()),
+        }
+        tracing::info!(kind = record.app.kind().as_str(), "account registered");
+        Ok(public(&record))
+    }
+
+    async fn record(&self, id: &AccountId) -> Result<AccountRecord, AccountError> {
+        self.store
+            .get(id)
+            .await?
+            .ok_or_else(|| AccountError::NotFound(id.clone()))
+    }
+
+    pub async fn get(&self, id: &AccountId) -> Result<Account, AccountError> {
+        Ok(public(&self.record(id).await?))
+    }
+
+    pub async fn exists(&self, id: &AccountId) -> Result<bool, AccountError> {
+        Ok(self.store.get(id).await?.is_some())
+    }
+
+    /// A page of accounts ordered by id, after `cursor`.
+    pub async fn list(
+        &self,
+        cursor: Option<&AccountId>,
+        limit: u32,
+    ) -> Result<Vec<Account>, AccountError> {
+        Ok(self
+            .store
+            .list(cursor, limit)
+            .await?
+            .iter()
+            .map(public)
+            .collect())
+    }
+
+    #[instrument(skip_all, fields(account = %id))]
+    pub async fn update(
+        &self,
+        id: &AccountId,
+        patch: AccountPatch,
+    ) -> Result<Account, AccountError> {
+        let mut record = self.record(id).await?;
+        let expected = record.version;
+        if let Some(name) = patch.name {
+            record.name = name;
+        }
+        if let Some(original_id) = patch.original_id {
+            record.original_id = original_id;
+        }
+        if let Some(logo_url) = patch.logo_url {
+            record.logo_url = logo_url;
+        }
+        if let Some(mode) = patch.mode {
+            record.mode = mode;
+        }
+        if let Some(api_base) = patch.api_base {
+            record.api_base = api_base;
+        }
+        if let Some(token) = patch.callback_token {
+            record.callback_token_sealed =
+                self.seal_opt(id, Field::CallbackToken, token.as_ref())?;
+        }
+        if let Some(key) = patch.encoding_aes_key {
+            record.encoding_aes_key_sealed =
+                self.seal_opt(id, Field::EncodingAesKey, key.as_ref())?;
+        }
+        if let Some(secret) = patch.contacts_secret {
+            if matches!(record.app, AccountApp::Mp { .. }) && secret.is_some() {
+                return Err(crate::accounts::model::InvalidField::new(
+                    "contacts_secret",
+                    "only WeCom (work) accounts have a contacts secret",
+                )
+                .into());
+            }
+            record.contacts_secret_sealed =
+                self.seal_opt(id, Field::ContactsSecret, secret.as_ref())?;
+        }
+        self.save(record, expected).await
+    }
+
+    /// Replaces the AppSecret (or WeCom app secret).
+    #[instrument(skip_all, fields(account = %id))]
+    pub async fn rotate_secret(
+        &self,
+        id: &AccountId,
+        secret: Secret<String>,
+    ) -> Result<Account, AccountError> {
+        let mut record = self.record(id).await?;
+        let expected = record.version;
+        record.secret_sealed = self.seal(id, Field::Secret, &secret)?;
+        let account = self.save(record, expected).await?;
+        tracing::info!("account secret rotated");
+        Ok(account)
+    }
+
+    async fn save(
+        &self,
+        mut record: AccountRecord,
+        expected: i64,
+    ) -> Result<Account, AccountError> {
+        record.version = expected + 1;
+        record.updated_at = self.clock.now();
+        match self.store.update(&record, expected).await {
+            Ok(true) => Ok(public(&record)),
+            Ok(false) => Err(AccountError::ConcurrentUpdate(record.id)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    #[instrument(skip_all, fields(account = %id))]
+    pub async fn delete(&self, id: &AccountId) -> Result<(), AccountError> {
+        if self.store.delete(id).await? {
+            tracing::info!("account removed");
+            Ok(())
+        } else {
+            Err(AccountError::NotFound(id.clone()))
+        }
+    }
+
+    /// Everything needed to call WeChat for `id`, secrets decrypted. For the token centre.
+    pub async fn credentials(&self, id: &AccountId) -> Result<AccountCredentials, AccountError> {
+        let r = self.record(id).await?;
+        Ok(AccountCredentials {
+            secret: self.open(id, Field::Secret, &r.secret_sealed)?,
+            callback_token: self.open_opt(
+                id,
+                Field::CallbackToken,
+                r.callback_token_sealed.as_deref(),
+            )?,
+            encoding_aes_key: self.open_opt(
+                id,
+                Field::EncodingAesKey,
+                r.encoding_aes_key_sealed.as_deref(),
+            )?,
+            contacts_secret: self.open_opt(
+                id,
+                Field::ContactsSecret,
+                r.contacts_secret_sealed.as_deref(),
+            )?,
+            id: r.id,
+            app: r.app,
+            api_base: r.api_base,
+            mode: r.mode,
+            version: r.version,
+        })
+    }
+}
+
+fn public(r: &AccountRecord) -> Account {
+    Account {
+        id: r.id.clone(),
+        app: r.app.clone(),
+        name: r.name.clone(),
+        original_id: r.original_id.clone(),
+        logo_url: r.logo_url.clone(),
+        mode: r.mode,
+        api_base: r.api_base.clone(),
+        has_callback_token: r.callback_token_sealed.is_some(),
+        has_encoding_aes_key: r.encoding_aes_key_sealed.is_some(),
+        has_contacts_secret: r.contacts_secret_sealed.is_some(),
+        version: r.version,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+    }
+}

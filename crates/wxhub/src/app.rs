@@ -1,0 +1,206 @@
+//! Building and running one hub instance.
+//!
+//! [`App::build`] validates the config, opens and migrates the store, checks the master key
+//! against stored secrets, and wires the services. [`App::serve`] runs HTTP on a listener the
+//! caller bound, plus the background tasks, until the instance's own shutdown token fires;
+//! then HTTP drains (bounded by `http.drain_timeout_secs`) and every tracked task is awaited.
+//! Nothing here is process-global, so tests and `demo` run several instances side by side.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::extract::FromRef;
+use axum::Router;
+use metrics_exporter_prometheus::PrometheusHandle;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::accounts::AccountService;
+use crate::callers::CallerService;
+use crate::clock::{SharedClock, SystemClock};
+use crate::config::{Config, ConfigSource};
+use crate::secret::Secret;
+use crate::store::{Db, Store};
+
+/// What handlers reach through `State`: services, never the store's traits directly.
+#[derive(Clone)]
+pub struct AppState {
+    pub accounts: AccountService,
+    pub callers: CallerService,
+    pub admin_token: Option<Secret<String>>,
+    pub metrics: PrometheusHandle,
+    pub clock: SharedClock,
+    pub config: Arc<Config>,
+    /// For readiness only; capability routes go through their service.
+    pub(crate) store: Store,
+}
+
+impl FromRef<AppState> for AccountService {
+    fn from_ref(state: &AppState) -> Self {
+        state.accounts.clone()
+    }
+}
+
+impl FromRef<AppState> for CallerService {
+    fn from_ref(state: &AppState) -> Self {
+        state.callers.clone()
+    }
+}
+
+/// One hub instance, built and not yet serving.
+pub struct App {
+    state: AppState,
+    tracker: TaskTracker,
+    shutdown: CancellationToken,
+}
+
+/// How often expired caller tokens are deleted.
+const TOKEN_PURGE_EVERY: Duration = Duration::from_secs(600);
+
+impl App {
+    /// Builds on the system clock.
+    pub async fn build(config: Config, shutdown: CancellationToken) -> anyhow::Result<App> {
+        Self::build_with_clock(config, Arc::new(SystemClock), shutdown).await
+    }
+
+    /// Builds with an explicit clock (tests pass a `TestClock`).
+    pub async fn build_with_clock(
+        config: Config,
+        clock: SharedClock,
+        shutdown: CancellationToken,
+    ) -> anyhow::Result<App> {
+        config.validate().context("invalid configuration")?;
+        let master_key = config.master_key()?;
+        let url = config.database_url();
+        let db = Db::connect(&url)
+            .await
+            .with_context(|| format!("opening the store at {}", crate::config::redact_dsn(&url)))?;
+        db.migrate().await.context("migrating the store")?;
+        let store = Store::new(db);
+        let accounts = AccountService::new(store.accounts.clone(), master_key, clock.clone());
+        accounts
+            .check_master_key()
+            .await
+            .context("refusing to start: account secrets are stored")?;
+        let callers = CallerService::new(
+            store.callers.clone(),
+            store.accounts.clone(),
+            clock.clone(),
+            config.http.caller_token_ttl_secs,
+        );
+        let state = AppState {
+            accounts,
+            callers,
+            admin_token: config.admin_token.clone(),
+            metrics: crate::telemetry::metrics_handle(),
+            clock,
+            config: Arc::new(config),
+            store,
+        };
+        Ok(App {
+            state,
+            tracker: TaskTracker::new(),
+            shutdown,
+        })
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Tracks background tasks; spawn through it so shutdown awaits them.
+    pub fn tracker(&self) -> &TaskTracker {
+        &self.tracker
+    }
+
+    pub fn shutdown_token(&self) -> &CancellationToken {
+        &self.shutdown
+    }
+
+    /// The router with every route and layer.
+    pub fn router(&self) -> Router {
+        crate::http::router::router(self.state.clone(), &self.state.config.http)
+    }
+
+    fn spawn_background(&self) {
+        let callers = self.state.callers.clone();
+        let shutdown = self.shutdown.clone();
+        self.tracker.spawn(async move {
+            loop {
+                tokio::select! {
+                    () = shutdown.cancelled() => break,
+                    () = tokio::time::sleep(TOKEN_PURGE_EVERY) => {}
+                }
+                match callers.purge_expired_tokens().await {
+                    Ok(n) if n > 0 => tracing::debug!(purged = n, "expired caller tokens deleted"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(
+                        error = format!("{:#}", anyhow::Error::from(e)),
+                        "purging expired caller tokens failed"
+                    ),
+                }
+            }
+        });
+    }
+
+    /// Serves on `listener` until the shutdown token fires, then drains and waits for tasks.
+    pub async fn serve(self, listener: TcpListener) -> anyhow::Result<()> {
+        let addr = listener
+            .local_addr()
+            .context("reading the listener address")?;
+        self.spawn_background();
+        let router = self.router();
+        let drain = Duration::from_secs(self.state.config.http.drain_timeout_secs);
+        let shutdown = self.shutdown.clone();
+        tracing::info!(%addr, "wxhub listening");
+        let server = axum::serve(listener, router)
+            .with_graceful_shutdown(shutdown.clone().cancelled_owned());
+        let mut server = tokio::spawn(async move { server.await });
+        let result = tokio::select! {
+            r = &mut server => r,
+            () = shutdown.cancelled() => match tokio::time::timeout(drain, &mut server).await {
+                Ok(r) => r,
+                Err(_) => {
+                    tracing::warn!(?drain, "in-flight requests did not finish in time; closing");
+                    server.abort();
+                    Ok(Ok(()))
+                }
+            },
+        };
+        self.tracker.close();
+        self.tracker.wait().await;
+        self.state.store.db.close().await;
+        tracing::info!(%addr, "wxhub stopped");
+        result.context("HTTP server task")?.context("HTTP server")
+    }
+}
+
+/// Builds and serves one hub on `listener` until `shutdown` fires.
+pub async fn serve(
+    listener: TcpListener,
+    config: Config,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    App::build(config, shutdown).await?.serve(listener).await
+}
+
+/// The first log lines of `wxhub serve`: where the configuration came from.
+pub fn log_startup(config: &Config, source: &ConfigSource) {
+    tracing::info!(version = crate::VERSION, "wxhub starting");
+    match source {
+        ConfigSource::EmbeddedDefaults => tracing::info!(
+            "no config file given: running on embedded defaults (see `wxhub config print-default`)"
+        ),
+        ConfigSource::File(path) => tracing::info!(file = %path.display(), "configuration loaded"),
+    }
+    tracing::info!(
+        listen = %config.listen,
+        data_dir = %config.data_dir.display(),
+        store = %crate::config::redact_dsn(&config.database_url()),
+        admin_api = config.admin_token.is_some(),
+        master_key = config.master_key.is_some(),
+        "effective settings"
+    );
+}

@@ -1,0 +1,266 @@
+//! `/api/v1/callers` and `/api/v1/auth/token`.
+
+use std::collections::BTreeSet;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::accounts::model::{AccountId, InvalidField};
+use crate::app::AppState;
+use crate::callers::error::CallerError;
+use crate::callers::model::{check_domain, Caller, ClientId, NewCaller, QrSource, Scope, SystemId};
+use crate::callers::service::CallerService;
+use crate::http::error::ErrorBody;
+use crate::http::{ApiError, Caller as Authed, Json, JsonOrForm, Page, PageParams, Path, Query};
+use crate::secret::Secret;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_caller, list_callers))
+        .routes(routes!(get_caller, delete_caller))
+        .routes(routes!(issue_token))
+        .routes(routes!(get_me))
+}
+
+impl From<CallerError> for ApiError {
+    fn from(e: CallerError) -> Self {
+        match &e {
+            CallerError::NotFound(_) => ApiError::not_found("caller_not_found", e.to_string()),
+            CallerError::SystemIdTaken(_) => ApiError::conflict("system_id_taken", e.to_string()),
+            CallerError::QrSourceTaken(_) => ApiError::conflict("qr_source_taken", e.to_string()),
+            CallerError::UnknownAccount(_) => ApiError::invalid_field(format!("accounts: {e}")),
+            CallerError::Invalid(f) => ApiError::invalid_field(f.to_string()),
+            CallerError::InvalidClient => ApiError::unauthorized("invalid_client", e.to_string()),
+            CallerError::Store(_) => ApiError::internal(e),
+        }
+    }
+}
+
+/// `POST /api/v1/callers`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CreateCallerRequest {
+    pub(crate) system_id: String,
+    pub(crate) name: String,
+    /// Account ids this caller may use.
+    #[serde(default)]
+    pub(crate) accounts: Vec<String>,
+    /// Any of tokens, messages, qrcodes, identity, oauth, redpacket, contacts, events.
+    #[serde(default)]
+    pub(crate) scopes: Vec<String>,
+    /// QR `source` number 1–31, unique among the callers of each account.
+    pub(crate) qr_source: Option<i64>,
+    /// PEM public key that OAuth results are encrypted to.
+    pub(crate) rsa_public_key: Option<String>,
+    #[serde(default)]
+    pub(crate) redirect_domains: Vec<String>,
+    #[serde(default)]
+    pub(crate) jssdk_domains: Vec<String>,
+}
+
+impl TryFrom<CreateCallerRequest> for NewCaller {
+    type Error = InvalidField;
+
+    fn try_from(r: CreateCallerRequest) -> Result<Self, InvalidField> {
+        let name = r.name.trim();
+        if name.is_empty() || name.chars().count() > 128 || name.chars().any(char::is_control) {
+            return Err(InvalidField::new(
+                "name",
+                "must be 1-128 characters without control characters",
+            ));
+        }
+        let rsa_public_key = match r.rsa_public_key {
+            Some(pem) if !pem.contains("-----BEGIN") || pem.len() > 16_384 => {
+                return Err(InvalidField::new(
+                    "rsa_public_key",
+                    "must be a PEM-encoded public key",
+                ))
+            }
+            other => other,
+        };
+        Ok(NewCaller {
+            system_id: SystemId::parse(&r.system_id)?,
+            name: name.to_string(),
+            accounts: r
+                .accounts
+                .iter()
+                .map(|a| AccountId::parse(a).map_err(|e| InvalidField::new("accounts", e.reason)))
+                .collect::<Result<BTreeSet<_>, _>>()?,
+            scopes: r
+                .scopes
+                .iter()
+                .map(|s| Scope::parse(s))
+                .collect::<Result<BTreeSet<_>, _>>()?,
+            qr_source: r.qr_source.map(QrSource::new).transpose()?,
+            rsa_public_key,
+            redirect_domains: r
+                .redirect_domains
+                .iter()
+                .map(|d| check_domain("redirect_domains", d))
+                .collect::<Result<_, _>>()?,
+            jssdk_domains: r
+                .jssdk_domains
+                .iter()
+                .map(|d| check_domain("jssdk_domains", d))
+                .collect::<Result<_, _>>()?,
+        })
+    }
+}
+
+/// The new caller's credentials; the secret is shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedCaller {
+    client_id: ClientId,
+    client_secret: String,
+    caller: Caller,
+}
+
+/// A page of callers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CallerPage {
+    items: Vec<Caller>,
+    next_cursor: Option<String>,
+}
+
+/// `POST /api/v1/auth/token`, JSON or form-encoded.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct TokenRequest {
+    /// Must be `client_credentials`.
+    grant_type: String,
+    client_id: String,
+    client_secret: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenResponse {
+    access_token: String,
+    /// Always `Bearer`.
+    token_type: &'static str,
+    /// Seconds, 7200 by default.
+    expires_in: u64,
+}
+
+fn parse_client_id(id: &str) -> Result<ClientId, ApiError> {
+    ClientId::parse(id)
+        .map_err(|_| ApiError::not_found("caller_not_found", format!("caller {id:?} not found")))
+}
+
+/// Register a business system (admin). Answers its client id and secret.
+#[utoipa::path(post, path = "/api/v1/callers", tag = "callers", request_body = CreateCallerRequest,
+    security(("bearer" = [])),
+    responses((status = 201, body = CreatedCaller), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_caller(
+    State(callers): State<CallerService>,
+    caller: Authed,
+    Json(body): Json<CreateCallerRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    caller.require_admin()?;
+    let new = NewCaller::try_from(body)?;
+    let (created, secret) = callers.create(new).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedCaller {
+            client_id: created.client_id.clone(),
+            client_secret: secret.into_inner(),
+            caller: created,
+        }),
+    ))
+}
+
+/// List callers (admin).
+#[utoipa::path(get, path = "/api/v1/callers", tag = "callers", params(PageParams),
+    security(("bearer" = [])), responses((status = 200, body = CallerPage)))]
+async fn list_callers(
+    State(callers): State<CallerService>,
+    caller: Authed,
+    Query(page): Query<PageParams>,
+) -> Result<Json<Page<Caller>>, ApiError> {
+    caller.require_admin()?;
+    let cursor = page
+        .cursor
+        .as_deref()
+        .map(|c| {
+            ClientId::parse(c).map_err(|_| {
+                ApiError::bad_request("invalid_cursor", "cursor is not one this API issued")
+            })
+        })
+        .transpose()?;
+    let items = callers.list(cursor.as_ref(), page.limit()).await?;
+    Ok(Json(Page::new(items, page.limit(), |c| {
+        c.client_id.to_string()
+    })))
+}
+
+/// One caller (admin).
+#[utoipa::path(get, path = "/api/v1/callers/{client_id}", tag = "callers",
+    params(("client_id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = Caller), (status = 404, body = ErrorBody)))]
+async fn get_caller(
+    State(callers): State<CallerService>,
+    caller: Authed,
+    Path(client_id): Path<String>,
+) -> Result<Json<Caller>, ApiError> {
+    caller.require_admin()?;
+    let id = parse_client_id(&client_id)?;
+    Ok(Json(callers.get(&id).await?))
+}
+
+/// Remove a caller (admin); its tokens stop working.
+#[utoipa::path(delete, path = "/api/v1/callers/{client_id}", tag = "callers",
+    params(("client_id" = String, Path)), security(("bearer" = [])),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+async fn delete_caller(
+    State(callers): State<CallerService>,
+    caller: Authed,
+    Path(client_id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    caller.require_admin()?;
+    let id = parse_client_id(&client_id)?;
+    callers.delete(&id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Trade client credentials for a bearer token (client_credentials grant).
+#[utoipa::path(post, path = "/api/v1/auth/token", tag = "callers", request_body(content = TokenRequest,
+        content_type = "application/json"),
+    responses((status = 200, body = TokenResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+async fn issue_token(
+    State(callers): State<CallerService>,
+    JsonOrForm(body): JsonOrForm<TokenRequest>,
+) -> Result<Json<TokenResponse>, ApiError> {
+    if body.grant_type != "client_credentials" {
+        return Err(ApiError::bad_request(
+            "unsupported_grant_type",
+            "grant_type must be client_credentials",
+        ));
+    }
+    let issued = callers
+        .issue_token(&body.client_id, &Secret::new(body.client_secret))
+        .await?;
+    Ok(Json(TokenResponse {
+        access_token: issued.access_token.into_inner(),
+        token_type: "Bearer",
+        expires_in: issued.expires_in,
+    }))
+}
+
+/// Who am I: the authenticated caller (or `{"admin": true}`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Me {
+    admin: bool,
+    caller: Option<Caller>,
+}
+
+/// The caller the bearer token belongs to.
+#[utoipa::path(get, path = "/api/v1/auth/me", tag = "callers", security(("bearer" = [])),
+    responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
+async fn get_me(caller: Authed) -> Json<Me> {
+    Json(Me {
+        admin: caller.is_admin(),
+        caller: caller.client().cloned(),
+    })
+}

@@ -1,0 +1,405 @@
+//! The hub's configuration: one [`Config`] struct, layered.
+//!
+//! Defaults live in the embedded, commented `config.default.toml` (printed by
+//! `wxhub config print-default`, so the example file *is* the documentation). On top of it, in
+//! order, later wins: the config file (`--config PATH`, or `./wxhub.toml` when present), then
+//! `WXHUB_*` environment variables (`__` separates nested keys), then command-line flags.
+//! [`Config::validate`] turns the raw text into checked values and states every problem in a
+//! sentence; the hub never starts on a config it would later trip over.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Toml};
+use figment::Figment;
+use serde::Deserialize;
+
+use crate::crypto::MasterKey;
+use crate::secret::Secret;
+
+/// The embedded defaults, with comments.
+pub const DEFAULT_CONFIG: &str = include_str!("config.default.toml");
+
+/// Name of the config file read from the working directory when `--config` is not given.
+pub const DEFAULT_CONFIG_FILE: &str = "wxhub.toml";
+
+/// Everything `wxhub serve` needs to know.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    #[serde(default)]
+    pub database_url: Option<Dsn>,
+    #[serde(default)]
+    pub redis_url: Option<Dsn>,
+    #[serde(default)]
+    pub nats_url: Option<Dsn>,
+    #[serde(default)]
+    pub admin_token: Option<Secret<String>>,
+    #[serde(default)]
+    pub master_key: Option<Secret<String>>,
+    pub log: LogConfig,
+    pub http: HttpConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    pub filter: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct HttpConfig {
+    pub request_timeout_secs: u64,
+    pub body_limit_bytes: usize,
+    pub drain_timeout_secs: u64,
+    pub caller_token_ttl_secs: u64,
+}
+
+/// Where the configuration came from, for the first log lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigSource {
+    /// No file: embedded defaults (plus environment and flags).
+    EmbeddedDefaults,
+    File(PathBuf),
+}
+
+impl fmt::Display for ConfigSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigSource::EmbeddedDefaults => f.write_str("embedded defaults (no config file)"),
+            ConfigSource::File(p) => write!(f, "{}", p.display()),
+        }
+    }
+}
+
+/// Overrides given on the command line; they win over every other layer.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub listen: Option<SocketAddr>,
+    pub data_dir: Option<PathBuf>,
+    pub log_json: bool,
+}
+
+/// A connection string whose `Debug` hides any password in it.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Dsn(String);
+
+impl Dsn {
+    pub fn new(s: impl Into<String>) -> Self {
+        Dsn(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Dsn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", redact_dsn(&self.0))
+    }
+}
+
+/// `scheme://user:password@host/…` → `scheme://user:***@host/…`.
+pub fn redact_dsn(dsn: &str) -> String {
+    match url::Url::parse(dsn) {
+        Ok(mut u) if u.password().is_some() => {
+            // set_password only fails for cannot-be-a-base URLs, which have no password.
+            if u.set_password(Some("***")).is_err() {
+                return "[unparseable dsn]".into();
+            }
+            u.to_string()
+        }
+        Ok(_) => dsn.to_string(),
+        Err(_) => "[unparseable dsn]".into(),
+    }
+}
+
+/// The store backend chosen by `database_url`'s scheme.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseKind {
+    Sqlite,
+    Postgres,
+}
+
+/// A problem with the configuration, stated for a human.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config file {path} not found")]
+    FileNotFound { path: PathBuf },
+    #[error("reading configuration: {0}")]
+    Load(#[from] Box<figment::Error>),
+    #[error("database_url has scheme {scheme:?}; accepted forms are sqlite://PATH, sqlite:PATH, postgres://USER@HOST:PORT/DB and postgresql://…")]
+    UnknownDatabaseScheme { scheme: String },
+    #[error("{field} has scheme {scheme:?}; expected {expected}")]
+    BadUrlScheme {
+        field: &'static str,
+        scheme: String,
+        expected: &'static str,
+    },
+    #[error("master_key (WXHUB_MASTER_KEY) must be 32 bytes written as 64 hex characters")]
+    BadMasterKey,
+    #[error("admin_token (WXHUB_ADMIN_TOKEN) must be at least 16 characters")]
+    WeakAdminToken,
+    #[error("{field} must be greater than zero")]
+    Zero { field: &'static str },
+}
+
+impl Config {
+    /// The embedded defaults alone.
+    pub fn defaults() -> Result<Config, ConfigError> {
+        Figment::from(Toml::string(DEFAULT_CONFIG))
+            .extract()
+            .map_err(|e| ConfigError::Load(Box::new(e)))
+    }
+
+    /// Defaults → file → `WXHUB_*` environment → flags.
+    ///
+    /// `file` is `--config`; without it `./wxhub.toml` is read when it exists.
+    pub fn load(
+        file: Option<&Path>,
+        overrides: &Overrides,
+    ) -> Result<(Config, ConfigSource), ConfigError> {
+        let mut figment = Figment::from(Toml::string(DEFAULT_CONFIG));
+        let source = match file {
+            Some(path) => {
+                if !path.exists() {
+                    return Err(ConfigError::FileNotFound {
+                        path: path.to_path_buf(),
+                    });
+                }
+                figment = figment.merge(Toml::file(path));
+                ConfigSource::File(path.to_path_buf())
+            }
+            None if Path::new(DEFAULT_CONFIG_FILE).exists() => {
+                figment = figment.merge(Toml::file(DEFAULT_CONFIG_FILE));
+                ConfigSource::File(PathBuf::from(DEFAULT_CONFIG_FILE))
+            }
+            None => ConfigSource::EmbeddedDefaults,
+        };
+        // Secrets are read verbatim below: figment would parse an all-digit value as a number.
+        figment = figment.merge(
+            Env::prefixed("WXHUB_")
+                .split("__")
+                .ignore(&["admin_token", "master_key"]),
+        );
+        let mut config: Config = figment
+            .extract()
+            .map_err(|e| ConfigError::Load(Box::new(e)))?;
+        if let Ok(token) = std::env::var("WXHUB_ADMIN_TOKEN") {
+            config.admin_token = Some(Secret::new(token));
+        }
+        if let Ok(key) = std::env::var("WXHUB_MASTER_KEY") {
+            config.master_key = Some(Secret::new(key));
+        }
+        config.apply(overrides);
+        Ok((config, source))
+    }
+
+    /// Applies command-line flags.
+    pub fn apply(&mut self, overrides: &Overrides) {
+        if let Some(listen) = overrides.listen {
+            self.listen = listen;
+        }
+        if let Some(dir) = &overrides.data_dir {
+            self.data_dir = dir.clone();
+        }
+        if overrides.log_json {
+            self.log.format = LogFormat::Json;
+        }
+    }
+
+    /// The store URL: `database_url`, or a SQLite file in `data_dir`.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(dsn) => dsn.expose().to_string(),
+            None => format!("sqlite://{}", self.data_dir.join("wxhub.db").display()),
+        }
+    }
+
+    /// Which backend `database_url` selects.
+    pub fn database_kind(&self) -> Result<DatabaseKind, ConfigError> {
+        database_kind(&self.database_url())
+    }
+
+    /// The master key, parsed. `Ok(None)` when none is configured.
+    pub fn master_key(&self) -> Result<Option<MasterKey>, ConfigError> {
+        match &self.master_key {
+            None => Ok(None),
+            Some(hex) if hex.expose().trim().is_empty() => Ok(None),
+            Some(hex) => MasterKey::from_hex(hex.expose().trim())
+                .map(Some)
+                .map_err(|_| ConfigError::BadMasterKey),
+        }
+    }
+
+    /// Every check that can be made without I/O, including cross-field rules.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.database_kind()?;
+        self.master_key()?;
+        if let Some(token) = &self.admin_token {
+            if token.expose().len() < 16 {
+                return Err(ConfigError::WeakAdminToken);
+            }
+        }
+        if let Some(redis) = &self.redis_url {
+            check_scheme(
+                "redis_url",
+                redis.expose(),
+                &["redis", "rediss"],
+                "redis://HOST:PORT or rediss://…",
+            )?;
+        }
+        if let Some(nats) = &self.nats_url {
+            check_scheme(
+                "nats_url",
+                nats.expose(),
+                &["nats", "tls"],
+                "nats://HOST:PORT",
+            )?;
+        }
+        if self.http.request_timeout_secs == 0 {
+            return Err(ConfigError::Zero {
+                field: "http.request_timeout_secs",
+            });
+        }
+        if self.http.body_limit_bytes == 0 {
+            return Err(ConfigError::Zero {
+                field: "http.body_limit_bytes",
+            });
+        }
+        if self.http.caller_token_ttl_secs == 0 {
+            return Err(ConfigError::Zero {
+                field: "http.caller_token_ttl_secs",
+            });
+        }
+        Ok(())
+    }
+}
+
+fn scheme_of(url: &str) -> &str {
+    url.split_once(':').map(|(s, _)| s).unwrap_or(url)
+}
+
+/// The backend a database URL selects, or the accepted forms when it selects none.
+pub fn database_kind(url: &str) -> Result<DatabaseKind, ConfigError> {
+    match scheme_of(url) {
+        "sqlite" => Ok(DatabaseKind::Sqlite),
+        "postgres" | "postgresql" => Ok(DatabaseKind::Postgres),
+        other => Err(ConfigError::UnknownDatabaseScheme {
+            scheme: other.to_string(),
+        }),
+    }
+}
+
+fn check_scheme(
+    field: &'static str,
+    url: &str,
+    accepted: &[&str],
+    expected: &'static str,
+) -> Result<(), ConfigError> {
+    let scheme = scheme_of(url);
+    if accepted.contains(&scheme) {
+        Ok(())
+    } else {
+        Err(ConfigError::BadUrlScheme {
+            field,
+            scheme: scheme.to_string(),
+            expected,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_defaults_parse_and_validate() {
+        let config = Config::defaults().expect("defaults parse");
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.data_dir, PathBuf::from("./data"));
+        assert!(config.database_url.is_none());
+        assert_eq!(config.log.format, LogFormat::Human);
+        assert_eq!(config.database_kind().ok(), Some(DatabaseKind::Sqlite));
+        config.validate().expect("defaults validate");
+    }
+
+    #[test]
+    fn default_database_is_a_sqlite_file_in_the_data_dir() {
+        let mut config = Config::defaults().expect("defaults parse");
+        config.apply(&Overrides {
+            data_dir: Some(PathBuf::from("/tmp/x")),
+            ..Overrides::default()
+        });
+        assert_eq!(config.database_url(), "sqlite:///tmp/x/wxhub.db");
+    }
+
+    #[test]
+    fn unknown_database_scheme_names_the_accepted_forms() {
+        let mut config = Config::defaults().expect("defaults parse");
+        config.database_url = Some(Dsn::new("mysql://root@localhost/db"));
+        let err = config.validate().expect_err("mysql rejected").to_string();
+        assert!(err.contains("\"mysql\""), "{err}");
+        assert!(
+            err.contains("sqlite://") && err.contains("postgres://"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn postgres_urls_select_postgres() {
+        assert_eq!(
+            database_kind("postgres://u@h/db").ok(),
+            Some(DatabaseKind::Postgres)
+        );
+        assert_eq!(
+            database_kind("postgresql://u@h/db").ok(),
+            Some(DatabaseKind::Postgres)
+        );
+    }
+
+    #[test]
+    fn master_key_must_be_64_hex_characters() {
+        let mut config = Config::defaults().expect("defaults parse");
+        config.master_key = Some(Secret::new("abcd".into()));
+        assert!(matches!(config.validate(), Err(ConfigError::BadMasterKey)));
+        config.master_key = Some(Secret::new("0f".repeat(32)));
+        config.validate().expect("64 hex chars accepted");
+        assert!(config.master_key().ok().flatten().is_some());
+    }
+
+    #[test]
+    fn debug_output_hides_secrets_and_passwords() {
+        let mut config = Config::defaults().expect("defaults parse");
+        config.admin_token = Some(Secret::new("admin-token-value-123".into()));
+        config.master_key = Some(Secret::new("ab".repeat(32)));
+        config.database_url = Some(Dsn::new("postgres://user:pa55word@db/wx"));
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("admin-token-value-123"), "{shown}");
+        assert!(!shown.contains(&"ab".repeat(32)), "{shown}");
+        assert!(!shown.contains("pa55word"), "{shown}");
+        assert!(shown.contains("postgres://user:***@db/wx"), "{shown}");
+    }
+
+    #[test]
+    fn flags_win_over_file_values() {
+        let mut config = Config::defaults().expect("defaults parse");
+        config.apply(&Overrides {
+            listen: Some("127.0.0.1:0".parse().expect("addr")),
+            data_dir: None,
+            log_json: true,
+        });
+        assert_eq!(config.listen.port(), 0);
+        assert_eq!(config.log.format, LogFormat::Json);
+    }
+}

@@ -1,0 +1,159 @@
+//! The one mapping from errors to the response envelope.
+//!
+//! Every error body is `{"error":{"code","message","wechat"?}}`. `code` is a stable
+//! snake_case string clients branch on; `message` is a sentence for humans; `wechat` carries
+//! WeChat's own `{errcode, errmsg}` when WeChat caused the failure. A 500 says only
+//! `internal`: its cause chain is logged here, once, where the 500 is made.
+
+use std::borrow::Cow;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// An error answer. Build it with the constructors; render it by returning it.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: Cow<'static, str>,
+    message: String,
+    wechat: Option<WeChatError>,
+    cause: Option<anyhow::Error>,
+}
+
+/// WeChat's own error, passed through.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct WeChatError {
+    pub errcode: i64,
+    pub errmsg: String,
+}
+
+/// The envelope, as documented in the OpenAPI document.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable snake_case code.
+    pub code: String,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wechat: Option<WeChatError>,
+}
+
+impl ApiError {
+    pub fn new(
+        status: StatusCode,
+        code: impl Into<Cow<'static, str>>,
+        message: impl Into<String>,
+    ) -> Self {
+        ApiError {
+            status,
+            code: code.into(),
+            message: message.into(),
+            wechat: None,
+            cause: None,
+        }
+    }
+
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    /// A request field failed validation (422 `invalid_field`).
+    pub fn invalid_field(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message)
+    }
+
+    pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, code, message)
+    }
+
+    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, code, message)
+    }
+
+    pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, code, message)
+    }
+
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, message)
+    }
+
+    /// A 500. The cause is logged when the response is made and never shown.
+    pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
+        ApiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            code: Cow::Borrowed("internal"),
+            message: "internal error".into(),
+            wechat: None,
+            cause: Some(cause.into()),
+        }
+    }
+
+    /// Attaches WeChat's own error.
+    pub fn with_wechat(mut self, errcode: i64, errmsg: impl Into<String>) -> Self {
+        self.wechat = Some(WeChatError {
+            errcode,
+            errmsg: errmsg.into(),
+        });
+        self
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    pub fn code(&self) -> &str {
+        &self.code
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.code,
+            self.message
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let Some(cause) = &self.cause {
+            tracing::error!(
+                error = format!("{cause:#}"),
+                "request failed with an internal error"
+            );
+        }
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code.into_owned(),
+                message: self.message,
+                wechat: self.wechat,
+            },
+        };
+        (self.status, axum::Json(body)).into_response()
+    }
+}
+
+/// The fallback for paths no route matches.
+pub async fn not_found() -> ApiError {
+    ApiError::not_found("not_found", "no such route")
+}
+
+/// The fallback for a known path with the wrong method.
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this route does not accept that method",
+    )
+}

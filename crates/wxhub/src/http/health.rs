@@ -1,0 +1,61 @@
+//! Liveness, readiness and metrics.
+
+use axum::extract::State;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::IntoResponse;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::app::AppState;
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::Json;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Status {
+    pub status: &'static str,
+}
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_healthz))
+        .routes(routes!(get_readyz))
+        .routes(routes!(get_metrics))
+}
+
+/// The process is alive.
+#[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, body = Status)))]
+async fn get_healthz() -> Json<Status> {
+    Json(Status { status: "ok" })
+}
+
+/// The store is reachable.
+#[utoipa::path(get, path = "/readyz", tag = "health",
+    responses((status = 200, body = Status), (status = 503, body = ErrorBody)))]
+async fn get_readyz(State(state): State<AppState>) -> Result<Json<Status>, ApiError> {
+    match state.store.db.ping().await {
+        Ok(()) => Ok(Json(Status { status: "ready" })),
+        Err(e) => {
+            tracing::warn!(
+                error = format!("{:#}", anyhow::Error::from(e)),
+                "readiness check failed"
+            );
+            Err(ApiError::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "store_unreachable",
+                "the store is not reachable",
+            ))
+        }
+    }
+}
+
+/// Prometheus metrics in the text exposition format.
+#[utoipa::path(get, path = "/metrics", tag = "health",
+    responses((status = 200, content_type = "text/plain", body = String)))]
+async fn get_metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+}

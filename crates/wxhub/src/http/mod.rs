@@ -1,0 +1,15 @@
+//! HTTP plumbing shared by every capability: the router, the error envelope, our own
+//! extractors, caller auth, paging, health and metrics.
+
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod health;
+mod metrics;
+pub mod page;
+pub mod router;
+
+pub use auth::Caller;
+pub use error::ApiError;
+pub use extract::{Json, JsonOrForm, Path, Query};
+pub use page::{Page, PageParams};

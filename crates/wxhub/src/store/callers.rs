@@ -1,0 +1,121 @@
+//! Storage for callers and the bearer tokens they are issued: the trait (no SQL).
+//!
+//! Conflict keys returned by [`CallerStore::insert`]: `"system_id"` (taken) and `"qr_source"`
+//! (another caller of one of the accounts has that source). A missing account is
+//! [`StoreError::MissingReference`].
+
+use std::collections::BTreeSet;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::accounts::model::{AccountId, InvalidField};
+use crate::callers::model::{Caller, ClientId, QrSource, Scope, SystemId};
+use crate::store::StoreError;
+
+/// A caller as stored: public fields plus the SHA-256 of its secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallerRecord {
+    pub caller: Caller,
+    pub secret_hash: String,
+}
+
+#[async_trait]
+pub trait CallerStore: Send + Sync + 'static {
+    /// Stores a caller and its account grants in one transaction.
+    async fn insert(&self, caller: &CallerRecord) -> Result<(), StoreError>;
+    async fn get(&self, id: &ClientId) -> Result<Option<CallerRecord>, StoreError>;
+    /// Callers ordered by client id (creation order), strictly after `after`.
+    async fn list(
+        &self,
+        after: Option<&ClientId>,
+        limit: u32,
+    ) -> Result<Vec<CallerRecord>, StoreError>;
+    /// Deletes the caller, its grants and its tokens. `Ok(false)` when there was none.
+    async fn delete(&self, id: &ClientId) -> Result<bool, StoreError>;
+    /// Records an issued bearer token by its hash.
+    async fn insert_token(
+        &self,
+        token_hash: &str,
+        client_id: &ClientId,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// The caller owning an unexpired token.
+    async fn find_by_token(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<CallerRecord>, StoreError>;
+    /// Deletes tokens that expired before `now`; returns how many.
+    async fn purge_expired_tokens(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
+}
+
+/// The columns of `callers`, as both backends decode them.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct CallerRow {
+    pub client_id: String,
+    pub system_id: String,
+    pub name: String,
+    pub secret_hash: String,
+    pub scopes: String,
+    pub qr_source: Option<i64>,
+    pub rsa_public_key: Option<String>,
+    pub redirect_domains: String,
+    pub jssdk_domains: String,
+    pub created_at: DateTime<Utc>,
+}
+
+pub(crate) const CALLER_COLUMNS: &str = "client_id, system_id, name, secret_hash, scopes, qr_source, rsa_public_key, redirect_domains, jssdk_domains, created_at";
+
+pub(crate) const CALLER_CONFLICTS: &[(&str, &str)] =
+    &[("system_id", "system_id"), ("qr_source", "qr_source")];
+
+fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("caller {e}"))
+}
+
+impl CallerRow {
+    pub(crate) fn into_record(self, accounts: Vec<String>) -> Result<CallerRecord, StoreError> {
+        let scope_names: Vec<String> = serde_json::from_str(&self.scopes).map_err(corrupt)?;
+        let scopes = scope_names
+            .iter()
+            .map(|s| Scope::parse(s))
+            .collect::<Result<BTreeSet<_>, InvalidField>>()
+            .map_err(corrupt)?;
+        let accounts = accounts
+            .iter()
+            .map(|a| AccountId::parse(a))
+            .collect::<Result<BTreeSet<_>, InvalidField>>()
+            .map_err(corrupt)?;
+        Ok(CallerRecord {
+            caller: Caller {
+                client_id: ClientId::parse(&self.client_id).map_err(corrupt)?,
+                system_id: SystemId::parse(&self.system_id).map_err(corrupt)?,
+                name: self.name,
+                accounts,
+                scopes,
+                qr_source: self
+                    .qr_source
+                    .map(QrSource::new)
+                    .transpose()
+                    .map_err(corrupt)?,
+                rsa_public_key: self.rsa_public_key,
+                redirect_domains: serde_json::from_str(&self.redirect_domains).map_err(corrupt)?,
+                jssdk_domains: serde_json::from_str(&self.jssdk_domains).map_err(corrupt)?,
+                created_at: self.created_at,
+            },
+            secret_hash: self.secret_hash,
+        })
+    }
+}
+
+/// JSON text columns of a caller: (scopes, redirect_domains, jssdk_domains).
+pub(crate) fn json_columns(caller: &Caller) -> (String, String, String) {
+    let scopes: Vec<&str> = caller.scopes.iter().map(|s| s.as_str()).collect();
+    // Serializing Vec<&str> / Vec<String> to JSON cannot fail.
+    (
+        serde_json::to_string(&scopes).unwrap_or_else(|_| "[]".into()),
+        serde_json::to_string(&caller.redirect_domains).unwrap_or_else(|_| "[]".into()),
+        serde_json::to_string(&caller.jssdk_domains).unwrap_or_else(|_| "[]".into()),
+    )
+}
