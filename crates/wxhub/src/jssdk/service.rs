@@ -8,12 +8,13 @@
 use rand::distributions::Alphanumeric;
 use rand::Rng;
 use serde::Serialize;
+use utoipa::ToSchema;
 use wx_protocol::signature::jssdk_signature;
 
 use crate::tokens::{AppIdentity, TokenError, TokenService};
 
 /// What `wx.config` needs (field names as the JS-SDK expects them).
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct JssdkConfig {
     /// AppID, or the CorpID for WeCom.
@@ -28,7 +29,7 @@ pub struct JssdkConfig {
     pub agent_config: Option<AgentConfig>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AgentConfig {
     pub corpid: String,
@@ -58,17 +59,31 @@ pub enum AllowedDomains {
 }
 
 impl AllowedDomains {
-    pub fn allows(&self, host: &str) -> bool {
+    /// `host` (with `port` when the URL names one) against the caller's domains, written
+    /// as the callers API accepts them: `example.com` (that host only), `*.example.com`
+    /// (its subdomains), `localhost:3000` (that host and port).
+    pub fn allows(&self, host: &str, port: Option<u16>) -> bool {
         let host = host.to_ascii_lowercase();
         match self {
             Self::Any => true,
             Self::Only(domains) => domains.iter().any(|domain| {
-                let domain = domain.trim().trim_start_matches('.').to_ascii_lowercase();
-                !domain.is_empty()
-                    && (host == domain
-                        || host
-                            .strip_suffix(&domain)
-                            .is_some_and(|rest| rest.ends_with('.')))
+                let domain = domain.trim().to_ascii_lowercase();
+                let (pattern, want_port) = match domain.rsplit_once(':') {
+                    Some((h, p)) => match p.parse::<u16>() {
+                        Ok(p) => (h.to_owned(), Some(p)),
+                        Err(_) => return false,
+                    },
+                    None => (domain.clone(), None),
+                };
+                if want_port.is_some() && want_port != port {
+                    return false;
+                }
+                match pattern.strip_prefix("*.") {
+                    Some(parent) => host
+                        .strip_suffix(parent)
+                        .is_some_and(|rest| rest.len() > 1 && rest.ends_with('.')),
+                    None => !pattern.is_empty() && host == pattern,
+                }
             }),
         }
     }
@@ -82,7 +97,7 @@ pub fn page_url(raw: &str, allowed: &AllowedDomains) -> Result<String, JssdkErro
         return Err(JssdkError::InvalidUrl);
     }
     let host = parsed.host_str().ok_or(JssdkError::InvalidUrl)?;
-    if !allowed.allows(host) {
+    if !allowed.allows(host, parsed.port()) {
         return Err(JssdkError::DomainNotAllowed);
     }
     Ok(without_fragment.to_owned())
@@ -166,18 +181,24 @@ mod tests {
     }
 
     #[test]
-    fn only_allowed_domains_and_their_subdomains_are_signed() {
-        let allowed = only(&["example.com"]);
-        assert!(page_url("https://example.com/x", &allowed).is_ok());
-        assert!(page_url("https://m.Example.com/x", &allowed).is_ok());
-        assert!(matches!(
-            page_url("https://badexample.com/x", &allowed),
-            Err(JssdkError::DomainNotAllowed)
-        ));
-        assert!(matches!(
-            page_url("https://example.com.evil.net/x", &allowed),
-            Err(JssdkError::DomainNotAllowed)
-        ));
+    fn only_allowed_domains_are_signed() {
+        let allowed = only(&["example.com", "*.shop.example.com", "localhost:3000"]);
+        assert!(page_url("https://Example.com/x", &allowed).is_ok());
+        assert!(page_url("https://m.shop.example.com/x", &allowed).is_ok());
+        assert!(page_url("http://localhost:3000/x", &allowed).is_ok());
+        for bad in [
+            "https://m.example.com/x",
+            "https://shop.example.com/x",
+            "https://badexample.com/x",
+            "https://example.com.evil.net/x",
+            "http://localhost:3001/x",
+            "http://localhost/x",
+        ] {
+            assert!(
+                matches!(page_url(bad, &allowed), Err(JssdkError::DomainNotAllowed)),
+                "{bad}"
+            );
+        }
         assert!(matches!(
             page_url("https://example.com/x", &only(&[])),
             Err(JssdkError::DomainNotAllowed)

@@ -5,10 +5,13 @@
 //! [`engine::TokenEngine`] holds the single-flight logic over traits (cache + lock, store,
 //! source, clock); the account-facing service and routes sit on top of it.
 
+pub mod accounts;
 pub mod bench;
+pub mod config;
 pub mod engine;
 pub mod error;
 pub mod key;
+pub mod routes;
 pub mod service;
 pub mod source;
 
@@ -17,8 +20,10 @@ mod sandbox_tests;
 #[cfg(test)]
 mod tests;
 
+pub use config::TokensConfig;
 pub use engine::{EngineConfig, TokenEngine, Want};
 pub use error::TokenError;
 pub use key::{AppIdentity, TokenKey, TokenKind};
+pub use routes::routes;
 pub use service::{AccountTokens, CredentialsLookup, StaticCredentials, TokenService};
 pub use source::{AppCredentials, FreshToken, TokenRequest, TokenSource, WeChatTokenSource};
