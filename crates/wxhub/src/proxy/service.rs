@@ -2,6 +2,9 @@
 //! with the account's access_token injected, so an unchanged WeChat SDK whose API base is
 //! `http://HUB/wx/{account}` works without ever holding a secret.
 //!
+//! - An SDK's own credential calls (`cgi-bin/token`, `stable_token`, WeCom `gettoken`, the
+//!   JS-SDK ticket endpoints) are answered by the hub from its cache, in WeChat's shape: the
+//!   SDK never needs the secret, and nothing but the token centre ever fetches a credential.
 //! - An `access_token` the client put in the query is removed, never forwarded.
 //! - Request bodies up to `replay_limit` are buffered so the call can be retried once after
 //!   a token rejection (40001/42001/40014); larger bodies are streamed and cannot be
@@ -18,7 +21,7 @@ use bytes::{Bytes, BytesMut};
 use futures::{stream, StreamExt, TryStreamExt};
 
 use crate::cache::TokenValue;
-use crate::tokens::{TokenError, TokenService};
+use crate::tokens::{AppIdentity, TokenError, TokenKind, TokenService};
 use crate::wechat::client::errcode_of;
 use crate::wechat::retry::TokenHandle;
 use crate::wechat::WeChatError;
@@ -81,6 +84,9 @@ impl ProxyService {
         request: ProxyRequest,
     ) -> Result<Response<Body>, ProxyError> {
         let creds = self.tokens.credentials(account).await?;
+        if let Some(kind) = intercepted(&creds.app, &request.path, request.query.as_deref()) {
+            return self.answer_credential(account, kind).await;
+        }
         let base = url::Url::parse(&creds.api_base).map_err(|_| ProxyError::InvalidPath)?;
         let path = request.path.trim_start_matches('/');
         if path.is_empty() || path.contains('\\') || path.chars().any(char::is_control) {
@@ -126,6 +132,37 @@ impl ProxyService {
                 }
             }
         }
+    }
+
+    /// Answers an SDK's credential request from the token centre, in WeChat's shape.
+    async fn answer_credential(
+        &self,
+        account: &str,
+        kind: TokenKind,
+    ) -> Result<Response<Body>, ProxyError> {
+        let token = match kind {
+            TokenKind::AccessToken => self.tokens.access_token(account).await?,
+            TokenKind::JsapiTicket => self.tokens.jsapi_ticket(account).await?,
+            TokenKind::AgentConfigTicket => self.tokens.agent_config_ticket(account).await?,
+        };
+        let now = self.tokens.engine().clock().now();
+        let expires_in = (token.expires_at - now).num_seconds().max(0);
+        let field = match kind {
+            TokenKind::AccessToken => "access_token",
+            TokenKind::JsapiTicket | TokenKind::AgentConfigTicket => "ticket",
+        };
+        let body = serde_json::json!({
+            "errcode": 0,
+            "errmsg": "ok",
+            field: token.value.expose(),
+            "expires_in": expires_in,
+        });
+        let mut response = Response::new(Body::from(body.to_string()));
+        response.headers_mut().insert(
+            axum::http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=utf-8"),
+        );
+        Ok(response)
     }
 
     async fn send(
@@ -179,6 +216,34 @@ impl ProxyService {
         } else {
             Outcome::Done(response)
         })
+    }
+}
+
+/// Which credential an SDK asks for, if this path is one of WeChat's credential endpoints.
+pub fn intercepted(app: &AppIdentity, path: &str, query: Option<&str>) -> Option<TokenKind> {
+    let path = path.trim_start_matches('/').trim_end_matches('/');
+    let ticket_type = || {
+        url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+            .find(|(k, _)| k == "type")
+            .map(|(_, v)| v.into_owned())
+    };
+    match (app, path) {
+        (AppIdentity::Mp { .. }, "cgi-bin/token" | "cgi-bin/stable_token") => {
+            Some(TokenKind::AccessToken)
+        }
+        (AppIdentity::Mp { .. }, "cgi-bin/ticket/getticket")
+            if ticket_type().as_deref() == Some("jsapi") =>
+        {
+            Some(TokenKind::JsapiTicket)
+        }
+        (AppIdentity::Work { .. }, "cgi-bin/gettoken") => Some(TokenKind::AccessToken),
+        (AppIdentity::Work { .. }, "cgi-bin/get_jsapi_ticket") => Some(TokenKind::JsapiTicket),
+        (AppIdentity::Work { .. }, "cgi-bin/ticket/get")
+            if ticket_type().as_deref() == Some("agent_config") =>
+        {
+            Some(TokenKind::AgentConfigTicket)
+        }
+        _ => None,
     }
 }
 
@@ -326,6 +391,47 @@ mod tests {
         );
         assert!(target_url(&base, "@evil.com/x", &[], &token)
             .is_ok_and(|u| u.host_str() == Some("127.0.0.1")));
+    }
+
+    #[test]
+    fn credential_endpoints_are_answered_by_the_hub() {
+        let mp = AppIdentity::Mp {
+            appid: "wx1".into(),
+        };
+        let work = AppIdentity::Work {
+            corpid: "ww1".into(),
+            agentid: "1000002".into(),
+        };
+        assert_eq!(
+            intercepted(&mp, "cgi-bin/token", Some("grant_type=client_credential")),
+            Some(TokenKind::AccessToken)
+        );
+        assert_eq!(
+            intercepted(&mp, "/cgi-bin/stable_token", None),
+            Some(TokenKind::AccessToken)
+        );
+        assert_eq!(
+            intercepted(&mp, "cgi-bin/ticket/getticket", Some("type=jsapi")),
+            Some(TokenKind::JsapiTicket)
+        );
+        assert_eq!(
+            intercepted(&mp, "cgi-bin/ticket/getticket", Some("type=wx_card")),
+            None
+        );
+        assert_eq!(intercepted(&mp, "cgi-bin/gettoken", None), None);
+        assert_eq!(
+            intercepted(&work, "cgi-bin/gettoken", None),
+            Some(TokenKind::AccessToken)
+        );
+        assert_eq!(
+            intercepted(&work, "cgi-bin/get_jsapi_ticket", None),
+            Some(TokenKind::JsapiTicket)
+        );
+        assert_eq!(
+            intercepted(&work, "cgi-bin/ticket/get", Some("type=agent_config")),
+            Some(TokenKind::AgentConfigTicket)
+        );
+        assert_eq!(intercepted(&work, "cgi-bin/user/get", None), None);
     }
 
     #[test]

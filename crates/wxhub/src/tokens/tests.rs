@@ -606,19 +606,13 @@ async fn three_instances_sharing_redis_fetch_once_per_expiry() {
     }
 }
 
-/// A fresh SQLite token store (the migration applied by hand until the hub's store lands).
+/// A fresh, migrated SQLite token store.
 async fn sqlite_store() -> (tempfile::TempDir, Arc<dyn TokenStore>) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
-    let pool = sqlx::SqlitePool::connect(&url).await.expect("sqlite");
-    sqlx::raw_sql(include_str!("../../migrations/sqlite/0002_tokens.sql"))
-        .execute(&pool)
-        .await
-        .expect("migration");
-    (
-        dir,
-        Arc::new(crate::store::sqlite::tokens::SqliteTokenStore::new(pool)),
-    )
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let db = crate::store::Db::connect(&url).await.expect("sqlite");
+    db.migrate().await.expect("migrations");
+    (dir, crate::store::Store::new(db).tokens)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
