@@ -11,3 +11,4 @@ mod health;
 mod helpers;
 mod lifecycle;
 mod store;
+mod tokens;
