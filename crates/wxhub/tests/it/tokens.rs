@@ -450,7 +450,7 @@ async fn an_sdk_pointed_at_the_proxy_works_unchanged() {
         .await;
     assert_eq!(created["tag"]["name"], "vip", "{created}");
     // a media upload larger than the replay buffer streams up, and streams back down
-    let image: Vec<u8> = (0..(1_500_000u32)).map(|i| (i % 251) as u8).collect();
+    let image: Vec<u8> = (0..1_500_000u32).map(|i| (i % 251) as u8).collect();
     let form = reqwest::multipart::Form::new().part(
         "media",
         reqwest::multipart::Part::bytes(image.clone())
