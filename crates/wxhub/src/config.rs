@@ -393,6 +393,55 @@ mod tests {
         assert!(shown.contains("postgres://user:***@db/wx"), "{shown}");
     }
 
+    /// The only test that touches the process environment (it is shared by parallel tests).
+    #[test]
+    fn layers_apply_in_order_defaults_file_env_flags() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("wxhub.toml");
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:7000\"\n[http]\nrequest_timeout_secs = 5\nbody_limit_bytes = 1024\n",
+        )
+        .expect("write config");
+        let digits = "1234567890".repeat(6) + "1234";
+        std::env::set_var("WXHUB_HTTP__REQUEST_TIMEOUT_SECS", "9");
+        std::env::set_var("WXHUB_MASTER_KEY", &digits);
+        let loaded = Config::load(
+            Some(&file),
+            &Overrides {
+                data_dir: Some(PathBuf::from("/srv/wx")),
+                ..Overrides::default()
+            },
+        );
+        std::env::remove_var("WXHUB_HTTP__REQUEST_TIMEOUT_SECS");
+        std::env::remove_var("WXHUB_MASTER_KEY");
+        let (config, source) = loaded.expect("loads");
+        assert_eq!(source, ConfigSource::File(file.clone()));
+        assert_eq!(config.listen.port(), 7000, "file over defaults");
+        assert_eq!(config.http.body_limit_bytes, 1024, "file over defaults");
+        assert_eq!(config.http.request_timeout_secs, 9, "env over file");
+        assert_eq!(config.data_dir, PathBuf::from("/srv/wx"), "flag over all");
+        assert_eq!(config.log.format, LogFormat::Human, "untouched default");
+        assert_eq!(
+            config.master_key.as_ref().map(|k| k.expose().as_str()),
+            Some(digits.as_str()),
+            "an all-digit key is read verbatim"
+        );
+        config.validate().expect("valid");
+
+        let missing = Config::load(Some(&dir.path().join("nope.toml")), &Overrides::default());
+        assert!(matches!(missing, Err(ConfigError::FileNotFound { .. })));
+    }
+
+    #[test]
+    fn readme_shows_the_embedded_defaults_verbatim() {
+        let readme = include_str!("../../../README.md");
+        assert!(
+            readme.contains(DEFAULT_CONFIG),
+            "README.md must quote src/config.default.toml verbatim; update it"
+        );
+    }
+
     #[test]
     fn flags_win_over_file_values() {
         let mut config = Config::defaults().expect("defaults parse");

@@ -16,6 +16,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod crypto;
+pub mod demo;
 pub mod http;
 pub mod jssdk;
 pub mod proxy;
