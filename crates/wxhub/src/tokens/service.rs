@@ -166,6 +166,12 @@ impl TokenService {
             };
             match result {
                 Ok(()) => renewed += 1,
+                Err(TokenError::UnknownAccount) => {
+                    // The account was removed: forget its credentials.
+                    if let Err(err) = self.engine.store().delete_account(&row.account_id).await {
+                        tracing::warn!(account = %row.account_id, error = %err, "forgetting tokens failed");
+                    }
+                }
                 Err(err) => tracing::warn!(
                     account = %row.account_id, kind = %row.kind, error = %err,
                     "proactive token refresh failed"

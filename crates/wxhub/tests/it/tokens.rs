@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
+use wxhub::clock::Clock;
 use wxhub::config::Dsn;
 
 use crate::helpers::{
@@ -595,4 +596,154 @@ async fn three_hubs_sharing_redis_and_postgres_fetch_once_per_expiry() {
             advance_hub(hub, 7200);
         }
     }
+}
+
+const CORPID: &str = "wwtokentest00001";
+
+/// A WeCom corp with two apps in the sandbox, both registered in the hub.
+async fn wecom_world() -> (WeChat, TestHub) {
+    let wechat = WeChat::start(None).await;
+    let base = wechat.base();
+    let created = wechat
+        .driver
+        .post(format!("{base}/sandbox/work/corps"))
+        .json(&json!({"corpid": CORPID, "contacts_secret": "contacts-secret-0001"}))
+        .send()
+        .await
+        .expect("corp");
+    assert_eq!(created.status(), StatusCode::CREATED);
+    for agentid in [1000002, 1000003] {
+        let created = wechat
+            .driver
+            .post(format!("{base}/sandbox/work/corps/{CORPID}/apps"))
+            .json(&json!({"agentid": agentid, "secret": format!("app-secret-{agentid}")}))
+            .send()
+            .await
+            .expect("app");
+        assert_eq!(created.status(), StatusCode::CREATED);
+    }
+    let db = Arc::new(TestDb::sqlite());
+    let hub = spawn_hub_with(test_config(&db), db).await;
+    for (id, agentid) in [("demo-work", 1000002), ("demo-work-b", 1000003)] {
+        hub.client
+            .post(
+                "/api/v1/accounts",
+                json!({
+                    "id": id, "kind": "work", "corpid": CORPID, "agentid": agentid,
+                    "secret": format!("app-secret-{agentid}"), "token": "callbacktoken",
+                    "encoding_aes_key": "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+                    "api_base": base
+                }),
+                StatusCode::CREATED,
+            )
+            .await;
+    }
+    (wechat, hub)
+}
+
+async fn wecom_get(wechat: &WeChat, path_and_query: &str) -> Value {
+    wechat
+        .driver
+        .get(format!("{}{path_and_query}", wechat.base()))
+        .send()
+        .await
+        .expect("call")
+        .json()
+        .await
+        .expect("json")
+}
+
+#[tokio::test]
+async fn each_wecom_app_has_its_own_token_and_jssdk_config_includes_agent_config() {
+    let (wechat, hub) = wecom_world().await;
+    let a = hub
+        .client
+        .get("/api/v1/accounts/demo-work/token", StatusCode::OK)
+        .await;
+    let b = hub
+        .client
+        .get("/api/v1/accounts/demo-work-b/token", StatusCode::OK)
+        .await;
+    assert_ne!(a["access_token"], b["access_token"], "per CorpID + AgentID");
+    let access_token = a["access_token"].as_str().expect("token").to_owned();
+
+    let page = "https://work.example.com/app/index.html?from=menu";
+    let url = format!(
+        "/api/v1/jssdk/config?account=demo-work&url={}",
+        url::form_urlencoded::byte_serialize(page.as_bytes()).collect::<String>()
+    );
+    let config = hub.client.get(&url, StatusCode::OK).await;
+    assert_eq!(config["appId"], CORPID);
+    let agent = &config["agentConfig"];
+    assert_eq!(agent["corpid"], CORPID);
+    assert_eq!(agent["agentid"], "1000002");
+
+    // WeCom answers the same tickets until they expire: sign with them ourselves
+    let corp_ticket = wecom_get(
+        &wechat,
+        &format!("/cgi-bin/get_jsapi_ticket?access_token={access_token}"),
+    )
+    .await;
+    let agent_ticket = wecom_get(
+        &wechat,
+        &format!("/cgi-bin/ticket/get?access_token={access_token}&type=agent_config"),
+    )
+    .await;
+    let sign = |ticket: &Value, nonce: &Value, timestamp: &Value| {
+        wx_protocol::signature::jssdk_signature(
+            ticket["ticket"].as_str().expect("ticket"),
+            nonce.as_str().expect("nonce"),
+            &timestamp.as_i64().expect("timestamp").to_string(),
+            page,
+        )
+    };
+    assert_eq!(
+        config["signature"],
+        sign(&corp_ticket, &config["nonceStr"], &config["timestamp"]).as_str()
+    );
+    assert_eq!(
+        agent["signature"],
+        sign(&agent_ticket, &agent["nonceStr"], &agent["timestamp"]).as_str()
+    );
+    assert_ne!(corp_ticket["ticket"], agent_ticket["ticket"]);
+
+    // an SDK's gettoken through the proxy is answered with the hub's token
+    let issued = hub
+        .client
+        .get(
+            &format!("/wx/demo-work/cgi-bin/gettoken?corpid={CORPID}&corpsecret=unused"),
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(issued["access_token"], access_token.as_str());
+}
+
+#[tokio::test]
+async fn the_tokens_of_a_removed_account_are_forgotten_by_the_refresher() {
+    let (wechat, hub) = world(None).await;
+    token(&hub.client).await;
+    hub.client
+        .delete("/api/v1/accounts/demo-mp", StatusCode::NO_CONTENT)
+        .await;
+    wechat.advance(6950).await;
+    advance_hub(&hub, 6950);
+    assert_eq!(hub.state.tokens.refresh_due().await.expect("step"), 0);
+    let now = hub.clock.now();
+    let due = hub
+        .state
+        .tokens
+        .engine()
+        .store()
+        .list_due(now, now, 10)
+        .await
+        .expect("due list");
+    assert!(due.is_empty(), "the removed account's rows are gone");
+    assert_eq!(
+        wechat.token_fetches().await,
+        1,
+        "nothing fetched for a removed account"
+    );
+    hub.client
+        .get("/api/v1/accounts/demo-mp/token", StatusCode::NOT_FOUND)
+        .await;
 }
