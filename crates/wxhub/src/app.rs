@@ -223,17 +223,21 @@ async fn build_tokens(
     accounts: &AccountService,
     clock: &SharedClock,
 ) -> anyhow::Result<(TokenService, ProxyService)> {
-    use crate::cache::{memory::MemoryCache, redis::RedisCache, TokenCache};
+    use crate::cache::{memory::MemoryCache, near::NearCache, redis::RedisCache, TokenCache};
     use crate::tokens::{accounts::AccountsLookup, TokenEngine, WeChatTokenSource};
     use crate::wechat::WeChatClient;
 
     let settings = &config.tokens;
     let cache: Arc<dyn TokenCache> = match &config.redis_url {
-        Some(url) => Arc::new(
-            RedisCache::connect(url.expose())
+        Some(url) => {
+            let redis = RedisCache::connect(url.expose())
                 .await
-                .context("connecting to Redis (redis_url)")?,
-        ),
+                .context("connecting to Redis (redis_url)")?;
+            match settings.near_cache_ms {
+                0 => Arc::new(redis),
+                ms => Arc::new(NearCache::new(redis, Duration::from_millis(ms))),
+            }
+        }
         None => Arc::new(MemoryCache::new()),
     };
     tracing::info!(cache = cache.backend(), "token cache ready");

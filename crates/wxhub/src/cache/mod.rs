@@ -18,6 +18,7 @@
 //!   The entry (and its fence) is kept, only its times are zeroed.
 
 pub mod memory;
+pub mod near;
 pub mod redis;
 
 use std::fmt;
@@ -118,7 +119,13 @@ pub trait TokenCache: Send + Sync + 'static {
     /// The backend's name for logs and metrics (`memory`, `redis`).
     fn backend(&self) -> &'static str;
 
+    /// The entry; a backend may answer from a short-lived local copy.
     async fn get(&self, key: &CacheKey) -> Result<Option<CachedToken>, CacheError>;
+
+    /// The entry as the shared backend holds it now (refreshes and waiters use this).
+    async fn get_fresh(&self, key: &CacheKey) -> Result<Option<CachedToken>, CacheError> {
+        self.get(key).await
+    }
 
     /// Writes `token` unless the stored entry has a higher fence. Returns whether it was written.
     async fn put_fenced(&self, key: &CacheKey, token: &CachedToken) -> Result<bool, CacheError>;

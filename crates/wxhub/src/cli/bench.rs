@@ -29,6 +29,9 @@ pub struct TokensBenchArgs {
     /// Measure with this Redis as the token cache instead of the in-process one.
     #[arg(long)]
     pub redis_url: Option<String>,
+    /// With --redis-url: the in-process copy's lifetime in ms (0: every read asks Redis).
+    #[arg(long, default_value_t = 1000)]
+    pub near_cache_ms: u64,
 }
 
 pub async fn run(_global: &GlobalArgs, cmd: BenchCommand) -> anyhow::Result<()> {
@@ -49,6 +52,7 @@ async fn tokens(args: TokensBenchArgs) -> anyhow::Result<()> {
             readers: args.readers.max(1),
             waiters: args.waiters.max(1),
             redis_url: args.redis_url.clone(),
+            near_cache: Duration::from_millis(args.near_cache_ms),
         };
         let report = bench::run(&options, store.tokens.clone()).await;
         db.close().await;

@@ -15,6 +15,7 @@ use super::key::AppIdentity;
 use super::service::{StaticCredentials, TokenService};
 use super::source::{AppCredentials, WeChatTokenSource};
 use crate::cache::memory::MemoryCache;
+use crate::cache::near::NearCache;
 use crate::cache::redis::RedisCache;
 use crate::cache::{TokenCache, TokenValue};
 use crate::clock::TestClock;
@@ -31,6 +32,8 @@ pub struct BenchOptions {
     pub waiters: usize,
     /// Use this Redis as the cache instead of the in-process one.
     pub redis_url: Option<String>,
+    /// With Redis: the in-process copy's lifetime (0: every read asks Redis).
+    pub near_cache: Duration,
 }
 
 impl Default for BenchOptions {
@@ -40,6 +43,7 @@ impl Default for BenchOptions {
             readers: 64,
             waiters: 1000,
             redis_url: None,
+            near_cache: Duration::from_secs(1),
         }
     }
 }
@@ -110,14 +114,17 @@ pub async fn run(
     );
 
     let (cache, prefix): (Arc<dyn TokenCache>, String) = match &options.redis_url {
-        Some(url) => (
-            Arc::new(
-                RedisCache::connect(url)
-                    .await
-                    .context("connecting to Redis")?,
-            ),
-            format!("wxhub-bench:{}", ulid::Ulid::new()),
-        ),
+        Some(url) => {
+            let redis = RedisCache::connect(url)
+                .await
+                .context("connecting to Redis")?;
+            let cache: Arc<dyn TokenCache> = if options.near_cache.is_zero() {
+                Arc::new(redis)
+            } else {
+                Arc::new(NearCache::new(redis, options.near_cache))
+            };
+            (cache, format!("wxhub-bench:{}", ulid::Ulid::new()))
+        }
         None => (Arc::new(MemoryCache::new()), "wxhub:tok".into()),
     };
     let clock = Arc::new(TestClock::new(chrono::Utc::now()));

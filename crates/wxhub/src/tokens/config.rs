@@ -20,6 +20,9 @@ pub struct TokensConfig {
     /// How long one refresh may hold the shared lock, and how long others wait for it.
     pub lock_ttl_secs: u64,
     pub lock_wait_secs: u64,
+    /// With Redis: keep a read token in-process this many milliseconds (0: always ask
+    /// Redis). Safe, as WeChat keeps a replaced token valid for 5 more minutes.
+    pub near_cache_ms: u64,
     /// Namespace of the cache keys, so several hubs can share one Redis.
     pub key_prefix: String,
     /// Timeout of one call to WeChat's credential endpoints.
@@ -41,6 +44,7 @@ impl Default for TokensConfig {
             quota_cooldown_secs: engine.quota_cooldown.as_secs(),
             lock_ttl_secs: engine.lock_ttl.as_secs(),
             lock_wait_secs: engine.lock_wait.as_secs(),
+            near_cache_ms: 1000,
             key_prefix: engine.key_prefix,
             upstream_timeout_secs: 10,
             proxy_replay_limit_bytes: crate::proxy::service::DEFAULT_REPLAY_LIMIT,

@@ -303,7 +303,7 @@ impl Inner {
                 }
                 Ok(None) => {
                     // Another instance refreshes: wait (bounded) for its token.
-                    if let Ok(Some(token)) = self.cache.get(key).await {
+                    if let Ok(Some(token)) = self.cache.get_fresh(key).await {
                         if want.accepts(&token, self.clock.now()) {
                             return Ok(token);
                         }
@@ -330,7 +330,7 @@ impl Inner {
         fence: u64,
     ) -> Result<CachedToken, TokenError> {
         let now = self.clock.now();
-        match self.cache.get(key).await {
+        match self.cache.get_fresh(key).await {
             Ok(Some(token)) if want.accepts(&token, now) => return Ok(token),
             Ok(_) => {}
             Err(err) => self.cache_failed("get", key, &err),

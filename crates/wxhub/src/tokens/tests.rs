@@ -623,6 +623,7 @@ async fn the_bench_against_the_sandbox_sees_one_fetch_for_a_thousand_waiters() {
         readers: 4,
         waiters: 1000,
         redis_url: None,
+        near_cache: Duration::from_secs(1),
     };
     let report = super::bench::run(&options, store).await.expect("bench");
     assert_eq!(report.fetches_on_expiry, 1);
