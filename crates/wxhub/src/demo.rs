@@ -3,8 +3,8 @@
 //! [`start`] serves the sandbox and a hub (fresh SQLite store, generated admin token and master
 //! key) on listeners the caller bound, registers a demo Official Account in both (the
 //! sandbox's driver API, then the hub's own `/api/v1`, pointing the account's `api_base` at the
-//! sandbox and the sandbox's callback URL at the hub), a demo WeCom app in the hub, and a demo
-//! caller. [`Demo::walkthrough`] is the "what to try" text; each capability adds its steps there.
+//! sandbox and the sandbox's callback URL at the hub), a demo WeCom corp and app the same way,
+//! and a demo caller. [`Demo::walkthrough`] is the "what to try" text; each capability adds its steps there.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -17,6 +17,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use wx_sandbox::client::DriverClient;
 use wx_sandbox::driver::api::CreateMpAccount;
+use wx_sandbox::driver::work::api::{CreateApp, CreateCorp, GenerateDirectory};
 
 use crate::config::{Config, Dsn};
 use crate::crypto::MasterKey;
@@ -26,7 +27,7 @@ pub const DEMO_MP: &str = "demo-mp";
 pub const DEMO_MP_APPID: &str = "wxd0000000000demo1";
 pub const DEMO_WORK: &str = "demo-work";
 pub const DEMO_CORPID: &str = "wwd0000000000demo1";
-pub const DEMO_AGENTID: i64 = 1_000_002;
+pub const DEMO_AGENTID: u32 = 1_000_002;
 pub const DEMO_CALLER: &str = "demo-shop";
 
 /// Where the demo runs.
@@ -115,13 +116,63 @@ pub async fn start(opts: DemoOptions, shutdown: CancellationToken) -> anyhow::Re
         "registering the demo Official Account in the hub",
     )
     .await?;
+    // The WeCom side: a corp (with its contacts secret and a small directory) and one app.
+    let work_secret = random(32);
+    let work_token = random(16);
+    let work_aes_key = random(43);
+    let contacts_secret = random(32);
+    let sandbox_post = |path: String, body: serde_json::Value| {
+        http.post(format!("{sandbox_url}{path}")).json(&body).send()
+    };
+    expect_success(
+        sandbox_post(
+            "/sandbox/work/corps".into(),
+            serde_json::to_value(CreateCorp {
+                corpid: DEMO_CORPID.into(),
+                contacts_secret: contacts_secret.clone(),
+                name: Some("Demo Corp".into()),
+            })?,
+        )
+        .await,
+        "registering the demo WeCom corp in the sandbox",
+    )
+    .await?;
+    expect_success(
+        sandbox_post(
+            format!("/sandbox/work/corps/{DEMO_CORPID}/apps"),
+            serde_json::to_value(CreateApp {
+                agentid: DEMO_AGENTID,
+                secret: work_secret.clone(),
+                token: work_token.clone(),
+                encoding_aes_key: work_aes_key.clone(),
+                callback_url: Some(format!("{hub_url}/callback/{DEMO_WORK}")),
+                name: Some("Demo app".into()),
+            })?,
+        )
+        .await,
+        "registering the demo WeCom app in the sandbox",
+    )
+    .await?;
+    expect_success(
+        sandbox_post(
+            format!("/sandbox/work/corps/{DEMO_CORPID}/directory/generate"),
+            serde_json::to_value(GenerateDirectory {
+                members: 20,
+                departments: 3,
+                depth: 1,
+            })?,
+        )
+        .await,
+        "generating the demo WeCom directory in the sandbox",
+    )
+    .await?;
     expect_created(
         post(
             "/api/v1/accounts",
             json!({
                 "id": DEMO_WORK, "kind": "work", "corpid": DEMO_CORPID, "agentid": DEMO_AGENTID,
-                "secret": random(32), "token": random(16), "encoding_aes_key": random(43),
-                "api_base": sandbox_url, "name": "Demo WeCom app",
+                "secret": work_secret, "token": work_token, "encoding_aes_key": work_aes_key,
+                "contacts_secret": contacts_secret, "api_base": sandbox_url, "name": "Demo WeCom app",
             }),
         )
         .await,
@@ -167,6 +218,19 @@ pub async fn start(opts: DemoOptions, shutdown: CancellationToken) -> anyhow::Re
     })
 }
 
+async fn expect_success(
+    sent: reqwest::Result<reqwest::Response>,
+    what: &str,
+) -> anyhow::Result<()> {
+    let response = sent.with_context(|| what.to_string())?;
+    let status = response.status();
+    if !status.is_success() {
+        let body = response.text().await.unwrap_or_default();
+        anyhow::bail!("{what}: sandbox answered {status}: {body}");
+    }
+    Ok(())
+}
+
 async fn expect_created(
     sent: reqwest::Result<reqwest::Response>,
     what: &str,
@@ -198,7 +262,7 @@ impl Demo {
         line(String::new());
         line("Registered:".into());
         line(format!("  {DEMO_MP:<10} Official Account  appid {DEMO_MP_APPID}  (hub and sandbox, api_base → sandbox, callbacks → hub)"));
-        line(format!("  {DEMO_WORK:<10} WeCom app         corpid {DEMO_CORPID} agentid {DEMO_AGENTID}  (hub)"));
+        line(format!("  {DEMO_WORK:<10} WeCom app         corpid {DEMO_CORPID} agentid {DEMO_AGENTID}  (hub and sandbox, with a 20-member directory)"));
         line(format!(
             "  {DEMO_CALLER:<10} caller            client_id {}",
             self.caller_client_id

@@ -4,7 +4,9 @@ use reqwest::StatusCode;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use wx_sandbox::client::DriverClient;
-use wxhub::demo::{self, DemoOptions, DEMO_MP, DEMO_MP_APPID, DEMO_WORK};
+use wxhub::demo::{
+    self, DemoOptions, DEMO_AGENTID, DEMO_CORPID, DEMO_MP, DEMO_MP_APPID, DEMO_WORK,
+};
 
 use crate::helpers::TestClient;
 
@@ -46,6 +48,22 @@ async fn demo_registers_accounts_in_hub_and_sandbox_and_stops_cleanly() {
         seen.callback_url.as_deref(),
         Some(format!("{}/callback/{DEMO_MP}", running.hub_url).as_str())
     );
+
+    let corp: serde_json::Value = reqwest::get(format!(
+        "{}/sandbox/work/corps/{DEMO_CORPID}",
+        running.sandbox_url
+    ))
+    .await
+    .expect("sandbox answers")
+    .json()
+    .await
+    .expect("corp JSON");
+    assert_eq!(corp["apps"][0]["agentid"], DEMO_AGENTID);
+    assert_eq!(
+        corp["apps"][0]["callback_url"],
+        format!("{}/callback/{DEMO_WORK}", running.hub_url)
+    );
+    assert_eq!(work["has_contacts_secret"], true);
 
     let token = TestClient::new(hub_addr)
         .post(

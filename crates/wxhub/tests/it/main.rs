@@ -7,6 +7,7 @@
 
 mod accounts;
 mod callers;
+mod cli;
 mod demo;
 mod health;
 mod helpers;
