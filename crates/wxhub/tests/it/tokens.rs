@@ -747,3 +747,60 @@ async fn the_tokens_of_a_removed_account_are_forgotten_by_the_refresher() {
         .get("/api/v1/accounts/demo-mp/token", StatusCode::NOT_FOUND)
         .await;
 }
+
+#[tokio::test]
+async fn a_json_post_is_replayed_after_a_token_rejection() {
+    let (wechat, hub) = world(None).await;
+    token(&hub.client).await;
+    wechat.advance(7200).await; // the hub's token dies at WeChat only
+    let created = hub
+        .client
+        .post(
+            "/wx/demo-mp/cgi-bin/tags/create",
+            json!({"tag": {"name": "replayed"}}),
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(created["tag"]["name"], "replayed", "{created}");
+    assert_eq!(wechat.token_fetches().await, 2);
+}
+
+#[tokio::test]
+async fn with_stable_token_preferred_a_rejection_forces_one_refresh() {
+    let wechat = WeChat::start(None).await;
+    let db = Arc::new(TestDb::sqlite());
+    let mut config = test_config(&db);
+    config.tokens.prefer_stable_token = true;
+    let hub = spawn_hub_with(config, db).await;
+    register_mp(&hub, &wechat).await;
+
+    let first = token(&hub.client).await;
+    let account: Value = wechat
+        .driver
+        .get(format!("{}/sandbox/mp/accounts/{APPID}", wechat.base()))
+        .send()
+        .await
+        .expect("account")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        account["stable_access_token"],
+        first.as_str(),
+        "a stable token"
+    );
+
+    // the hub's stable token is rejected: it is expired-if-same and replaced once
+    let v = hub
+        .client
+        .post(
+            "/api/v1/accounts/demo-mp/token/refresh",
+            json!({"access_token": first}),
+            StatusCode::OK,
+        )
+        .await;
+    let second = v["access_token"].as_str().expect("token").to_owned();
+    assert_ne!(second, first, "forced past the stable token");
+    assert!(accepted(&wechat.callback_ip(&second).await));
+    assert_eq!(wechat.token_fetches().await, 2);
+}
