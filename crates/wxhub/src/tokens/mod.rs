@@ -3,7 +3,15 @@
 //! and per WeCom app, jsapi_ticket, WeCom's corp jsapi ticket and agent_config ticket.
 //!
 //! [`engine::TokenEngine`] holds the single-flight logic over traits (cache + lock, store,
-//! source, clock); the account-facing service and routes sit on top of it.
+//! source, clock); [`service::TokenService`] resolves accounts and is what other
+//! capabilities use: `access_token(account)`, `jsapi_ticket`, `agent_config_ticket`, and
+//! `handle(account)` for `wechat::with_token_retry` (the retry-once rule for every call).
+//!
+//! HTTP: `GET /api/v1/accounts/{id}/token` → `{access_token, expires_at, expires_in}` and
+//! `POST /api/v1/accounts/{id}/token/refresh` (seed 003's passive refresh; optional body
+//! `{"access_token": "<the token WeChat rejected>"}`), scope `tokens`. The JS-SDK signer
+//! lives in `jssdk/`, the pass-through in `proxy/`. The proactive refresher is
+//! [`TokenService::run_refresher`] around the one-step [`TokenService::refresh_due`].
 
 pub mod accounts;
 pub mod bench;

@@ -156,6 +156,15 @@ async fn the_access_token_is_fetched_once_cached_and_accepted_by_wechat() {
         .get("/api/v1/accounts/demo-mp/token", StatusCode::OK)
         .await;
     assert_eq!(v["expires_in"], 7200, "the lifetime WeChat gave");
+
+    let doc = hub.client.get("/api/v1/openapi.json", StatusCode::OK).await;
+    for path in [
+        "/api/v1/accounts/{id}/token",
+        "/api/v1/accounts/{id}/token/refresh",
+        "/api/v1/jssdk/config",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} is documented");
+    }
 }
 
 #[tokio::test]
