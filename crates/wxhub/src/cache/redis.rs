@@ -2,7 +2,7 @@
 //!
 //! Layout per cache key `K` (already namespaced per AppID or CorpID+AgentID):
 //! - `K` — a hash `{v: value, e: expires_at ms, r: refresh_at ms, f: fetched_at ms, n: fence}`,
-//!   kept [`ENTRY_GRACE`](super::ENTRY_GRACE) past expiry so its fence still guards writes;
+//!   kept an hour past expiry so its fence still guards writes;
 //! - `K:lock` — the refresh lock, `SET NX PX` with a unique owner value;
 //! - `K:fence` — the last fence issued for `K`.
 //!
