@@ -150,8 +150,8 @@ pub enum ConfigError {
     },
     #[error("master_key (WXHUB_MASTER_KEY) must be 32 bytes written as 64 hex characters")]
     BadMasterKey,
-    #[error("admin_token (WXHUB_ADMIN_TOKEN) must be at least 16 characters")]
-    WeakAdminToken,
+    #[error("admin_token (WXHUB_ADMIN_TOKEN) is set but empty")]
+    EmptyAdminToken,
     #[error("{field} must be greater than zero")]
     Zero { field: &'static str },
 }
@@ -244,13 +244,26 @@ impl Config {
         }
     }
 
+    /// Advice that does not stop the hub (logged at start).
+    pub fn warnings(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self
+            .admin_token
+            .as_ref()
+            .is_some_and(|t| t.expose().len() < 16)
+        {
+            out.push("admin_token is shorter than 16 characters; use a long random value");
+        }
+        out
+    }
+
     /// Every check that can be made without I/O, including cross-field rules.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.database_kind()?;
         self.master_key()?;
         if let Some(token) = &self.admin_token {
-            if token.expose().len() < 16 {
-                return Err(ConfigError::WeakAdminToken);
+            if token.expose().trim().is_empty() {
+                return Err(ConfigError::EmptyAdminToken);
             }
         }
         if let Some(redis) = &self.redis_url {
@@ -356,6 +369,19 @@ mod tests {
             err.contains("sqlite://") && err.contains("postgres://"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn short_admin_token_is_a_warning_and_empty_one_an_error() {
+        let mut config = Config::defaults().expect("defaults parse");
+        config.admin_token = Some(Secret::new("admin".into()));
+        config.validate().expect("short token accepted");
+        assert_eq!(config.warnings().len(), 1);
+        config.admin_token = Some(Secret::new(" ".into()));
+        assert!(matches!(
+            config.validate(),
+            Err(ConfigError::EmptyAdminToken)
+        ));
     }
 
     #[test]
