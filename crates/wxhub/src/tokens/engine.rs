@@ -109,6 +109,8 @@ struct Inner {
     cooldowns: Mutex<HashMap<CacheKey, (Instant, String)>>,
     /// Last `force_refresh` per key.
     forced: Mutex<HashMap<CacheKey, Instant>>,
+    /// Last failed refresh per key: background refreshes pause after one.
+    failed: Mutex<HashMap<CacheKey, Instant>>,
     tasks: TaskTracker,
 }
 
@@ -137,6 +139,7 @@ impl TokenEngine {
                 flights: Mutex::new(HashMap::new()),
                 cooldowns: Mutex::new(HashMap::new()),
                 forced: Mutex::new(HashMap::new()),
+                failed: Mutex::new(HashMap::new()),
                 tasks: TaskTracker::new(),
             }),
         }
@@ -178,8 +181,11 @@ impl TokenEngine {
                 return Ok(token);
             }
             if token.is_valid_at(now) {
-                // Serve the old token; one background refresh renews it.
-                drop(self.flight(request, &key, &Want::Fresh));
+                // Serve the old token; one background refresh renews it (not again right
+                // after one failed: WeChat may be down, and the token is still good).
+                if !self.inner.failed_recently(&key) {
+                    drop(self.flight(request, &key, &Want::Fresh));
+                }
                 return Ok(token);
             }
         }
@@ -239,8 +245,14 @@ impl TokenEngine {
         let (request, task_key, want) = (request.clone(), key.clone(), want.clone());
         let handle = self.inner.tasks.spawn(async move {
             let result = inner.run_flight(&request, &task_key, &want).await;
-            if let Err(err) = &result {
-                tracing::warn!(key = %task_key, error = %err, "token refresh failed");
+            match &result {
+                Ok(_) => {
+                    lock(&inner.failed).remove(&task_key);
+                }
+                Err(err) => {
+                    tracing::warn!(key = %task_key, error = %err, "token refresh failed");
+                    lock(&inner.failed).insert(task_key.clone(), Instant::now());
+                }
             }
             // Only this task removes its own entry: a new flight for the key can only be
             // inserted once this one is gone.
@@ -261,7 +273,16 @@ impl TokenEngine {
     }
 }
 
+/// After a failed refresh, background refreshes of that key pause this long.
+const BACKGROUND_RETRY_PAUSE: Duration = Duration::from_secs(5);
+
 impl Inner {
+    fn failed_recently(&self, key: &CacheKey) -> bool {
+        lock(&self.failed)
+            .get(key)
+            .is_some_and(|at| at.elapsed() < BACKGROUND_RETRY_PAUSE)
+    }
+
     fn fence_floor(&self) -> u64 {
         u64::try_from(self.clock.now().timestamp_micros()).unwrap_or(0)
     }

@@ -629,3 +629,30 @@ async fn the_bench_against_the_sandbox_sees_one_fetch_for_a_thousand_waiters() {
     assert_eq!(report.fetches_on_expiry, 1);
     assert!(report.reads > 0);
 }
+
+#[tokio::test]
+async fn after_a_failed_background_refresh_the_valid_token_is_served_without_new_attempts() {
+    let rig = rig(CountingSource::new());
+    let old = rig.engine.get(&mp_request()).await.expect("token");
+    *rig.source.fail_with.lock().expect("lock") = Some(WeChatError::Api {
+        errcode: -1,
+        errmsg: "system error".into(),
+    });
+    rig.clock.advance(chrono::Duration::seconds(7000)); // inside the margin
+    let served = rig.engine.get(&mp_request()).await.expect("token");
+    assert_eq!(served.value, old.value);
+    // let the background refresh fail
+    let failed = rig.engine.refresh(&mp_request(), Want::Fresh).await;
+    assert!(failed.is_err());
+    let attempts = rig.source.count();
+    for _ in 0..50 {
+        let served = rig.engine.get(&mp_request()).await.expect("still served");
+        assert_eq!(served.value, old.value);
+    }
+    tokio::task::yield_now().await;
+    assert_eq!(
+        rig.source.count(),
+        attempts,
+        "no background attempt right after a failure"
+    );
+}
