@@ -21,14 +21,18 @@ use crate::accounts::AccountService;
 use crate::callers::CallerService;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::{Config, ConfigSource};
+use crate::proxy::ProxyService;
 use crate::secret::Secret;
 use crate::store::{Db, Store};
+use crate::tokens::TokenService;
 
 /// What handlers reach through `State`: services, never the store's traits directly.
 #[derive(Clone)]
 pub struct AppState {
     pub accounts: AccountService,
     pub callers: CallerService,
+    pub tokens: TokenService,
+    pub proxy: ProxyService,
     pub admin_token: Option<Secret<String>>,
     pub metrics: PrometheusHandle,
     pub clock: SharedClock,
@@ -47,6 +51,18 @@ impl AppState {
 impl FromRef<AppState> for AccountService {
     fn from_ref(state: &AppState) -> Self {
         state.accounts.clone()
+    }
+}
+
+impl FromRef<AppState> for TokenService {
+    fn from_ref(state: &AppState) -> Self {
+        state.tokens.clone()
+    }
+}
+
+impl FromRef<AppState> for ProxyService {
+    fn from_ref(state: &AppState) -> Self {
+        state.proxy.clone()
     }
 }
 
@@ -97,9 +113,12 @@ impl App {
             clock.clone(),
             config.http.caller_token_ttl_secs,
         );
+        let (tokens, proxy) = build_tokens(&config, &store, &accounts, &clock).await?;
         let state = AppState {
             accounts,
             callers,
+            tokens,
+            proxy,
             admin_token: config.admin_token.clone(),
             metrics: crate::telemetry::metrics_handle(),
             clock,
@@ -132,6 +151,10 @@ impl App {
     }
 
     fn spawn_background(&self) {
+        let tokens = self.state.tokens.clone();
+        let every = Duration::from_secs(self.state.config.tokens.refresh_every_secs.max(1));
+        self.tracker
+            .spawn(tokens.run_refresher(every, self.shutdown.clone()));
         let callers = self.state.callers.clone();
         let shutdown = self.shutdown.clone();
         self.tracker.spawn(async move {
@@ -191,6 +214,57 @@ pub async fn serve(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     App::build(config, shutdown).await?.serve(listener).await
+}
+
+/// The token centre and the pass-through proxy: cache chosen once, from `redis_url`.
+async fn build_tokens(
+    config: &Config,
+    store: &Store,
+    accounts: &AccountService,
+    clock: &SharedClock,
+) -> anyhow::Result<(TokenService, ProxyService)> {
+    use crate::cache::{memory::MemoryCache, near::NearCache, redis::RedisCache, TokenCache};
+    use crate::tokens::{accounts::AccountsLookup, TokenEngine, WeChatTokenSource};
+    use crate::wechat::WeChatClient;
+
+    let settings = &config.tokens;
+    let cache: Arc<dyn TokenCache> = match &config.redis_url {
+        Some(url) => {
+            let redis = RedisCache::connect(url.expose())
+                .await
+                .context("connecting to Redis (redis_url)")?;
+            match settings.near_cache_ms {
+                0 => Arc::new(redis),
+                ms => Arc::new(NearCache::new(redis, Duration::from_millis(ms))),
+            }
+        }
+        None => Arc::new(MemoryCache::new()),
+    };
+    tracing::info!(cache = cache.backend(), "token cache ready");
+    let client = WeChatClient::new(Duration::from_secs(settings.upstream_timeout_secs.max(1)))
+        .context("building the WeChat client")?;
+    let engine = TokenEngine::new(
+        cache,
+        store.tokens.clone(),
+        Arc::new(WeChatTokenSource::new(client)),
+        clock.clone(),
+        settings.engine(),
+    );
+    let lookup = AccountsLookup {
+        accounts: accounts.clone(),
+        prefer_stable: settings.prefer_stable_token,
+    };
+    let tokens = TokenService::new(engine, Arc::new(lookup));
+    let proxy_http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(settings.proxy_timeout_secs.max(1)))
+        .build()
+        .context("building the proxy client")?;
+    let proxy = ProxyService::new(
+        tokens.clone(),
+        proxy_http,
+        settings.proxy_replay_limit_bytes,
+    );
+    Ok((tokens, proxy))
 }
 
 /// The first log lines of `wxhub serve`: where the configuration came from.

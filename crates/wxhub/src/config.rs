@@ -41,6 +41,8 @@ pub struct Config {
     pub master_key: Option<Secret<String>>,
     pub log: LogConfig,
     pub http: HttpConfig,
+    #[serde(default)]
+    pub tokens: crate::tokens::TokensConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]

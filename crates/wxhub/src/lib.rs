@@ -10,6 +10,7 @@
 
 pub mod accounts;
 pub mod app;
+pub mod cache;
 pub mod callers;
 pub mod cli;
 pub mod clock;
@@ -17,9 +18,13 @@ pub mod config;
 pub mod crypto;
 pub mod demo;
 pub mod http;
+pub mod jssdk;
+pub mod proxy;
 pub mod secret;
 pub mod store;
 pub mod telemetry;
+pub mod tokens;
+pub mod wechat;
 
 pub use app::{serve, App, AppState};
 pub use config::Config;

@@ -23,7 +23,7 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::app::AppState;
 use crate::config::HttpConfig;
 use crate::http::error::{self, ApiError};
-use crate::{accounts, callers};
+use crate::{accounts, callers, jssdk, proxy, tokens};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -33,6 +33,8 @@ use crate::{accounts, callers};
         (name = "health", description = "Liveness, readiness, metrics"),
         (name = "accounts", description = "Official Accounts and WeCom apps"),
         (name = "callers", description = "Business systems and their credentials"),
+        (name = "tokens", description = "The token centre: access_token for trusted callers, passive refresh"),
+        (name = "jssdk", description = "JS-SDK signatures for wx.config and wx.agentConfig"),
     )
 )]
 struct ApiDoc;
@@ -56,6 +58,9 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::http::health::routes())
         .merge(accounts::routes())
         .merge(callers::routes())
+        .merge(tokens::routes())
+        .merge(jssdk::routes())
+        .merge(proxy::routes())
         .split_for_parts()
 }
 

@@ -12,6 +12,7 @@ pub mod callers;
 mod error;
 pub mod postgres;
 pub mod sqlite;
+pub mod tokens;
 
 use std::sync::Arc;
 
@@ -20,6 +21,7 @@ pub use error::StoreError;
 use crate::config::{database_kind, DatabaseKind};
 use accounts::AccountStore;
 use callers::CallerStore;
+use tokens::TokenStore;
 
 /// A connection pool to the configured backend.
 #[derive(Debug, Clone)]
@@ -97,6 +99,7 @@ pub struct Store {
     pub db: Db,
     pub accounts: Arc<dyn AccountStore>,
     pub callers: Arc<dyn CallerStore>,
+    pub tokens: Arc<dyn TokenStore>,
 }
 
 impl Store {
@@ -105,11 +108,13 @@ impl Store {
             Db::Sqlite(pool) => Store {
                 accounts: Arc::new(sqlite::accounts::SqliteAccountStore::new(pool.clone())),
                 callers: Arc::new(sqlite::callers::SqliteCallerStore::new(pool.clone())),
+                tokens: Arc::new(sqlite::tokens::SqliteTokenStore::new(pool.clone())),
                 db,
             },
             Db::Postgres(pool) => Store {
                 accounts: Arc::new(postgres::accounts::PgAccountStore::new(pool.clone())),
                 callers: Arc::new(postgres::callers::PgCallerStore::new(pool.clone())),
+                tokens: Arc::new(postgres::tokens::PgTokenStore::new(pool.clone())),
                 db,
             },
         }

@@ -13,3 +13,4 @@ mod health;
 mod helpers;
 mod lifecycle;
 mod store;
+mod tokens;

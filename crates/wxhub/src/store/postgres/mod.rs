@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod callers;
+pub mod tokens;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod callers;
+pub mod tokens;
 
 use std::path::Path;
 use std::str::FromStr;

@@ -1,0 +1,17 @@
+-- The token centre's durable copy of every WeChat credential (access_token, tickets).
+-- One row per cache key: per AppID, or per CorpID + AgentID, and kind.
+-- `value` is TEXT: unbounded, WeChat asks for room of at least 512 characters.
+-- `fence` orders writes (higher is newer).
+CREATE TABLE tokens (
+    cache_key   TEXT PRIMARY KEY,
+    account_id  TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    value       TEXT NOT NULL,
+    expires_at  TIMESTAMPTZ NOT NULL,
+    refresh_at  TIMESTAMPTZ NOT NULL,
+    fetched_at  TIMESTAMPTZ NOT NULL,
+    fence       BIGINT NOT NULL
+);
+
+CREATE INDEX tokens_refresh_at ON tokens (refresh_at);
+CREATE INDEX tokens_account_id ON tokens (account_id);

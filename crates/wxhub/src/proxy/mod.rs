@@ -1,0 +1,9 @@
+//! The token-injecting pass-through proxy (`ANY /wx/{account}/{*path}`), so unchanged
+//! WeChat SDKs work through the hub. See [`service`].
+
+pub mod routes;
+pub mod service;
+
+pub use routes::routes;
+
+pub use service::{ProxyError, ProxyRequest, ProxyService};
