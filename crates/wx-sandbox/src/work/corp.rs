@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 /// The root department's id: WeCom numbers the corp itself 1.
 pub const ROOT_DEPARTMENT: u64 = 1;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct Corp {
     pub corpid: CorpId,
     pub name: String,
@@ -37,7 +37,7 @@ pub struct Corp {
 }
 
 /// A self-built app (应用) of the corp, identified by its AgentID.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct App {
     pub agentid: u32,
     pub name: String,
@@ -92,6 +92,29 @@ pub struct WorkTag {
     pub tagname: String,
     pub users: BTreeSet<String>,
     pub parties: BTreeSet<u64>,
+}
+
+// Debug never shows a secret, a callback key or a token.
+impl std::fmt::Debug for Corp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Corp")
+            .field("corpid", &self.corpid)
+            .field("apps", &self.apps)
+            .field("departments", &self.departments.len())
+            .field("members", &self.members.len())
+            .field("tags", &self.tags.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("agentid", &self.agentid)
+            .field("name", &self.name)
+            .field("callback_url", &self.callback_url)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Corp {
@@ -286,6 +309,30 @@ mod tests {
             );
         }
         c
+    }
+
+    #[test]
+    fn debug_hides_secrets() {
+        let mut c = corp();
+        c.apps.insert(
+            1,
+            App {
+                agentid: 1,
+                name: "a".into(),
+                secret: "app-secret-value".into(),
+                token: "cb-token-value".into(),
+                encoding_aes_key: "aes-key-value".into(),
+                callback_url: None,
+                token_chain: vec!["access-token-value".into()],
+                agent_ticket: None,
+                menu: None,
+            },
+        );
+        c.contacts_secret = "contacts-secret-value".into();
+        let d = format!("{c:?}");
+        for s in ["secret-value", "cb-token", "aes-key", "access-token"] {
+            assert!(!d.contains(s), "{d}");
+        }
     }
 
     #[test]
