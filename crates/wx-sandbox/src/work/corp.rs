@@ -9,7 +9,7 @@ use crate::ids::CorpId;
 use crate::mp::account::{InboxItem, Ticket};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// The root department's id: WeCom numbers the corp itself 1.
 pub const ROOT_DEPARTMENT: u64 = 1;
@@ -149,18 +149,23 @@ impl Corp {
         }
     }
 
-    /// `id` and every department below it, `id` first, then breadth-first.
+    /// `id` and every department below it, `id` first, then breadth-first. Linear in the
+    /// number of departments (a children index is built first), so load-test directories
+    /// of tens of thousands of departments stay cheap.
     pub fn subtree(&self, id: u64) -> Vec<u64> {
+        let mut children: HashMap<u64, Vec<u64>> = HashMap::new();
+        for d in self.departments.values() {
+            if d.id != d.parentid {
+                children.entry(d.parentid).or_default().push(d.id);
+            }
+        }
         let mut out = vec![id];
         let mut i = 0;
-        while i < out.len() {
-            let parent = out[i];
-            out.extend(
-                self.departments
-                    .values()
-                    .filter(|d| d.parentid == parent && d.id != parent)
-                    .map(|d| d.id),
-            );
+        // The bound guards against a cycle in a hand-edited state file.
+        while i < out.len() && out.len() <= self.departments.len() {
+            if let Some(c) = children.get(&out[i]) {
+                out.extend(c.iter().copied());
+            }
             i += 1;
         }
         out
