@@ -714,3 +714,39 @@ async fn driver_client_covers_the_wecom_and_pay_driver() {
         APPID
     );
 }
+
+#[tokio::test]
+async fn wecom_pay_and_oauth_state_survives_the_state_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = || wx_sandbox::SandboxConfig {
+        state_file: Some(dir.path().join("sandbox.json")),
+        ..wx_sandbox::SandboxConfig::default()
+    };
+    let t = T::start_with(cfg()).await;
+    t.corp(None).await;
+    t.department(2, 1).await;
+    t.member("alice", &[2]).await;
+    t.account(None, "plaintext").await;
+    let (s, _) = t
+        .post(
+            "/sandbox/pay/merchants",
+            json!({"mch_id": "1900000109", "api_key": "k", "appid": APPID}),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let tok = t.work_token(APP_SECRET).await;
+    let (s, v) = t.post("/sandbox/state/save", json!({})).await;
+    assert_eq!((s, &v["saved"]), (200, &json!(true)));
+    t.sb.shutdown().await.expect("shutdown");
+
+    let t = T::start_with(cfg()).await;
+    let m = t
+        .wx_ok(
+            &format!("/cgi-bin/user/get?userid=alice&access_token={tok}"),
+            None,
+        )
+        .await;
+    assert_eq!(m["department"], json!([2]));
+    let (s, _) = t.get("/sandbox/pay/merchants/1900000109").await;
+    assert_eq!(s, 200);
+}
