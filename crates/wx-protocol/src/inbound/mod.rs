@@ -49,6 +49,7 @@ pub struct InboundMessage {
 }
 
 /// The message proper, tagged by `MsgType`.
+#[allow(clippy::large_enum_variant)] // see `Event`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "msg_type", rename_all = "snake_case")]
 pub enum InboundBody {

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 /// The 48-hour customer-service window seed 004 describes.
 pub const CS_WINDOW_SECS: i64 = 48 * 3600;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct MpAccount {
     pub appid: AppId,
     pub secret: String,
@@ -55,7 +55,7 @@ pub struct MpAccount {
     pub deliveries: Vec<Value>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct Ticket {
     pub ticket: String,
     pub expires_at: i64,
@@ -157,7 +157,7 @@ pub struct QrCode {
 }
 
 /// What the driver's `POST /sandbox/mp/accounts` takes.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct NewMpAccount {
     pub appid: AppId,
     pub secret: String,
@@ -169,6 +169,38 @@ pub struct NewMpAccount {
     pub original_id: Option<String>,
     pub token_daily_quota: u32,
     pub mass_send_daily_quota: u32,
+}
+
+/// Secrets (AppSecret, callback Token, EncodingAESKey, tokens, tickets) stay out of Debug.
+impl std::fmt::Debug for MpAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MpAccount")
+            .field("appid", &self.appid)
+            .field("original_id", &self.original_id)
+            .field("callback_url", &self.callback_url)
+            .field("mode", &self.mode)
+            .field("users", &self.users.len())
+            .field("token_fetches", &self.token_fetches)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for Ticket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ticket")
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for NewMpAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewMpAccount")
+            .field("appid", &self.appid)
+            .field("callback_url", &self.callback_url)
+            .field("mode", &self.mode)
+            .finish_non_exhaustive()
+    }
 }
 
 impl MpAccount {

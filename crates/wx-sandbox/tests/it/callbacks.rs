@@ -7,7 +7,7 @@ use wx_sandbox::SandboxConfig;
 
 fn fast() -> SandboxConfig {
     SandboxConfig {
-        callback_timeout: Duration::from_millis(300),
+        callback_timeout: Duration::from_millis(1000),
         ..SandboxConfig::default()
     }
 }
@@ -116,7 +116,7 @@ async fn compatible_mode_carries_both_and_accepts_plaintext_reply() {
 
 #[tokio::test]
 async fn slow_app_gets_retries_of_the_same_message() {
-    let slow = Answer::Slow(Duration::from_millis(600), Box::new(Answer::Empty));
+    let slow = Answer::Slow(Duration::from_millis(1500), Box::new(Answer::Empty));
     let rx = Receiver::start(vec![
         Answer::Success,
         slow.clone(),
@@ -149,7 +149,7 @@ async fn slow_app_gets_retries_of_the_same_message() {
 async fn no_answer_in_time_puts_wechats_notice_in_the_chat() {
     let rx = Receiver::start(vec![
         Answer::Empty,
-        Answer::Slow(Duration::from_millis(600), Box::new(Answer::Empty)),
+        Answer::Slow(Duration::from_millis(1500), Box::new(Answer::Empty)),
     ])
     .await;
     let t = T::start_with(fast()).await;
