@@ -418,6 +418,24 @@ async fn app_messages_reach_users_departments_and_tags() {
     )
     .await;
     assert_eq!(t.member_inbox("bob").await.len(), 4);
+
+    // A disabled member receives nothing and is reported when named.
+    t.driver(
+        "PATCH",
+        &format!("/sandbox/work/corps/{CORPID}/members/carol"),
+        json!({"status": 2}),
+        200,
+    )
+    .await;
+    let v = t
+        .wx_ok(
+            &send,
+            Some(json!({"touser": "carol|alice", "toparty": "2", "msgtype": "text", "agentid": AGENTID, "text": {"content": "again"}})),
+        )
+        .await;
+    assert_eq!(v["invaliduser"], "carol");
+    assert_eq!(t.member_inbox("carol").await.len(), 2);
+    assert_eq!(t.member_inbox("bob").await.len(), 5);
 }
 
 #[tokio::test]
