@@ -53,6 +53,13 @@ pub struct MpAccount {
     pub mass_sent_today: u32,
     /// Every callback delivery, newest last (bounded).
     pub deliveries: Vec<Value>,
+    /// Template sends by (openid, client_msg_id) → (msgid, sent at): WeChat sends one
+    /// message per pair within 10 minutes.
+    #[serde(default)]
+    pub template_dedup: HashMap<String, (u64, i64)>,
+    /// Mass sends by clientmsgid → (msg_id, sent at): a reuse within 24 hours answers 45065.
+    #[serde(default)]
+    pub mass_dedup: HashMap<String, (u64, i64)>,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -82,6 +89,10 @@ pub struct MpUser {
     /// End of the customer-service window (seed 004: 48 hours after a trigger).
     pub cs_window_until: i64,
     pub inbox: Vec<InboxItem>,
+    /// The user refused this account's template messages (TEMPLATESENDJOBFINISH then
+    /// reports `failed:user block`).
+    #[serde(default)]
+    pub blocks_templates: bool,
 }
 
 impl MpUser {
@@ -253,6 +264,8 @@ impl MpAccount {
             mass_quota_day: 0,
             mass_sent_today: 0,
             deliveries: Vec::new(),
+            template_dedup: HashMap::new(),
+            mass_dedup: HashMap::new(),
         }
     }
 

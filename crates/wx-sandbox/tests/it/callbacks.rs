@@ -521,3 +521,72 @@ async fn url_verification_passes_when_the_app_echoes() {
     assert_eq!(v["passed"], false);
     assert_eq!(v["http_status"], 403);
 }
+
+#[tokio::test]
+async fn template_client_msg_id_sends_once_and_block_is_reported() {
+    let rx = Receiver::start(vec![Answer::Success]).await;
+    let t = T::start_with(fast()).await;
+    t.account(Some(&rx.url), "plaintext").await;
+    let tok = t.token().await;
+    let (_, v) = t
+        .post(
+            &format!("/sandbox/mp/accounts/{APPID}/templates"),
+            json!({"title": "t", "content": "{{a.DATA}}"}),
+        )
+        .await;
+    let tid = v["template_id"].as_str().expect("tid").to_owned();
+    let o = user(&t).await;
+    t.post(&upath(&o, "follow"), json!({})).await;
+    let send = format!("/cgi-bin/message/template/send?access_token={tok}");
+    let body = json!({"touser": o, "template_id": tid, "client_msg_id": "order-42", "data": {"a": {"value": "x"}}});
+    let a = t.wx_ok(&send, Some(body.clone())).await;
+    let b = t.wx_ok(&send, Some(body)).await;
+    assert_eq!(a["msgid"], b["msgid"]);
+    rx.wait_for(2).await;
+    let templates = inbox(&t, &o)
+        .await
+        .iter()
+        .filter(|i| i["kind"] == "template")
+        .count();
+    assert_eq!(templates, 1);
+    let (s, _) = t
+        .post(&upath(&o, "template_block"), json!({"blocked": true}))
+        .await;
+    assert_eq!(s, 200);
+    t.wx_ok(
+        &send,
+        Some(json!({"touser": o, "template_id": tid, "data": {}})),
+    )
+    .await;
+    let got = rx.wait_for(3).await;
+    match got[2].message.event() {
+        Some(Event::TemplateSendJobFinish { status, .. }) => {
+            assert_eq!(status, "failed:user block")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        rx.received().len(),
+        3,
+        "the deduplicated send pushed no second callback"
+    );
+}
+
+#[tokio::test]
+async fn mass_clientmsgid_reuse_answers_45065_with_the_first_msg_id() {
+    let t = T::start().await;
+    t.account(None, "plaintext").await;
+    t.post(
+        &format!("/sandbox/mp/accounts/{APPID}/users/seed"),
+        json!({"count": 2}),
+    )
+    .await;
+    let tok = t.token().await;
+    let path = format!("/cgi-bin/message/mass/sendall?access_token={tok}");
+    let body = json!({"filter": {"is_to_all": true}, "msgtype": "text", "text": {"content": "x"}, "clientmsgid": "batch-1"});
+    let first = t.wx_ok(&path, Some(body.clone())).await;
+    let again = t.wx_err(&path, Some(body), 45065).await;
+    assert_eq!(again["msg_id"], first["msg_id"]);
+    let long = json!({"filter": {"is_to_all": true}, "msgtype": "text", "text": {"content": "x"}, "clientmsgid": "x".repeat(65)});
+    t.wx_err(&path, Some(long), 45067).await;
+}
