@@ -23,6 +23,10 @@ pub struct Corp {
     pub contacts_token_chain: Vec<String>,
     /// How many access tokens `cgi-bin/gettoken` minted for this corp (all secrets).
     pub token_fetches: u64,
+    /// How many successful `cgi-bin/gettoken` calls the corp had (WeCom answers the same
+    /// token while it is valid, so calls and mints differ).
+    #[serde(default)]
+    pub token_requests: u64,
     /// The corp's jsapi_ticket (`cgi-bin/get_jsapi_ticket`).
     pub jsapi_ticket: Option<Ticket>,
     pub apps: BTreeMap<u32, App>,
@@ -137,6 +141,7 @@ impl Corp {
             contacts_secret,
             contacts_token_chain: Vec::new(),
             token_fetches: 0,
+            token_requests: 0,
             jsapi_ticket: None,
             apps: BTreeMap::new(),
             departments,

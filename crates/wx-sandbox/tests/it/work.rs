@@ -24,6 +24,7 @@ async fn gettoken_answers_the_same_token_until_it_expires() {
     assert_ne!(a["access_token"], d["access_token"]);
     let (_, corp) = t.get(&format!("/sandbox/work/corps/{CORPID}")).await;
     assert_eq!(corp["token_fetches"], 3, "{corp}");
+    assert_eq!(corp["token_requests"], 4, "{corp}");
     assert_eq!(corp["apps"][0]["access_token"], d["access_token"]);
     assert!(
         corp.to_string().find(APP_SECRET).is_none(),

@@ -45,6 +45,9 @@ pub struct CorpView {
     pub name: String,
     /// How many access tokens `cgi-bin/gettoken` minted for this corp (all secrets).
     pub token_fetches: u64,
+    /// How many successful `cgi-bin/gettoken` calls it had.
+    #[serde(default)]
+    pub token_requests: u64,
     pub apps: Vec<AppView>,
     pub departments: usize,
     pub members: usize,

@@ -40,6 +40,7 @@ fn view(st: &SbState, c: &Corp, now: i64) -> CorpView {
         corpid: c.corpid.0.clone(),
         name: c.name.clone(),
         token_fetches: c.token_fetches,
+        token_requests: c.token_requests,
         apps: c
             .apps
             .values()
