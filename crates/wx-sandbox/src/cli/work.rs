@@ -105,6 +105,7 @@ pub async fn run_work(c: &DriverClient, cmd: WorkCommand) -> anyhow::Result<()> 
                 corpid,
                 contacts_secret,
                 name,
+                ..CreateCorp::default()
             })
             .await?,
         ),

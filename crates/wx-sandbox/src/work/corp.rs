@@ -20,6 +20,10 @@ pub struct Corp {
     pub name: String,
     /// The directory-sync ("通讯录同步") secret; its token reads and changes the directory.
     pub contacts_secret: String,
+    /// The directory-sync event server ("设置接收事件服务器", seed 002 §4.1), if set: it
+    /// gets every change_contact too, without an AgentID.
+    #[serde(default)]
+    pub contacts_callback: Option<ContactsCallback>,
     pub contacts_token_chain: Vec<String>,
     /// How many access tokens `cgi-bin/gettoken` minted for this corp (all secrets).
     pub token_fetches: u64,
@@ -38,6 +42,14 @@ pub struct Corp {
     /// Every callback delivery report, newest last (bounded).
     pub deliveries: Vec<Value>,
     pub created_at: i64,
+}
+
+/// Where directory changes go besides the apps: URL, Token and EncodingAESKey.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct ContactsCallback {
+    pub url: String,
+    pub token: String,
+    pub encoding_aes_key: String,
 }
 
 /// A self-built app (应用) of the corp, identified by its AgentID.
@@ -139,6 +151,7 @@ impl Corp {
             corpid,
             name,
             contacts_secret,
+            contacts_callback: None,
             contacts_token_chain: Vec::new(),
             token_fetches: 0,
             token_requests: 0,

@@ -600,7 +600,7 @@ async fn driver_client_covers_the_wecom_and_pay_driver() {
         .create_corp(&CreateCorp {
             corpid: CORPID.into(),
             contacts_secret: CONTACTS_SECRET.into(),
-            name: None,
+            ..CreateCorp::default()
         })
         .await
         .expect("corp");

@@ -318,3 +318,37 @@ async fn driver_refuses_impossible_directory_changes() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn directory_sync_server_gets_changes_without_agentid() {
+    let sync = WorkReceiver::start(vec![WorkAnswer::Empty]).await;
+    let t = T::start().await;
+    t.driver(
+        "POST",
+        "/sandbox/work/corps",
+        json!({"corpid": CORPID, "contacts_secret": CONTACTS_SECRET, "callback_url": sync.url,
+               "token": APP_TOKEN, "encoding_aes_key": APP_AES_KEY}),
+        201,
+    )
+    .await;
+    let v = t
+        .driver(
+            "POST",
+            &format!("/sandbox/work/corps/{CORPID}/members"),
+            json!({"userid": "sync1", "name": "同步"}),
+            201,
+        )
+        .await;
+    assert_eq!(v["callbacks"][0]["agentid"], json!(null), "{v}");
+    let got = sync.received();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].envelope.agent_id, None);
+    assert!(matches!(change(&got[0]), ContactChange::CreateUser(u) if u.user_id == "sync1"));
+    t.driver(
+        "POST",
+        "/sandbox/work/corps",
+        json!({"corpid": "wwother", "contacts_secret": "x", "callback_url": sync.url}),
+        400,
+    )
+    .await;
+}

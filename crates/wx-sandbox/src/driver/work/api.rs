@@ -10,6 +10,13 @@ pub struct CreateCorp {
     pub contacts_secret: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// The directory-sync event server (optional; needs `token` and `encoding_aes_key`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoding_aes_key: Option<String>,
 }
 
 /// `POST /sandbox/work/corps/{corpid}/apps`.
@@ -49,6 +56,9 @@ pub struct CorpView {
     #[serde(default)]
     pub token_requests: u64,
     pub apps: Vec<AppView>,
+    /// The directory-sync event server, if set.
+    #[serde(default)]
+    pub callback_url: Option<String>,
     pub departments: usize,
     pub members: usize,
     pub tags: usize,
