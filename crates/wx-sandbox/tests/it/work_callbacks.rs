@@ -352,3 +352,74 @@ async fn directory_sync_server_gets_changes_without_agentid() {
     )
     .await;
 }
+
+/// An app that answers WeCom's URL check correctly (decrypts `echostr`) or not.
+async fn verifier(correct: bool) -> String {
+    use axum::extract::Query;
+    use std::collections::HashMap;
+    let app = axum::Router::new().route(
+        "/cb",
+        axum::routing::get(move |Query(q): Query<HashMap<String, String>>| async move {
+            let g = |k: &str| q.get(k).cloned().unwrap_or_default();
+            let ok = wx_protocol::verify_callback_signature(
+                APP_TOKEN,
+                &g("timestamp"),
+                &g("nonce"),
+                Some(&g("echostr")),
+                &g("msg_signature"),
+            );
+            assert!(ok, "echostr is signed with msg_signature");
+            if correct {
+                work_crypt().decrypt(&g("echostr")).unwrap_or_default()
+            } else {
+                g("echostr")
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    format!("http://{addr}/cb")
+}
+
+#[tokio::test]
+async fn url_verification_needs_the_decrypted_echostr() {
+    let t = T::start().await;
+    t.corp(Some(&verifier(true).await)).await;
+    let v = t
+        .driver(
+            "POST",
+            &format!("/sandbox/work/corps/{CORPID}/apps/{AGENTID}/verify"),
+            json!({}),
+            200,
+        )
+        .await;
+    assert_eq!(v["passed"], true, "{v}");
+    t.driver(
+        "PATCH",
+        &format!("/sandbox/work/corps/{CORPID}/apps/{AGENTID}"),
+        json!({"callback_url": verifier(false).await}),
+        200,
+    )
+    .await;
+    let v = t
+        .driver(
+            "POST",
+            &format!("/sandbox/work/corps/{CORPID}/apps/{AGENTID}/verify"),
+            json!({}),
+            200,
+        )
+        .await;
+    assert_eq!(v["passed"], false, "{v}");
+    t.driver(
+        "POST",
+        &format!("/sandbox/work/corps/{CORPID}/apps/999/verify"),
+        json!({}),
+        404,
+    )
+    .await;
+}
