@@ -423,3 +423,55 @@ async fn url_verification_needs_the_decrypted_echostr() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn member_menu_tap_and_entering_the_app_reach_the_app_with_agentid() {
+    let rx =
+        WorkReceiver::start(vec![WorkAnswer::Empty, WorkAnswer::Text("菜单回复".into())]).await;
+    let t = T::start().await;
+    t.corp(Some(&rx.url)).await;
+    t.member("m1", &[1]).await;
+    let path = format!("/sandbox/work/corps/{CORPID}/members/m1/events");
+    let v = t
+        .driver(
+            "POST",
+            &path,
+            json!({"agentid": AGENTID, "event": "click", "key": "K1"}),
+            200,
+        )
+        .await;
+    assert_eq!(v["reply"]["content"], "菜单回复", "{v}");
+    t.driver(
+        "POST",
+        &path,
+        json!({"agentid": AGENTID, "event": "enter_agent"}),
+        200,
+    )
+    .await;
+    let got = rx.received();
+    let n = got.len();
+    assert!(
+        matches!(&got[n - 2].message.body, InboundBody::Event(Event::Click { event_key }) if event_key == "K1")
+    );
+    assert!(matches!(
+        &got[n - 1].message.body,
+        InboundBody::Event(Event::EnterAgent { .. })
+    ));
+    assert!(got[n - 2..]
+        .iter()
+        .all(|r| r.message.agent_id == Some(AGENTID)));
+    t.driver(
+        "POST",
+        &path,
+        json!({"agentid": AGENTID, "event": "click"}),
+        400,
+    )
+    .await;
+    t.driver(
+        "POST",
+        &path,
+        json!({"agentid": AGENTID, "event": "dance"}),
+        400,
+    )
+    .await;
+}

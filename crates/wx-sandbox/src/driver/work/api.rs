@@ -200,6 +200,18 @@ pub struct MemberMessage {
     pub content: String,
 }
 
+/// `POST /sandbox/work/corps/{corpid}/members/{userid}/events`: the member taps an app's
+/// menu (`click` with `key`, `view` with `url`) or enters the app (`enter_agent`).
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct MemberEvent {
+    pub agentid: u32,
+    pub event: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
 fn text() -> String {
     "text".to_owned()
 }
