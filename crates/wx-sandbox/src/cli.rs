@@ -3,6 +3,8 @@
 //! With no subcommand it serves on `--listen` until Ctrl-C. Subcommands talk to a running
 //! sandbox at `--url` through [`crate::client::DriverClient`] and print JSON.
 
+mod work;
+
 use crate::client::DriverClient;
 use crate::driver::api::{CreateMpAccount, CreateUser, MenuClick, UserMessage};
 use crate::faults::Fault;
@@ -43,6 +45,26 @@ pub struct SandboxArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum SandboxCommand {
+    /// WeCom corps, apps, directory and members.
+    Work {
+        #[command(subcommand)]
+        cmd: work::WorkCommand,
+    },
+    /// WeChat Pay merchants (red packets).
+    Pay {
+        #[command(subcommand)]
+        cmd: work::PayCommand,
+    },
+    /// Consent on the OAuth page as a user (openid, or a WeCom userid); prints the code.
+    Oauth {
+        appid: String,
+        user: String,
+        redirect_uri: String,
+        #[arg(long, default_value = "snsapi_base")]
+        scope: String,
+        #[arg(long, default_value = "")]
+        state: String,
+    },
     /// Official Accounts.
     Mp {
         #[command(subcommand)]
@@ -194,6 +216,15 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     };
     let c = DriverClient::new(&args.url);
     match cmd {
+        SandboxCommand::Work { cmd } => work::run_work(&c, cmd).await,
+        SandboxCommand::Pay { cmd } => work::run_pay(&c, cmd).await,
+        SandboxCommand::Oauth {
+            appid,
+            user,
+            redirect_uri,
+            scope,
+            state,
+        } => work::run_oauth(&c, &appid, &user, &redirect_uri, &scope, &state).await,
         SandboxCommand::Mp { cmd } => match cmd {
             MpCommand::Add {
                 appid,

@@ -42,6 +42,12 @@ impl DriverClient {
         self.call(Method::PATCH, &path, Some(req)).await
     }
 
+    /// Runs WeCom's callback-URL check against the app; answers `{"passed", "http_status"}`.
+    pub async fn verify_work_app(&self, corpid: &str, agentid: u32) -> ClientResult<Value> {
+        let path = Self::corp_path(corpid, &format!("/apps/{agentid}/verify"));
+        self.call(Method::POST, &path, Some(&json!({}))).await
+    }
+
     /// Fills the directory in bulk (no callbacks).
     pub async fn generate_directory(
         &self,

@@ -105,7 +105,7 @@ pub enum CodeError {
 }
 
 /// OAuth codes and web tokens.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Default, Serialize, Deserialize)]
 pub struct OAuthState {
     #[serde(default)]
     pub codes: HashMap<String, Code>,
@@ -113,6 +113,17 @@ pub struct OAuthState {
     pub access_tokens: HashMap<String, SnsToken>,
     #[serde(default)]
     pub refresh_tokens: HashMap<String, SnsToken>,
+}
+
+// Debug shows counts only: codes and tokens are credentials.
+impl std::fmt::Debug for OAuthState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuthState")
+            .field("codes", &self.codes.len())
+            .field("access_tokens", &self.access_tokens.len())
+            .field("refresh_tokens", &self.refresh_tokens.len())
+            .finish()
+    }
 }
 
 impl OAuthState {

@@ -4,7 +4,7 @@ use crate::ids::AppId;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct Merchant {
     pub mch_id: String,
     /// The API key (商户平台 API 密钥) that signs requests. Never shown by the driver.
@@ -44,4 +44,16 @@ pub struct RedPack {
     /// Every request field except `nonce_str` and `sign`: an identical repeat is the same
     /// red packet (idempotent success), a different one under the same billno is refused.
     pub request: BTreeMap<String, String>,
+}
+
+// Debug never shows the API key.
+impl std::fmt::Debug for Merchant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Merchant")
+            .field("mch_id", &self.mch_id)
+            .field("appid", &self.appid)
+            .field("balance", &self.balance)
+            .field("sent", &self.sent)
+            .finish_non_exhaustive()
+    }
 }

@@ -36,12 +36,32 @@ impl Target {
     }
 }
 
-/// The targets of every app with a callback URL. Call under the lock, deliver after it.
-pub fn app_targets(corp: &Corp) -> Vec<(u32, Target)> {
-    corp.apps
+/// Where directory changes go: every app with a callback URL, then the directory-sync
+/// event server if the corp has one (`None` for its agent id). Call under the lock,
+/// deliver after it.
+pub fn change_targets(corp: &Corp) -> Vec<(Option<u32>, Target)> {
+    let mut out: Vec<(Option<u32>, Target)> = corp
+        .apps
         .values()
-        .filter_map(|a| Target::work(corp, a).map(|t| (a.agentid, t)))
-        .collect()
+        .filter_map(|a| Target::work(corp, a).map(|t| (Some(a.agentid), t)))
+        .collect();
+    if let Some(c) = &corp.contacts_callback {
+        out.push((
+            None,
+            Target {
+                platform: Platform::Work,
+                url: c.url.clone(),
+                token: c.token.clone(),
+                mode: CallbackMode::Safe,
+                encoding_aes_key: c.encoding_aes_key.clone(),
+                receive_id: corp.corpid.0.clone(),
+                to_user_name: corp.corpid.0.clone(),
+                agent_id: None,
+                openid: None,
+            },
+        ));
+    }
+    out
 }
 
 /// The change_contact message for `change`.
@@ -56,11 +76,12 @@ pub fn change_message(corpid: &CorpId, change: ContactChange, now: i64) -> Inbou
 }
 
 /// Pushes a change to every target (concurrently), records each delivery on the corp and
-/// returns the reports, one per app. Never called with the lock held.
+/// returns the reports, one per target (`agentid` null for the directory-sync server).
+/// Never called with the lock held.
 pub async fn push_change(
     sb: &Sandbox,
     corpid: &CorpId,
-    targets: Vec<(u32, Target)>,
+    targets: Vec<(Option<u32>, Target)>,
     change: ContactChange,
 ) -> Vec<Value> {
     if targets.is_empty() {

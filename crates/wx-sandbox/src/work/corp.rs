@@ -9,20 +9,28 @@ use crate::ids::CorpId;
 use crate::mp::account::{InboxItem, Ticket};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// The root department's id: WeCom numbers the corp itself 1.
 pub const ROOT_DEPARTMENT: u64 = 1;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct Corp {
     pub corpid: CorpId,
     pub name: String,
     /// The directory-sync ("通讯录同步") secret; its token reads and changes the directory.
     pub contacts_secret: String,
+    /// The directory-sync event server ("设置接收事件服务器", seed 002 §4.1), if set: it
+    /// gets every change_contact too, without an AgentID.
+    #[serde(default)]
+    pub contacts_callback: Option<ContactsCallback>,
     pub contacts_token_chain: Vec<String>,
     /// How many access tokens `cgi-bin/gettoken` minted for this corp (all secrets).
     pub token_fetches: u64,
+    /// How many successful `cgi-bin/gettoken` calls the corp had (WeCom answers the same
+    /// token while it is valid, so calls and mints differ).
+    #[serde(default)]
+    pub token_requests: u64,
     /// The corp's jsapi_ticket (`cgi-bin/get_jsapi_ticket`).
     pub jsapi_ticket: Option<Ticket>,
     pub apps: BTreeMap<u32, App>,
@@ -36,8 +44,16 @@ pub struct Corp {
     pub created_at: i64,
 }
 
+/// Where directory changes go besides the apps: URL, Token and EncodingAESKey.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct ContactsCallback {
+    pub url: String,
+    pub token: String,
+    pub encoding_aes_key: String,
+}
+
 /// A self-built app (应用) of the corp, identified by its AgentID.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct App {
     pub agentid: u32,
     pub name: String,
@@ -94,6 +110,29 @@ pub struct WorkTag {
     pub parties: BTreeSet<u64>,
 }
 
+// Debug never shows a secret, a callback key or a token.
+impl std::fmt::Debug for Corp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Corp")
+            .field("corpid", &self.corpid)
+            .field("apps", &self.apps)
+            .field("departments", &self.departments.len())
+            .field("members", &self.members.len())
+            .field("tags", &self.tags.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("agentid", &self.agentid)
+            .field("name", &self.name)
+            .field("callback_url", &self.callback_url)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Corp {
     pub fn new(corpid: CorpId, contacts_secret: String, name: String, now: i64) -> Self {
         let mut departments = BTreeMap::new();
@@ -112,8 +151,10 @@ impl Corp {
             corpid,
             name,
             contacts_secret,
+            contacts_callback: None,
             contacts_token_chain: Vec::new(),
             token_fetches: 0,
+            token_requests: 0,
             jsapi_ticket: None,
             apps: BTreeMap::new(),
             departments,
@@ -126,18 +167,23 @@ impl Corp {
         }
     }
 
-    /// `id` and every department below it, `id` first, then breadth-first.
+    /// `id` and every department below it, `id` first, then breadth-first. Linear in the
+    /// number of departments (a children index is built first), so load-test directories
+    /// of tens of thousands of departments stay cheap.
     pub fn subtree(&self, id: u64) -> Vec<u64> {
+        let mut children: HashMap<u64, Vec<u64>> = HashMap::new();
+        for d in self.departments.values() {
+            if d.id != d.parentid {
+                children.entry(d.parentid).or_default().push(d.id);
+            }
+        }
         let mut out = vec![id];
         let mut i = 0;
-        while i < out.len() {
-            let parent = out[i];
-            out.extend(
-                self.departments
-                    .values()
-                    .filter(|d| d.parentid == parent && d.id != parent)
-                    .map(|d| d.id),
-            );
+        // The bound guards against a cycle in a hand-edited state file.
+        while i < out.len() && out.len() <= self.departments.len() {
+            if let Some(c) = children.get(&out[i]) {
+                out.extend(c.iter().copied());
+            }
             i += 1;
         }
         out
@@ -286,6 +332,30 @@ mod tests {
             );
         }
         c
+    }
+
+    #[test]
+    fn debug_hides_secrets() {
+        let mut c = corp();
+        c.apps.insert(
+            1,
+            App {
+                agentid: 1,
+                name: "a".into(),
+                secret: "app-secret-value".into(),
+                token: "cb-token-value".into(),
+                encoding_aes_key: "aes-key-value".into(),
+                callback_url: None,
+                token_chain: vec!["access-token-value".into()],
+                agent_ticket: None,
+                menu: None,
+            },
+        );
+        c.contacts_secret = "contacts-secret-value".into();
+        let d = format!("{c:?}");
+        for s in ["secret-value", "cb-token", "aes-key", "access-token"] {
+            assert!(!d.contains(s), "{d}");
+        }
     }
 
     #[test]

@@ -50,13 +50,17 @@ fn split(list: Option<&Value>) -> Vec<String> {
         .collect()
 }
 
-/// Resolves `touser` / `toparty` / `totag` against the directory.
+/// Resolves `touser` / `toparty` / `totag` against the directory. Only active members
+/// (status 1) receive: a disabled or not-yet-activated member named in `touser` is
+/// reported in `invaliduser`, and is skipped when reached through a department or tag.
 pub fn resolve(corp: &Corp, touser: &[String], toparty: &[String], totag: &[String]) -> Receivers {
+    let active = |u: &String| corp.members.get(u).is_some_and(|m| m.status == 1);
     let mut r = Receivers::default();
     for u in touser {
         if u == "@all" {
-            r.reached.extend(corp.members.keys().cloned());
-        } else if corp.members.contains_key(u) {
+            r.reached
+                .extend(corp.members.keys().filter(|u| active(u)).cloned());
+        } else if active(u) {
             r.reached.insert(u.clone());
         } else {
             r.invalid_users.push(u.clone());
@@ -71,14 +75,17 @@ pub fn resolve(corp: &Corp, touser: &[String], toparty: &[String], totag: &[Stri
             Some(id) => r.reached.extend(
                 corp.members_in(id, true)
                     .into_iter()
-                    .map(|m| m.userid.clone()),
+                    .map(|m| m.userid.clone())
+                    .filter(|u| active(u)),
             ),
             None => r.invalid_parties.push(p.clone()),
         }
     }
     for t in totag {
         match t.parse::<u64>().ok().and_then(|id| corp.tags.get(&id)) {
-            Some(tag) => r.reached.extend(corp.tag_reach(tag)),
+            Some(tag) => r
+                .reached
+                .extend(corp.tag_reach(tag).into_iter().filter(|u| active(u))),
             None => r.invalid_tags.push(t.clone()),
         }
     }

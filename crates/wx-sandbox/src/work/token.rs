@@ -85,6 +85,7 @@ async fn get_token(State(sb): State<Sandbox>, WxQuery(q): WxQuery<TokenQuery>) -
         }
     };
     if let Some(corp) = st.work.corps.get_mut(&corpid) {
+        corp.token_requests += 1;
         if minted {
             corp.token_fetches += 1;
         }

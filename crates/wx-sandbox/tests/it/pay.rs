@@ -266,3 +266,17 @@ async fn merchant_driver_validates() {
     let (s, _) = t.get("/sandbox/pay/merchants/nope").await;
     assert_eq!(s, 404);
 }
+
+#[tokio::test]
+async fn two_identical_sends_at_once_send_one_red_packet() {
+    let t = T::start().await;
+    let openid = setup(&t, json!({})).await;
+    let body = xml(&params(&openid, "same0001", 500), API_KEY);
+    let (a, b) = tokio::join!(send(&t, body.clone()), send(&t, body));
+    assert_eq!(a["result_code"], "SUCCESS");
+    assert_eq!(b["result_code"], "SUCCESS");
+    assert_eq!(a["send_listid"], b["send_listid"]);
+    let (_, m) = t.get(&format!("/sandbox/pay/merchants/{MCH_ID}")).await;
+    assert_eq!(m["sent"], 1);
+    assert_eq!(m["balance"], 100_000_000 - 500);
+}

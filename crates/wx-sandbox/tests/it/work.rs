@@ -24,6 +24,7 @@ async fn gettoken_answers_the_same_token_until_it_expires() {
     assert_ne!(a["access_token"], d["access_token"]);
     let (_, corp) = t.get(&format!("/sandbox/work/corps/{CORPID}")).await;
     assert_eq!(corp["token_fetches"], 3, "{corp}");
+    assert_eq!(corp["token_requests"], 4, "{corp}");
     assert_eq!(corp["apps"][0]["access_token"], d["access_token"]);
     assert!(
         corp.to_string().find(APP_SECRET).is_none(),
@@ -418,6 +419,24 @@ async fn app_messages_reach_users_departments_and_tags() {
     )
     .await;
     assert_eq!(t.member_inbox("bob").await.len(), 4);
+
+    // A disabled member receives nothing and is reported when named.
+    t.driver(
+        "PATCH",
+        &format!("/sandbox/work/corps/{CORPID}/members/carol"),
+        json!({"status": 2}),
+        200,
+    )
+    .await;
+    let v = t
+        .wx_ok(
+            &send,
+            Some(json!({"touser": "carol|alice", "toparty": "2", "msgtype": "text", "agentid": AGENTID, "text": {"content": "again"}})),
+        )
+        .await;
+    assert_eq!(v["invaliduser"], "carol");
+    assert_eq!(t.member_inbox("carol").await.len(), 2);
+    assert_eq!(t.member_inbox("bob").await.len(), 5);
 }
 
 #[tokio::test]
@@ -581,7 +600,7 @@ async fn driver_client_covers_the_wecom_and_pay_driver() {
         .create_corp(&CreateCorp {
             corpid: CORPID.into(),
             contacts_secret: CONTACTS_SECRET.into(),
-            name: None,
+            ..CreateCorp::default()
         })
         .await
         .expect("corp");
@@ -713,4 +732,40 @@ async fn driver_client_covers_the_wecom_and_pay_driver() {
         c.merchant("1900000109").await.expect("merchant")["appid"],
         APPID
     );
+}
+
+#[tokio::test]
+async fn wecom_pay_and_oauth_state_survives_the_state_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = || wx_sandbox::SandboxConfig {
+        state_file: Some(dir.path().join("sandbox.json")),
+        ..wx_sandbox::SandboxConfig::default()
+    };
+    let t = T::start_with(cfg()).await;
+    t.corp(None).await;
+    t.department(2, 1).await;
+    t.member("alice", &[2]).await;
+    t.account(None, "plaintext").await;
+    let (s, _) = t
+        .post(
+            "/sandbox/pay/merchants",
+            json!({"mch_id": "1900000109", "api_key": "k", "appid": APPID}),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let tok = t.work_token(APP_SECRET).await;
+    let (s, v) = t.post("/sandbox/state/save", json!({})).await;
+    assert_eq!((s, &v["saved"]), (200, &json!(true)));
+    t.sb.shutdown().await.expect("shutdown");
+
+    let t = T::start_with(cfg()).await;
+    let m = t
+        .wx_ok(
+            &format!("/cgi-bin/user/get?userid=alice&access_token={tok}"),
+            None,
+        )
+        .await;
+    assert_eq!(m["department"], json!([2]));
+    let (s, _) = t.get("/sandbox/pay/merchants/1900000109").await;
+    assert_eq!(s, 200);
 }

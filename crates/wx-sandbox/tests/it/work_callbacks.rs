@@ -318,3 +318,160 @@ async fn driver_refuses_impossible_directory_changes() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn directory_sync_server_gets_changes_without_agentid() {
+    let sync = WorkReceiver::start(vec![WorkAnswer::Empty]).await;
+    let t = T::start().await;
+    t.driver(
+        "POST",
+        "/sandbox/work/corps",
+        json!({"corpid": CORPID, "contacts_secret": CONTACTS_SECRET, "callback_url": sync.url,
+               "token": APP_TOKEN, "encoding_aes_key": APP_AES_KEY}),
+        201,
+    )
+    .await;
+    let v = t
+        .driver(
+            "POST",
+            &format!("/sandbox/work/corps/{CORPID}/members"),
+            json!({"userid": "sync1", "name": "同步"}),
+            201,
+        )
+        .await;
+    assert_eq!(v["callbacks"][0]["agentid"], json!(null), "{v}");
+    let got = sync.received();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].envelope.agent_id, None);
+    assert!(matches!(change(&got[0]), ContactChange::CreateUser(u) if u.user_id == "sync1"));
+    t.driver(
+        "POST",
+        "/sandbox/work/corps",
+        json!({"corpid": "wwother", "contacts_secret": "x", "callback_url": sync.url}),
+        400,
+    )
+    .await;
+}
+
+/// An app that answers WeCom's URL check correctly (decrypts `echostr`) or not.
+async fn verifier(correct: bool) -> String {
+    use axum::extract::Query;
+    use std::collections::HashMap;
+    let app = axum::Router::new().route(
+        "/cb",
+        axum::routing::get(move |Query(q): Query<HashMap<String, String>>| async move {
+            let g = |k: &str| q.get(k).cloned().unwrap_or_default();
+            let ok = wx_protocol::verify_callback_signature(
+                APP_TOKEN,
+                &g("timestamp"),
+                &g("nonce"),
+                Some(&g("echostr")),
+                &g("msg_signature"),
+            );
+            assert!(ok, "echostr is signed with msg_signature");
+            if correct {
+                work_crypt().decrypt(&g("echostr")).unwrap_or_default()
+            } else {
+                g("echostr")
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    format!("http://{addr}/cb")
+}
+
+#[tokio::test]
+async fn url_verification_needs_the_decrypted_echostr() {
+    let t = T::start().await;
+    t.corp(Some(&verifier(true).await)).await;
+    let v = t
+        .driver(
+            "POST",
+            &format!("/sandbox/work/corps/{CORPID}/apps/{AGENTID}/verify"),
+            json!({}),
+            200,
+        )
+        .await;
+    assert_eq!(v["passed"], true, "{v}");
+    t.driver(
+        "PATCH",
+        &format!("/sandbox/work/corps/{CORPID}/apps/{AGENTID}"),
+        json!({"callback_url": verifier(false).await}),
+        200,
+    )
+    .await;
+    let v = t
+        .driver(
+            "POST",
+            &format!("/sandbox/work/corps/{CORPID}/apps/{AGENTID}/verify"),
+            json!({}),
+            200,
+        )
+        .await;
+    assert_eq!(v["passed"], false, "{v}");
+    t.driver(
+        "POST",
+        &format!("/sandbox/work/corps/{CORPID}/apps/999/verify"),
+        json!({}),
+        404,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn member_menu_tap_and_entering_the_app_reach_the_app_with_agentid() {
+    let rx =
+        WorkReceiver::start(vec![WorkAnswer::Empty, WorkAnswer::Text("菜单回复".into())]).await;
+    let t = T::start().await;
+    t.corp(Some(&rx.url)).await;
+    t.member("m1", &[1]).await;
+    let path = format!("/sandbox/work/corps/{CORPID}/members/m1/events");
+    let v = t
+        .driver(
+            "POST",
+            &path,
+            json!({"agentid": AGENTID, "event": "click", "key": "K1"}),
+            200,
+        )
+        .await;
+    assert_eq!(v["reply"]["content"], "菜单回复", "{v}");
+    t.driver(
+        "POST",
+        &path,
+        json!({"agentid": AGENTID, "event": "enter_agent"}),
+        200,
+    )
+    .await;
+    let got = rx.received();
+    let n = got.len();
+    assert!(
+        matches!(&got[n - 2].message.body, InboundBody::Event(Event::Click { event_key }) if event_key == "K1")
+    );
+    assert!(matches!(
+        &got[n - 1].message.body,
+        InboundBody::Event(Event::EnterAgent { .. })
+    ));
+    assert!(got[n - 2..]
+        .iter()
+        .all(|r| r.message.agent_id == Some(AGENTID)));
+    t.driver(
+        "POST",
+        &path,
+        json!({"agentid": AGENTID, "event": "click"}),
+        400,
+    )
+    .await;
+    t.driver(
+        "POST",
+        &path,
+        json!({"agentid": AGENTID, "event": "dance"}),
+        400,
+    )
+    .await;
+}

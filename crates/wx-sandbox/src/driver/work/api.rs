@@ -10,6 +10,13 @@ pub struct CreateCorp {
     pub contacts_secret: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// The directory-sync event server (optional; needs `token` and `encoding_aes_key`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoding_aes_key: Option<String>,
 }
 
 /// `POST /sandbox/work/corps/{corpid}/apps`.
@@ -45,7 +52,13 @@ pub struct CorpView {
     pub name: String,
     /// How many access tokens `cgi-bin/gettoken` minted for this corp (all secrets).
     pub token_fetches: u64,
+    /// How many successful `cgi-bin/gettoken` calls it had.
+    #[serde(default)]
+    pub token_requests: u64,
     pub apps: Vec<AppView>,
+    /// The directory-sync event server, if set.
+    #[serde(default)]
+    pub callback_url: Option<String>,
     pub departments: usize,
     pub members: usize,
     pub tags: usize,
@@ -185,6 +198,18 @@ pub struct MemberMessage {
     #[serde(rename = "type", default = "text")]
     pub kind: String,
     pub content: String,
+}
+
+/// `POST /sandbox/work/corps/{corpid}/members/{userid}/events`: the member taps an app's
+/// menu (`click` with `key`, `view` with `url`) or enters the app (`enter_agent`).
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct MemberEvent {
+    pub agentid: u32,
+    pub event: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
 }
 
 fn text() -> String {

@@ -5,7 +5,7 @@ use crate::driver::error::{DJson, DriverError, DriverResult};
 use crate::driver::work::api::{AppView, CorpView, CreateApp, CreateCorp, UpdateApp};
 use crate::ids::CorpId;
 use crate::state::State as SbState;
-use crate::work::corp::{App, Corp};
+use crate::work::corp::{App, ContactsCallback, Corp};
 use crate::Sandbox;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -40,6 +40,7 @@ fn view(st: &SbState, c: &Corp, now: i64) -> CorpView {
         corpid: c.corpid.0.clone(),
         name: c.name.clone(),
         token_fetches: c.token_fetches,
+        token_requests: c.token_requests,
         apps: c
             .apps
             .values()
@@ -50,6 +51,7 @@ fn view(st: &SbState, c: &Corp, now: i64) -> CorpView {
                 access_token: st.current_token(&a.token_chain, now).map(|t| t.0),
             })
             .collect(),
+        callback_url: c.contacts_callback.as_ref().map(|c| c.url.clone()),
         departments: c.departments.len(),
         members: c.members.len(),
         tags: c.tags.len(),
@@ -66,6 +68,30 @@ fn check_aes_key(key: &str) -> DriverResult<()> {
             "encoding_aes_key must be 43 base64 characters".into(),
         ))
     }
+}
+
+/// The directory-sync event server from the request: a URL needs a valid key (WeCom
+/// callbacks are always encrypted).
+fn contacts_callback(
+    url: Option<String>,
+    token: Option<String>,
+    key: Option<String>,
+) -> DriverResult<Option<ContactsCallback>> {
+    let Some(url) = url.filter(|u| !u.is_empty()) else {
+        return Ok(None);
+    };
+    let key = key.unwrap_or_default();
+    if key.is_empty() {
+        return Err(DriverError::Invalid(
+            "WeCom callbacks are always encrypted: a callback_url needs an encoding_aes_key".into(),
+        ));
+    }
+    check_aes_key(&key)?;
+    Ok(Some(ContactsCallback {
+        url,
+        token: token.unwrap_or_default(),
+        encoding_aes_key: key,
+    }))
 }
 
 async fn create_corp(
@@ -86,7 +112,8 @@ async fn create_corp(
         )));
     }
     let name = req.name.unwrap_or_else(|| format!("企业 {corpid}"));
-    let corp = Corp::new(corpid.clone(), req.contacts_secret, name, now);
+    let mut corp = Corp::new(corpid.clone(), req.contacts_secret, name, now);
+    corp.contacts_callback = contacts_callback(req.callback_url, req.token, req.encoding_aes_key)?;
     let v = view(&st, &corp, now);
     st.work.corps.insert(corpid, corp);
     Ok((StatusCode::CREATED, Json(v)))

@@ -8,7 +8,7 @@ use crate::driver::work::api::{
 };
 use crate::driver::work::corps::corp_mut;
 use crate::ids::CorpId;
-use crate::work::callback::{app_targets, push_change};
+use crate::work::callback::{change_targets, push_change};
 use crate::work::corp::{Corp, Department, Member, ROOT_DEPARTMENT};
 use crate::Sandbox;
 use axum::extract::{Path, State};
@@ -181,7 +181,7 @@ pub(crate) async fn finish(
         st.work
             .corps
             .get(&corpid)
-            .map(app_targets)
+            .map(change_targets)
             .unwrap_or_default()
     };
     let callbacks = push_change(sb, &corpid, targets, change).await;

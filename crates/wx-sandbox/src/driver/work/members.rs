@@ -1,11 +1,13 @@
 //! `/sandbox/work/corps/{corpid}/members…`: create, update and delete a member (pushing
 //! create_user / update_user / delete_user), show a member and their inbox, and make a
-//! member send a text to an app (an app-message callback with AgentID; the passive reply
-//! lands in the member's inbox).
+//! member send a text to an app or tap its menu / enter it (an app callback with AgentID;
+//! the passive reply lands in the member's inbox).
 
 use crate::callbacks::Target;
 use crate::driver::error::{DJson, DriverError, DriverResult};
-use crate::driver::work::api::{ChangeResult, CreateMember, MemberMessage, UpdateMember};
+use crate::driver::work::api::{
+    ChangeResult, CreateMember, MemberEvent, MemberMessage, UpdateMember,
+};
 use crate::driver::work::corps::corp_mut;
 use crate::driver::work::directory::finish;
 use crate::ids::CorpId;
@@ -17,7 +19,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
-use wx_protocol::inbound::{ContactChange, ContactUser};
+use wx_protocol::inbound::{ContactChange, ContactUser, Event, InboundBody, InboundMessage};
 
 pub fn routes() -> Router<Sandbox> {
     let base = "/sandbox/work/corps/{corpid}/members";
@@ -29,6 +31,7 @@ pub fn routes() -> Router<Sandbox> {
         )
         .route(&format!("{base}/{{userid}}/inbox"), get(show_inbox))
         .route(&format!("{base}/{{userid}}/messages"), post(send_message))
+        .route(&format!("{base}/{{userid}}/events"), post(send_event))
 }
 
 /// WeCom userids: 1–64 characters of letters, digits and `_-@.`.
@@ -297,6 +300,60 @@ async fn send_message(
         let target = Target::work(corp, app);
         let msg = text_message(&corp.corpid, &userid, req.agentid, req.content, seq, now);
         (target, msg)
+    };
+    let Some(target) = target else {
+        return Ok(Json(json!({"reply": null, "delivery": null})));
+    };
+    let (reply, delivery) =
+        push_member_message(&sb, &CorpId::from(corpid), &userid, target, msg).await;
+    Ok(Json(json!({"reply": reply, "delivery": delivery})))
+}
+
+async fn send_event(
+    State(sb): State<Sandbox>,
+    Path((corpid, userid)): Path<(String, String)>,
+    DJson(req): DJson<MemberEvent>,
+) -> DriverResult<Json<Value>> {
+    let event = match req.event.as_str() {
+        "click" => Event::Click {
+            event_key: req
+                .key
+                .ok_or_else(|| DriverError::Invalid("click needs a key".into()))?,
+        },
+        "view" => Event::View {
+            event_key: req
+                .url
+                .ok_or_else(|| DriverError::Invalid("view needs a url".into()))?,
+            menu_id: None,
+        },
+        "enter_agent" => Event::EnterAgent {
+            event_key: String::new(),
+        },
+        _ => {
+            return Err(DriverError::Invalid(
+                "event must be click, view or enter_agent".into(),
+            ))
+        }
+    };
+    let now = sb.now();
+    let (target, msg) = {
+        let mut st = sb.state();
+        let corp = corp_mut(&mut st, &corpid)?;
+        if !corp.members.contains_key(&userid) {
+            return Err(DriverError::NotFound("member"));
+        }
+        let app = corp
+            .apps
+            .get(&req.agentid)
+            .ok_or(DriverError::NotFound("app"))?;
+        let msg = InboundMessage {
+            to_user_name: corp.corpid.0.clone(),
+            from_user_name: userid.clone(),
+            create_time: now,
+            agent_id: Some(req.agentid),
+            body: InboundBody::Event(event),
+        };
+        (Target::work(corp, app), msg)
     };
     let Some(target) = target else {
         return Ok(Json(json!({"reply": null, "delivery": null})));

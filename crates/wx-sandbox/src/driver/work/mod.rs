@@ -10,6 +10,7 @@ pub mod corps;
 pub mod directory;
 pub mod members;
 pub mod tags;
+pub mod verify;
 
 pub fn routes() -> Router<Sandbox> {
     Router::new()
@@ -17,4 +18,5 @@ pub fn routes() -> Router<Sandbox> {
         .merge(directory::routes())
         .merge(members::routes())
         .merge(tags::routes())
+        .merge(verify::routes())
 }
