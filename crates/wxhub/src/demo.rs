@@ -131,6 +131,7 @@ pub async fn start(opts: DemoOptions, shutdown: CancellationToken) -> anyhow::Re
                 corpid: DEMO_CORPID.into(),
                 contacts_secret: contacts_secret.clone(),
                 name: Some("Demo Corp".into()),
+                ..CreateCorp::default()
             })?,
         )
         .await,

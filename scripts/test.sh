@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The test command (the README's second command; `.ci/run` calls exactly this after fmt and
+# clippy). It works on a fresh machine: it brings up PostgreSQL, Redis and NATS JetStream,
+# installs the pinned Python SDK that the sandbox's conformance test drives (wechatpy, from
+# PyPI), then runs every test of the workspace.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+bash scripts/services.sh
+
+if ! python3 -c 'import wechatpy' >/dev/null 2>&1; then
+  echo "==> installing the SDK for the sandbox conformance test"
+  python3 -m pip install --quiet --disable-pip-version-check -r crates/wx-sandbox/tests/sdk/requirements.txt
+fi
+
+echo "==> cargo test --workspace"
+cargo test --workspace
