@@ -36,7 +36,7 @@
 //!
 //! Check every query against both dialects; correctness on both beats sharing. Known
 //! differences: SQLite has no `TIMESTAMPTZ` or `BOOLEAN` (a value stored as a different
-//! type is bound through a per-backend type, like `TimeColumn` for the token store's
+//! type is bound through a per-backend type, like [`TimeColumn`] for the token store's
 //! INTEGER milliseconds); `FOR UPDATE SKIP LOCKED` exists only on PostgreSQL (SQLite has one
 //! writer); batch inserts (`UNNEST` on PostgreSQL, multi-row `VALUES` within SQLite's
 //! parameter limit); `RETURNING` (SQLite ≥ 3.35, and no row order promise); `ILIKE`, date and
@@ -47,5 +47,20 @@
 //! splices into the `impl` block, and let each invocation write its own version of that
 //! method; the rest stays shared. When most of a store differs, keep two plain files.
 
+use chrono::{DateTime, Utc};
+
+use crate::store::StoreError;
+
 pub(crate) mod accounts;
 pub(crate) mod callers;
+pub(crate) mod tokens;
+
+/// How a backend stores a point in time in a column that shared SQL compares and orders by.
+/// The SQL text is the same on both; only the bound and decoded Rust type differs.
+pub(crate) trait TimeColumn {
+    /// The Rust type bound to, and decoded from, the column on this backend.
+    type Db;
+    fn to_db(time: DateTime<Utc>) -> Self::Db;
+    /// A stored value that is no valid time is [`StoreError::Corrupt`].
+    fn from_db(value: Self::Db) -> Result<DateTime<Utc>, StoreError>;
+}
