@@ -35,17 +35,22 @@
 //! # What stays per backend
 //!
 //! Check every query against both dialects; correctness on both beats sharing. Known
-//! differences: SQLite has no `TIMESTAMPTZ` or `BOOLEAN` (a value stored as a different
-//! type is bound through a per-backend type, like [`TimeColumn`] for the token store's
-//! INTEGER milliseconds); `FOR UPDATE SKIP LOCKED` exists only on PostgreSQL (SQLite has one
-//! writer); batch inserts (`UNNEST` on PostgreSQL, multi-row `VALUES` within SQLite's
+//! differences: column types (no `TIMESTAMPTZ` on SQLite, `BOOLEAN` is an integer there; a
+//! value stored as a different type is bound through a per-backend type, like
+//! [`TimeColumn`] for the token store's INTEGER milliseconds); PostgreSQL refuses a bound value
+//! whose type does not fit the column (a `String` for a `TIMESTAMPTZ`) where SQLite stores
+//! anything, and SQLite binds a missing `$N` as NULL without complaint, so only the contract
+//! test on both proves a shared query; `FOR UPDATE SKIP LOCKED` exists only on PostgreSQL
+//! (SQLite has one writer); batch inserts (`UNNEST` on PostgreSQL, multi-row `VALUES` within SQLite's
 //! parameter limit); `RETURNING` (SQLite ≥ 3.35, and no row order promise); `ILIKE`, date and
 //! JSON functions; upserts whose conflict target is an expression or partial index.
 //! `ON CONFLICT (col) DO UPDATE SET … = excluded.…` itself is the same on both.
 //!
-//! When one method's SQL differs, give the macro a trailing `$($per_backend:tt)*` that it
-//! splices into the `impl` block, and let each invocation write its own version of that
-//! method; the rest stays shared. When most of a store differs, keep two plain files.
+//! When one method's SQL differs, end the macro's pattern with `$($per_backend:tt)*`, splice
+//! `$($per_backend)*` into the `impl <Cap>Store` block, and let each invocation write its own
+//! version of that method after the struct line (`async fn claim(&self, …) { … }`, using
+//! `self.pool`); `#[async_trait]` handles it like the shared ones. The rest stays shared. When
+//! most of a store differs, keep two plain files.
 
 use chrono::{DateTime, Utc};
 
