@@ -5,12 +5,15 @@
 //! capability, built once from the `Db`; services take the trait objects they need and never
 //! see SQL. Migrations live per backend in `crates/wxhub/migrations/{sqlite,postgres}/`, are
 //! embedded in the binary and run at start. Queries are runtime-checked (`sqlx::query`), so
-//! building needs no database.
+//! building needs no database. Where the SQL is the same on both backends it is written once,
+//! with `$N` placeholders, in `sql/` (whose module doc says how to add a store that way); the
+//! backend folders hold the invocations and what truly differs.
 
 pub mod accounts;
 pub mod callers;
 mod error;
 pub mod postgres;
+mod sql;
 pub mod sqlite;
 pub mod tokens;
 

@@ -65,7 +65,9 @@ pub async fn token_store_contract(store: Store) {
         .await
         .expect("get")
         .expect("kept");
-    assert!(expired.expires_at <= Utc.timestamp_opt(0, 0).single().expect("epoch"));
+    let epoch = Utc.timestamp_opt(0, 0).single().expect("epoch");
+    assert!(expired.expires_at <= epoch);
+    assert!(expired.refresh_at <= epoch, "an expired row is due at once");
     assert_eq!(expired.fence, 20, "the fence survives expiry");
     assert!(!store.put_fenced(&first).await.expect("put"));
 

@@ -1,0 +1,145 @@
+//! [`AccountStore`](crate::store::accounts::AccountStore) queries shared by both backends;
+//! `$N` placeholders work on SQLite and PostgreSQL. Times are bound as `DateTime<Utc>` on both
+//! (TEXT on SQLite, TIMESTAMPTZ on PostgreSQL); no query compares them.
+
+/// Declares an account store over one `sqlx::Database`:
+/// `account_store! { /// doc  pub struct SqliteAccountStore(sqlx::Sqlite); }`.
+macro_rules! account_store {
+    ($(#[$attr:meta])* pub struct $name:ident($db:ty);) => {
+        $(#[$attr])*
+        pub struct $name {
+            pool: sqlx::Pool<$db>,
+        }
+
+        impl $name {
+            pub fn new(pool: sqlx::Pool<$db>) -> Self {
+                $name { pool }
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::store::accounts::AccountStore for $name {
+            async fn insert(
+                &self,
+                a: &$crate::store::accounts::AccountRecord,
+            ) -> Result<(), $crate::store::StoreError> {
+                let (kind, appid, corpid, agentid) = $crate::store::accounts::app_columns(&a.app);
+                sqlx::query(
+                    "INSERT INTO accounts (id, kind, appid, corpid, agentid, name, original_id, logo_url, mode, api_base, \
+                     secret_sealed, callback_token_sealed, encoding_aes_key_sealed, contacts_secret_sealed, version, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+                )
+                .bind(a.id.as_str())
+                .bind(kind)
+                .bind(appid)
+                .bind(corpid)
+                .bind(agentid)
+                .bind(&a.name)
+                .bind(&a.original_id)
+                .bind(&a.logo_url)
+                .bind(a.mode.as_str())
+                .bind(&a.api_base)
+                .bind(&a.secret_sealed)
+                .bind(&a.callback_token_sealed)
+                .bind(&a.encoding_aes_key_sealed)
+                .bind(&a.contacts_secret_sealed)
+                .bind(a.version)
+                .bind(a.created_at)
+                .bind(a.updated_at)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| {
+                    $crate::store::error::classify_write(e, $crate::store::accounts::ACCOUNT_CONFLICTS)
+                })?;
+                Ok(())
+            }
+
+            async fn get(
+                &self,
+                id: &$crate::accounts::model::AccountId,
+            ) -> Result<Option<$crate::store::accounts::AccountRecord>, $crate::store::StoreError> {
+                let row: Option<$crate::store::accounts::AccountRow> = sqlx::query_as(&format!(
+                    "SELECT {} FROM accounts WHERE id = $1",
+                    $crate::store::accounts::ACCOUNT_COLUMNS
+                ))
+                .bind(id.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map($crate::store::accounts::AccountRow::into_record)
+                    .transpose()
+            }
+
+            async fn list(
+                &self,
+                after: Option<&$crate::accounts::model::AccountId>,
+                limit: u32,
+            ) -> Result<Vec<$crate::store::accounts::AccountRecord>, $crate::store::StoreError> {
+                let rows: Vec<$crate::store::accounts::AccountRow> = sqlx::query_as(&format!(
+                    "SELECT {} FROM accounts WHERE id > $1 ORDER BY id LIMIT $2",
+                    $crate::store::accounts::ACCOUNT_COLUMNS
+                ))
+                .bind(after.map($crate::accounts::model::AccountId::as_str).unwrap_or(""))
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter()
+                    .map($crate::store::accounts::AccountRow::into_record)
+                    .collect()
+            }
+
+            async fn update(
+                &self,
+                a: &$crate::store::accounts::AccountRecord,
+                expected_version: i64,
+            ) -> Result<bool, $crate::store::StoreError> {
+                let (_, appid, corpid, agentid) = $crate::store::accounts::app_columns(&a.app);
+                let done = sqlx::query(
+                    "UPDATE accounts SET appid = $1, corpid = $2, agentid = $3, name = $4, original_id = $5, logo_url = $6, \
+                     mode = $7, api_base = $8, secret_sealed = $9, callback_token_sealed = $10, encoding_aes_key_sealed = $11, \
+                     contacts_secret_sealed = $12, version = $13, updated_at = $14 WHERE id = $15 AND version = $16",
+                )
+                .bind(appid)
+                .bind(corpid)
+                .bind(agentid)
+                .bind(&a.name)
+                .bind(&a.original_id)
+                .bind(&a.logo_url)
+                .bind(a.mode.as_str())
+                .bind(&a.api_base)
+                .bind(&a.secret_sealed)
+                .bind(&a.callback_token_sealed)
+                .bind(&a.encoding_aes_key_sealed)
+                .bind(&a.contacts_secret_sealed)
+                .bind(a.version)
+                .bind(a.updated_at)
+                .bind(a.id.as_str())
+                .bind(expected_version)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| {
+                    $crate::store::error::classify_write(e, $crate::store::accounts::ACCOUNT_CONFLICTS)
+                })?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn delete(
+                &self,
+                id: &$crate::accounts::model::AccountId,
+            ) -> Result<bool, $crate::store::StoreError> {
+                let done = sqlx::query("DELETE FROM accounts WHERE id = $1")
+                    .bind(id.as_str())
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn count(&self) -> Result<u64, $crate::store::StoreError> {
+                let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM accounts")
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(u64::try_from(n).unwrap_or(0))
+            }
+        }
+    };
+}
+pub(crate) use account_store;

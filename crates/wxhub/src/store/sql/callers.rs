@@ -1,0 +1,186 @@
+//! [`CallerStore`](crate::store::callers::CallerStore) queries shared by both backends;
+//! `$N` placeholders work on SQLite and PostgreSQL. Times are bound as `DateTime<Utc>` on both.
+//! On SQLite the token-expiry comparisons compare sqlx's RFC 3339 text (UTC, `+00:00`, 0, 3, 6
+//! or 9 fraction digits), which orders like the time because `+` sorts before every digit.
+
+/// Declares a caller store over one `sqlx::Database`:
+/// `caller_store! { /// doc  pub struct SqliteCallerStore(sqlx::Sqlite); }`.
+macro_rules! caller_store {
+    ($(#[$attr:meta])* pub struct $name:ident($db:ty);) => {
+        $(#[$attr])*
+        pub struct $name {
+            pool: sqlx::Pool<$db>,
+        }
+
+        impl $name {
+            pub fn new(pool: sqlx::Pool<$db>) -> Self {
+                $name { pool }
+            }
+
+            async fn with_accounts(
+                &self,
+                row: $crate::store::callers::CallerRow,
+            ) -> Result<$crate::store::callers::CallerRecord, $crate::store::StoreError> {
+                let accounts: Vec<(String,)> = sqlx::query_as(
+                    "SELECT account_id FROM caller_accounts WHERE client_id = $1 ORDER BY account_id",
+                )
+                .bind(&row.client_id)
+                .fetch_all(&self.pool)
+                .await?;
+                row.into_record(accounts.into_iter().map(|(a,)| a).collect())
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::store::callers::CallerStore for $name {
+            async fn insert(
+                &self,
+                record: &$crate::store::callers::CallerRecord,
+            ) -> Result<(), $crate::store::StoreError> {
+                use $crate::store::callers::CALLER_CONFLICTS;
+                use $crate::store::error::classify_write;
+
+                let c = &record.caller;
+                let (scopes, redirect_domains, jssdk_domains) =
+                    $crate::store::callers::json_columns(c);
+                let qr_source = c.qr_source.map(i64::from);
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(
+                    "INSERT INTO callers (client_id, system_id, name, secret_hash, scopes, qr_source, rsa_public_key, \
+                     redirect_domains, jssdk_domains, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(c.client_id.as_str())
+                .bind(c.system_id.as_str())
+                .bind(&c.name)
+                .bind(&record.secret_hash)
+                .bind(scopes)
+                .bind(qr_source)
+                .bind(&c.rsa_public_key)
+                .bind(redirect_domains)
+                .bind(jssdk_domains)
+                .bind(c.created_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| classify_write(e, CALLER_CONFLICTS))?;
+                for account in &c.accounts {
+                    sqlx::query(
+                        "INSERT INTO caller_accounts (client_id, account_id, qr_source) VALUES ($1, $2, $3)",
+                    )
+                    .bind(c.client_id.as_str())
+                    .bind(account.as_str())
+                    .bind(qr_source)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| classify_write(e, CALLER_CONFLICTS))?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn get(
+                &self,
+                id: &$crate::callers::model::ClientId,
+            ) -> Result<Option<$crate::store::callers::CallerRecord>, $crate::store::StoreError> {
+                let row: Option<$crate::store::callers::CallerRow> = sqlx::query_as(&format!(
+                    "SELECT {} FROM callers WHERE client_id = $1",
+                    $crate::store::callers::CALLER_COLUMNS
+                ))
+                .bind(id.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+                match row {
+                    Some(row) => Ok(Some(self.with_accounts(row).await?)),
+                    None => Ok(None),
+                }
+            }
+
+            async fn list(
+                &self,
+                after: Option<&$crate::callers::model::ClientId>,
+                limit: u32,
+            ) -> Result<Vec<$crate::store::callers::CallerRecord>, $crate::store::StoreError> {
+                let rows: Vec<$crate::store::callers::CallerRow> = sqlx::query_as(&format!(
+                    "SELECT {} FROM callers WHERE client_id > $1 ORDER BY client_id LIMIT $2",
+                    $crate::store::callers::CALLER_COLUMNS
+                ))
+                .bind(after.map($crate::callers::model::ClientId::as_str).unwrap_or(""))
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+                let mut out = Vec::with_capacity(rows.len());
+                for row in rows {
+                    out.push(self.with_accounts(row).await?);
+                }
+                Ok(out)
+            }
+
+            async fn delete(
+                &self,
+                id: &$crate::callers::model::ClientId,
+            ) -> Result<bool, $crate::store::StoreError> {
+                let done = sqlx::query("DELETE FROM callers WHERE client_id = $1")
+                    .bind(id.as_str())
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn insert_token(
+                &self,
+                token_hash: &str,
+                client_id: &$crate::callers::model::ClientId,
+                expires_at: chrono::DateTime<chrono::Utc>,
+            ) -> Result<(), $crate::store::StoreError> {
+                sqlx::query(
+                    "INSERT INTO caller_tokens (token_hash, client_id, expires_at) VALUES ($1, $2, $3)",
+                )
+                .bind(token_hash)
+                .bind(client_id.as_str())
+                .bind(expires_at)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| $crate::store::error::classify_write(e, &[]))?;
+                Ok(())
+            }
+
+            async fn find_by_token(
+                &self,
+                token_hash: &str,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<Option<$crate::store::callers::TokenOwner>, $crate::store::StoreError> {
+                let row: Option<$crate::store::callers::TokenOwnerRow> = sqlx::query_as(&format!(
+                    "SELECT {}, t.expires_at AS token_expires_at FROM callers c JOIN caller_tokens t ON t.client_id = c.client_id \
+                     WHERE t.token_hash = $1 AND t.expires_at > $2",
+                    $crate::store::callers::CALLER_COLUMNS
+                        .split(", ")
+                        .map(|col| format!("c.{col}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+                .bind(token_hash)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await?;
+                match row {
+                    Some(row) => Ok(Some($crate::store::callers::TokenOwner {
+                        record: self.with_accounts(row.caller).await?,
+                        expires_at: row.token_expires_at,
+                    })),
+                    None => Ok(None),
+                }
+            }
+
+            async fn purge_expired_tokens(
+                &self,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<u64, $crate::store::StoreError> {
+                let done = sqlx::query("DELETE FROM caller_tokens WHERE expires_at <= $1")
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected())
+            }
+        }
+    };
+}
+pub(crate) use caller_store;
