@@ -18,17 +18,27 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::accounts::AccountService;
+use crate::bus::SharedBus;
 use crate::callers::CallerService;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::{Config, ConfigSource};
+use crate::events::{EventFeed, EventService};
 use crate::secret::Secret;
 use crate::store::{Db, Store};
+use crate::webhooks::{Dispatcher, FanOut, WebhookService};
 
 /// What handlers reach through `State`: services, never the store's traits directly.
 #[derive(Clone)]
 pub struct AppState {
     pub accounts: AccountService,
     pub callers: CallerService,
+    pub events: EventService,
+    pub webhooks: WebhookService,
+    /// Fan-out step (events → deliveries + bus); background loop or tests drive it.
+    pub fan_out: FanOut,
+    /// Delivery step; background workers or tests drive it.
+    pub dispatcher: Dispatcher,
+    pub bus: SharedBus,
     pub admin_token: Option<Secret<String>>,
     pub metrics: PrometheusHandle,
     pub clock: SharedClock,
@@ -53,6 +63,18 @@ impl FromRef<AppState> for AccountService {
 impl FromRef<AppState> for CallerService {
     fn from_ref(state: &AppState) -> Self {
         state.callers.clone()
+    }
+}
+
+impl FromRef<AppState> for EventService {
+    fn from_ref(state: &AppState) -> Self {
+        state.events.clone()
+    }
+}
+
+impl FromRef<AppState> for WebhookService {
+    fn from_ref(state: &AppState) -> Self {
+        state.webhooks.clone()
     }
 }
 
@@ -86,7 +108,8 @@ impl App {
             .with_context(|| format!("opening the store at {}", crate::config::redact_dsn(&url)))?;
         db.migrate().await.context("migrating the store")?;
         let store = Store::new(db);
-        let accounts = AccountService::new(store.accounts.clone(), master_key, clock.clone());
+        let accounts =
+            AccountService::new(store.accounts.clone(), master_key.clone(), clock.clone());
         accounts
             .check_master_key()
             .await
@@ -97,9 +120,35 @@ impl App {
             clock.clone(),
             config.http.caller_token_ttl_secs,
         );
+        let bus = crate::bus::connect(config.nats_url.as_ref().map(|u| u.expose()))
+            .await
+            .context("connecting the event bus")?;
+        tracing::info!(bus = bus.name(), "event bus ready");
+        let feed = EventFeed::new();
+        let events = EventService::new(store.events.clone(), feed, shutdown.clone());
+        let webhooks = WebhookService::new(
+            store.webhooks.clone(),
+            store.accounts.clone(),
+            master_key.clone(),
+            clock.clone(),
+            config.webhooks.clone(),
+        );
+        let fan_out = FanOut::new(store.webhooks.clone(), bus.clone(), clock.clone());
+        let dispatcher = Dispatcher::new(
+            store.webhooks.clone(),
+            master_key.clone(),
+            clock.clone(),
+            config.webhooks.clone(),
+        )
+        .context("building the webhook HTTP client")?;
         let state = AppState {
             accounts,
             callers,
+            events,
+            webhooks,
+            fan_out,
+            dispatcher,
+            bus,
             admin_token: config.admin_token.clone(),
             metrics: crate::telemetry::metrics_handle(),
             clock,
@@ -132,6 +181,15 @@ impl App {
     }
 
     fn spawn_background(&self) {
+        crate::webhooks::worker::spawn(
+            &self.tracker,
+            &self.shutdown,
+            self.state.events.feed(),
+            self.state.fan_out.clone(),
+            self.state.dispatcher.clone(),
+            self.state.clock.clone(),
+            self.state.config.webhooks.workers,
+        );
         let callers = self.state.callers.clone();
         let shutdown = self.shutdown.clone();
         self.tracker.spawn(async move {

@@ -23,7 +23,7 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::app::AppState;
 use crate::config::HttpConfig;
 use crate::http::error::{self, ApiError};
-use crate::{accounts, callers};
+use crate::{accounts, callers, events, webhooks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -33,6 +33,8 @@ use crate::{accounts, callers};
         (name = "health", description = "Liveness, readiness, metrics"),
         (name = "accounts", description = "Official Accounts and WeCom apps"),
         (name = "callers", description = "Business systems and their credentials"),
+        (name = "events", description = "Stored WeChat events: list, one, live stream"),
+        (name = "webhooks", description = "Standard Webhooks endpoints, deliveries, attempts, replay"),
     )
 )]
 struct ApiDoc;
@@ -56,6 +58,8 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::http::health::routes())
         .merge(accounts::routes())
         .merge(callers::routes())
+        .merge(events::routes())
+        .merge(webhooks::routes())
         .split_for_parts()
 }
 

@@ -10,9 +10,11 @@
 pub mod accounts;
 pub mod callers;
 mod error;
+pub mod events;
 pub mod postgres;
 pub mod sqlite;
 pub mod tokens;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -21,7 +23,9 @@ pub use error::StoreError;
 use crate::config::{database_kind, DatabaseKind};
 use accounts::AccountStore;
 use callers::CallerStore;
+use events::EventStore;
 use tokens::TokenStore;
+use webhooks::WebhookStore;
 
 /// A connection pool to the configured backend.
 #[derive(Debug, Clone)]
@@ -100,6 +104,8 @@ pub struct Store {
     pub accounts: Arc<dyn AccountStore>,
     pub callers: Arc<dyn CallerStore>,
     pub tokens: Arc<dyn TokenStore>,
+    pub events: Arc<dyn EventStore>,
+    pub webhooks: Arc<dyn WebhookStore>,
 }
 
 impl Store {
@@ -109,12 +115,16 @@ impl Store {
                 accounts: Arc::new(sqlite::accounts::SqliteAccountStore::new(pool.clone())),
                 callers: Arc::new(sqlite::callers::SqliteCallerStore::new(pool.clone())),
                 tokens: Arc::new(sqlite::tokens::SqliteTokenStore::new(pool.clone())),
+                events: Arc::new(sqlite::events::SqliteEventStore::new(pool.clone())),
+                webhooks: Arc::new(sqlite::webhooks::SqliteWebhookStore::new(pool.clone())),
                 db,
             },
             Db::Postgres(pool) => Store {
                 accounts: Arc::new(postgres::accounts::PgAccountStore::new(pool.clone())),
                 callers: Arc::new(postgres::callers::PgCallerStore::new(pool.clone())),
                 tokens: Arc::new(postgres::tokens::PgTokenStore::new(pool.clone())),
+                events: Arc::new(postgres::events::PgEventStore::new(pool.clone())),
+                webhooks: Arc::new(postgres::webhooks::PgWebhookStore::new(pool.clone())),
                 db,
             },
         }

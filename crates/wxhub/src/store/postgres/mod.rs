@@ -2,7 +2,9 @@
 
 pub mod accounts;
 pub mod callers;
+pub mod events;
 pub mod tokens;
+pub mod webhooks;
 
 use std::str::FromStr;
 use std::time::Duration;

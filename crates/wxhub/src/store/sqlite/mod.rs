@@ -2,7 +2,9 @@
 
 pub mod accounts;
 pub mod callers;
+pub mod events;
 pub mod tokens;
+pub mod webhooks;
 
 use std::path::Path;
 use std::str::FromStr;
