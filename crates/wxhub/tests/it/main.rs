@@ -6,8 +6,12 @@
 //! (default `postgres://postgres@127.0.0.1:5432/test`) and fail when it is unreachable.
 
 mod accounts;
+mod bus;
 mod callers;
+mod events;
 mod health;
 mod helpers;
 mod lifecycle;
+mod receiver;
 mod store;
+mod webhooks;
