@@ -298,7 +298,7 @@ mod tests {
     #[test]
     fn ids_that_fit_no_scheme_keep_their_number() {
         // Above the permanent range but with source bits 0, or a value part over 99,999,999.
-        for id in [100_001, 134_217_727, (1 << 27) | 99_999_999 + 1, 1 << 27] {
+        for id in [100_001, 134_217_727, (1 << 27) | 100_000_000, 1 << 27] {
             assert_eq!(decode_numeric_scene(id).source, 0, "{id}");
             assert_eq!(decode_numeric_scene(id).value, id.to_string());
         }

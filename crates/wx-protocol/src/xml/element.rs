@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 /// One XML element: its name, its text (CDATA and character data, unescaped) and its child
 /// elements. Attributes are not kept: WeChat's callback XML has none.
 ///
-/// Whitespace-only text between child elements is dropped; a leaf's text is kept exactly,
+/// Text between child elements (mixed content) is dropped; a leaf's text is kept exactly,
 /// except that whitespace around a CDATA section (`<A>  <![CDATA[x]]></A>`, as in WeChat's own
 /// sample) is dropped.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -54,7 +54,8 @@ impl Open {
         } else {
             self.all_text
         };
-        if !self.children.is_empty() && text.trim().is_empty() {
+        // Mixed content is not part of WeChat's format: an element with children has no text.
+        if !self.children.is_empty() {
             text.clear();
         }
         Element {
