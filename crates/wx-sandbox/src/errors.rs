@@ -67,6 +67,7 @@ pub mod code {
     pub const INVALID_TAG_ID: i32 = 45159;
     pub const MENU_VERSION_NOT_EXIST: i32 = 46002;
     pub const MENU_NOT_EXIST: i32 = 46003;
+    pub const USER_NOT_EXIST: i32 = 46004;
     pub const DATA_FORMAT_ERROR: i32 = 47001;
     pub const API_UNAUTHORIZED: i32 = 48001;
     pub const INVALID_KF_ACCOUNT: i32 = 61452;
@@ -134,6 +135,7 @@ pub fn errmsg_for(errcode: i32) -> &'static str {
         INVALID_TAG_ID => "invalid tag id",
         MENU_VERSION_NOT_EXIST => "no such menu version",
         MENU_NOT_EXIST => "menu no exist",
+        USER_NOT_EXIST => "user not exist",
         DATA_FORMAT_ERROR => "data format error",
         API_UNAUTHORIZED => "api unauthorized",
         INVALID_KF_ACCOUNT => "invalid kf_account",

@@ -30,8 +30,18 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, WxError> {
     serde_json::from_slice(bytes).map_err(|_| WxError::new(code::DATA_FORMAT_ERROR))
 }
 
+/// The largest JSON body read by shared-path handlers.
+pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
+
 /// Query parameters; a malformed query answers 40097 (invalid args).
 pub struct WxQuery<T>(pub T);
+
+impl<T: DeserializeOwned> WxQuery<T> {
+    /// Parses a raw query string (for handlers that take the whole request).
+    pub fn try_from_query(q: Option<&str>) -> Result<T, WxError> {
+        serde_urlencoded_from_str(q.unwrap_or_default())
+    }
+}
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for WxQuery<T> {
     type Rejection = WxError;
