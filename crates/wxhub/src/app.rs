@@ -37,6 +37,13 @@ pub struct AppState {
     pub(crate) store: Store,
 }
 
+impl AppState {
+    /// The database, for health checks and tests.
+    pub fn store_db(&self) -> &crate::store::Db {
+        &self.store.db
+    }
+}
+
 impl FromRef<AppState> for AccountService {
     fn from_ref(state: &AppState) -> Self {
         state.accounts.clone()

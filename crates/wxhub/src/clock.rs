@@ -5,7 +5,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 
 /// Where "now" comes from.
 pub trait Clock: Send + Sync + 'static {
@@ -15,13 +15,14 @@ pub trait Clock: Send + Sync + 'static {
 /// The clock every service holds.
 pub type SharedClock = Arc<dyn Clock>;
 
-/// Wall-clock time.
+/// Wall-clock time, truncated to microseconds: the precision both stores keep, so a value
+/// read back equals the value written.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+        Utc::now().trunc_subsecs(6)
     }
 }
 

@@ -164,3 +164,64 @@ where
         Ok(caller)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use axum::http::StatusCode;
+
+    use super::*;
+    use crate::callers::model::{ClientId, SystemId};
+
+    fn client(accounts: &[&str], scopes: &[Scope]) -> Caller {
+        Caller::Client(Arc::new(CallerInfo {
+            client_id: ClientId::generate(),
+            system_id: SystemId::parse("sys").expect("system id"),
+            name: "Sys".into(),
+            accounts: accounts
+                .iter()
+                .map(|a| AccountId::parse(a).expect("id"))
+                .collect(),
+            scopes: scopes.iter().copied().collect::<BTreeSet<_>>(),
+            qr_source: None,
+            rsa_public_key: None,
+            redirect_domains: vec![],
+            jssdk_domains: vec![],
+            created_at: chrono::DateTime::from_timestamp(0, 0).unwrap_or_default(),
+        }))
+    }
+
+    fn id(s: &str) -> AccountId {
+        AccountId::parse(s).expect("id")
+    }
+
+    #[test]
+    fn ungranted_account_is_not_found_before_scope_is_checked() {
+        let caller = client(&["a"], &[]);
+        let err = caller
+            .require(Scope::Tokens, &id("b"))
+            .expect_err("not granted");
+        assert_eq!(err.status(), StatusCode::NOT_FOUND);
+        assert_eq!(err.code(), "account_not_found");
+    }
+
+    #[test]
+    fn granted_account_without_scope_is_forbidden() {
+        let caller = client(&["a"], &[Scope::Messages]);
+        let err = caller
+            .require(Scope::Tokens, &id("a"))
+            .expect_err("no scope");
+        assert_eq!(err.status(), StatusCode::FORBIDDEN);
+        assert_eq!(err.code(), "scope_missing");
+        assert!(caller.require(Scope::Messages, &id("a")).is_ok());
+        assert!(caller.require_admin().is_err());
+    }
+
+    #[test]
+    fn admin_may_do_everything() {
+        assert!(Caller::Admin.require(Scope::Redpacket, &id("any")).is_ok());
+        assert!(Caller::Admin.require_admin().is_ok());
+        assert_eq!(Caller::Admin.label(), "admin");
+    }
+}

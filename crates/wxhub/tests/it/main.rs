@@ -1,0 +1,13 @@
+//! The wxhub integration tests: one binary, a module per capability.
+//!
+//! Hubs run in-process on port 0 with their own shutdown token and a fresh database each
+//! (a SQLite file in a temp dir, or a PostgreSQL schema `t_<ulid>`). Set `TEST_LOG=1` to see
+//! the hub's logs. PostgreSQL tests use `WXHUB_TEST_DATABASE_URL`
+//! (default `postgres://postgres@127.0.0.1:5432/test`) and fail when it is unreachable.
+
+mod accounts;
+mod callers;
+mod health;
+mod helpers;
+mod lifecycle;
+mod store;
