@@ -18,9 +18,12 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::accounts::AccountService;
+use crate::callbacks::writer::CommitHooks;
+use crate::callbacks::{CallbackService, EventWriter};
 use crate::callers::CallerService;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::{Config, ConfigSource};
+use crate::replies::ReplyService;
 use crate::secret::Secret;
 use crate::store::{Db, Store};
 
@@ -29,6 +32,10 @@ use crate::store::{Db, Store};
 pub struct AppState {
     pub accounts: AccountService,
     pub callers: CallerService,
+    pub callbacks: CallbackService,
+    pub replies: ReplyService,
+    /// Told after each committed batch of new events (the delivery side subscribes here).
+    pub commit_hooks: Arc<CommitHooks>,
     pub admin_token: Option<Secret<String>>,
     pub metrics: PrometheusHandle,
     pub clock: SharedClock,
@@ -53,6 +60,18 @@ impl FromRef<AppState> for AccountService {
 impl FromRef<AppState> for CallerService {
     fn from_ref(state: &AppState) -> Self {
         state.callers.clone()
+    }
+}
+
+impl FromRef<AppState> for CallbackService {
+    fn from_ref(state: &AppState) -> Self {
+        state.callbacks.clone()
+    }
+}
+
+impl FromRef<AppState> for ReplyService {
+    fn from_ref(state: &AppState) -> Self {
+        state.replies.clone()
     }
 }
 
@@ -97,9 +116,29 @@ impl App {
             clock.clone(),
             config.http.caller_token_ttl_secs,
         );
+        let tracker = TaskTracker::new();
+        let commit_hooks = Arc::new(CommitHooks::default());
+        let writer = EventWriter::spawn(
+            store.events.clone(),
+            store.followers.clone(),
+            Some(commit_hooks.clone()),
+            &tracker,
+            shutdown.clone(),
+        );
+        let replies = ReplyService::new(store.reply_rules.clone(), accounts.clone(), clock.clone());
+        let callbacks = CallbackService::new(
+            accounts.clone(),
+            replies.clone(),
+            writer,
+            clock.clone(),
+            tracker.clone(),
+        );
         let state = AppState {
             accounts,
             callers,
+            callbacks,
+            replies,
+            commit_hooks,
             admin_token: config.admin_token.clone(),
             metrics: crate::telemetry::metrics_handle(),
             clock,
@@ -108,7 +147,7 @@ impl App {
         };
         Ok(App {
             state,
-            tracker: TaskTracker::new(),
+            tracker,
             shutdown,
         })
     }

@@ -11,14 +11,17 @@
 pub mod accounts;
 pub mod app;
 pub mod cache;
+pub mod callbacks;
 pub mod callers;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod crypto;
+pub mod events;
 pub mod http;
 pub mod jssdk;
 pub mod proxy;
+pub mod replies;
 pub mod secret;
 pub mod store;
 pub mod telemetry;

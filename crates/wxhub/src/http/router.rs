@@ -23,7 +23,7 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::app::AppState;
 use crate::config::HttpConfig;
 use crate::http::error::{self, ApiError};
-use crate::{accounts, callers};
+use crate::{accounts, callbacks, callers, replies};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -33,6 +33,7 @@ use crate::{accounts, callers};
         (name = "health", description = "Liveness, readiness, metrics"),
         (name = "accounts", description = "Official Accounts and WeCom apps"),
         (name = "callers", description = "Business systems and their credentials"),
+        (name = "replies", description = "Passive reply rules for callbacks"),
     )
 )]
 struct ApiDoc;
@@ -56,6 +57,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::http::health::routes())
         .merge(accounts::routes())
         .merge(callers::routes())
+        .merge(replies::routes())
         .split_for_parts()
 }
 
@@ -100,24 +102,25 @@ pub fn router(state: AppState, http: &HttpConfig) -> Router {
             .unwrap_or("");
         tracing::info_span!("http", method = %req.method(), uri = %req.uri().path(), request_id)
     });
-    api.route(
-        "/api/v1/openapi.json",
-        get(move || {
-            let doc = openapi.clone();
-            async move { axum::Json(doc) }
-        }),
-    )
-    .fallback(error::not_found)
-    .method_not_allowed_fallback(error::method_not_allowed)
-    .layer(axum::middleware::from_fn(super::metrics::track))
-    .layer(DefaultBodyLimit::max(http.body_limit_bytes))
-    .layer(
-        ServiceBuilder::new()
-            .layer(SetRequestIdLayer::new(REQUEST_ID, MakeUlidRequestId))
-            .layer(trace)
-            .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-            .layer(HandleErrorLayer::new(handle_layer_error))
-            .timeout(Duration::from_secs(http.request_timeout_secs)),
-    )
-    .with_state(state)
+    api.merge(callbacks::routes())
+        .route(
+            "/api/v1/openapi.json",
+            get(move || {
+                let doc = openapi.clone();
+                async move { axum::Json(doc) }
+            }),
+        )
+        .fallback(error::not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(axum::middleware::from_fn(super::metrics::track))
+        .layer(DefaultBodyLimit::max(http.body_limit_bytes))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeUlidRequestId))
+                .layer(trace)
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                .layer(HandleErrorLayer::new(handle_layer_error))
+                .timeout(Duration::from_secs(http.request_timeout_secs)),
+        )
+        .with_state(state)
 }

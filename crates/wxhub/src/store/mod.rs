@@ -10,7 +10,10 @@
 pub mod accounts;
 pub mod callers;
 mod error;
+pub mod events;
+pub mod followers;
 pub mod postgres;
+pub mod replies;
 pub mod sqlite;
 pub mod tokens;
 
@@ -21,6 +24,9 @@ pub use error::StoreError;
 use crate::config::{database_kind, DatabaseKind};
 use accounts::AccountStore;
 use callers::CallerStore;
+use events::EventStore;
+use followers::FollowerStore;
+use replies::ReplyRuleStore;
 use tokens::TokenStore;
 
 /// A connection pool to the configured backend.
@@ -100,6 +106,9 @@ pub struct Store {
     pub accounts: Arc<dyn AccountStore>,
     pub callers: Arc<dyn CallerStore>,
     pub tokens: Arc<dyn TokenStore>,
+    pub events: Arc<dyn EventStore>,
+    pub followers: Arc<dyn FollowerStore>,
+    pub reply_rules: Arc<dyn ReplyRuleStore>,
 }
 
 impl Store {
@@ -109,12 +118,18 @@ impl Store {
                 accounts: Arc::new(sqlite::accounts::SqliteAccountStore::new(pool.clone())),
                 callers: Arc::new(sqlite::callers::SqliteCallerStore::new(pool.clone())),
                 tokens: Arc::new(sqlite::tokens::SqliteTokenStore::new(pool.clone())),
+                events: Arc::new(sqlite::events::SqliteEventStore::new(pool.clone())),
+                followers: Arc::new(sqlite::followers::SqliteFollowerStore::new(pool.clone())),
+                reply_rules: Arc::new(sqlite::replies::SqliteReplyRuleStore::new(pool.clone())),
                 db,
             },
             Db::Postgres(pool) => Store {
                 accounts: Arc::new(postgres::accounts::PgAccountStore::new(pool.clone())),
                 callers: Arc::new(postgres::callers::PgCallerStore::new(pool.clone())),
                 tokens: Arc::new(postgres::tokens::PgTokenStore::new(pool.clone())),
+                events: Arc::new(postgres::events::PgEventStore::new(pool.clone())),
+                followers: Arc::new(postgres::followers::PgFollowerStore::new(pool.clone())),
+                reply_rules: Arc::new(postgres::replies::PgReplyRuleStore::new(pool.clone())),
                 db,
             },
         }

@@ -2,6 +2,9 @@
 
 pub mod accounts;
 pub mod callers;
+pub mod events;
+pub mod followers;
+pub mod replies;
 pub mod tokens;
 
 use std::str::FromStr;
