@@ -10,6 +10,8 @@
 //! after a failed attempt is processed again, and a retry after a crash between commit and
 //! answer finds the stored event instead of making a second one.
 
+#[doc(hidden)]
+pub mod bench;
 pub mod error;
 pub(crate) mod routes;
 pub mod service;
