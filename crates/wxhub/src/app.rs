@@ -19,10 +19,13 @@ use tokio_util::task::TaskTracker;
 
 use crate::accounts::AccountService;
 use crate::bus::SharedBus;
+use crate::callbacks::writer::CommitHooks;
+use crate::callbacks::{CallbackService, EventWriter};
 use crate::callers::CallerService;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::{Config, ConfigSource};
 use crate::events::{EventFeed, EventService};
+use crate::replies::ReplyService;
 use crate::secret::Secret;
 use crate::store::{Db, Store};
 use crate::webhooks::{Dispatcher, FanOut, WebhookService};
@@ -39,6 +42,10 @@ pub struct AppState {
     /// Delivery step; background workers or tests drive it.
     pub dispatcher: Dispatcher,
     pub bus: SharedBus,
+    pub callbacks: CallbackService,
+    pub replies: ReplyService,
+    /// Told after each committed batch of new events (the delivery side subscribes here).
+    pub commit_hooks: Arc<CommitHooks>,
     pub admin_token: Option<Secret<String>>,
     pub metrics: PrometheusHandle,
     pub clock: SharedClock,
@@ -75,6 +82,18 @@ impl FromRef<AppState> for EventService {
 impl FromRef<AppState> for WebhookService {
     fn from_ref(state: &AppState) -> Self {
         state.webhooks.clone()
+    }
+}
+
+impl FromRef<AppState> for CallbackService {
+    fn from_ref(state: &AppState) -> Self {
+        state.callbacks.clone()
+    }
+}
+
+impl FromRef<AppState> for ReplyService {
+    fn from_ref(state: &AppState) -> Self {
+        state.replies.clone()
     }
 }
 
@@ -125,7 +144,7 @@ impl App {
             .context("connecting the event bus")?;
         tracing::info!(bus = bus.name(), "event bus ready");
         let feed = EventFeed::new();
-        let events = EventService::new(store.events.clone(), feed, shutdown.clone());
+        let events = EventService::new(store.events.clone(), feed.clone(), shutdown.clone());
         let webhooks = WebhookService::new(
             store.webhooks.clone(),
             store.accounts.clone(),
@@ -141,6 +160,24 @@ impl App {
             config.webhooks.clone(),
         )
         .context("building the webhook HTTP client")?;
+        let tracker = TaskTracker::new();
+        let commit_hooks = Arc::new(CommitHooks::default());
+        commit_hooks.add(Arc::new(feed));
+        let writer = EventWriter::spawn(
+            store.events.clone(),
+            store.followers.clone(),
+            Some(commit_hooks.clone()),
+            &tracker,
+            shutdown.clone(),
+        );
+        let replies = ReplyService::new(store.reply_rules.clone(), accounts.clone(), clock.clone());
+        let callbacks = CallbackService::new(
+            accounts.clone(),
+            replies.clone(),
+            writer,
+            clock.clone(),
+            tracker.clone(),
+        );
         let state = AppState {
             accounts,
             callers,
@@ -149,6 +186,9 @@ impl App {
             fan_out,
             dispatcher,
             bus,
+            callbacks,
+            replies,
+            commit_hooks,
             admin_token: config.admin_token.clone(),
             metrics: crate::telemetry::metrics_handle(),
             clock,
@@ -157,7 +197,7 @@ impl App {
         };
         Ok(App {
             state,
-            tracker: TaskTracker::new(),
+            tracker,
             shutdown,
         })
     }

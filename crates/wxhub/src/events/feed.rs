@@ -8,6 +8,9 @@
 
 use tokio::sync::watch;
 
+use crate::callbacks::writer::CommitListener;
+use crate::events::model::StoredEvent;
+
 /// Cheap to clone; clones share one signal.
 #[derive(Debug, Clone)]
 pub struct EventFeed {
@@ -43,6 +46,13 @@ impl EventFeed {
         let mut rx = self.tx.subscribe();
         rx.mark_unchanged();
         FeedListener { rx }
+    }
+}
+
+/// The callbacks writer tells the feed after every committed batch.
+impl CommitListener for EventFeed {
+    fn committed(&self, _events: &[StoredEvent]) {
+        self.notify();
     }
 }
 

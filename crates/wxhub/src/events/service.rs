@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use crate::accounts::model::AccountId;
 use crate::events::feed::{EventFeed, FeedListener};
 use crate::events::model::{EventId, StoredEvent};
-use crate::store::events::EventStore;
+use crate::store::events::{EventFilter, EventStore};
 use crate::store::StoreError;
 
 /// Events read from the store per query while streaming.
@@ -77,11 +77,16 @@ impl EventService {
         before_seq: Option<i64>,
         limit: u32,
     ) -> Result<Vec<StoredEvent>, EventError> {
-        let only = match scope {
-            AccountScope::All => None,
-            AccountScope::Only(set) => Some(set),
+        let accounts = match (account, scope) {
+            (Some(a), _) => Some(vec![a.clone()]),
+            (None, AccountScope::All) => None,
+            (None, AccountScope::Only(set)) => Some(set.iter().cloned().collect()),
         };
-        Ok(self.store.list(account, only, before_seq, limit).await?)
+        let filter = EventFilter {
+            accounts,
+            before_seq,
+        };
+        Ok(self.store.list(&filter, limit).await?)
     }
 
     /// One event, if the reader may see its account.
@@ -103,7 +108,7 @@ impl EventService {
             Some(id) => Ok(self.get(scope, id).await?.seq),
             None => Ok(self
                 .store
-                .list(None, None, None, 1)
+                .list(&EventFilter::default(), 1)
                 .await?
                 .first()
                 .map_or(0, |e| e.seq)),

@@ -23,7 +23,7 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::app::AppState;
 use crate::config::HttpConfig;
 use crate::http::error::{self, ApiError};
-use crate::{accounts, callers, events, webhooks};
+use crate::{accounts, callbacks, callers, events, replies, webhooks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -35,6 +35,7 @@ use crate::{accounts, callers, events, webhooks};
         (name = "callers", description = "Business systems and their credentials"),
         (name = "events", description = "Stored WeChat events: list, one, live stream"),
         (name = "webhooks", description = "Standard Webhooks endpoints, deliveries, attempts, replay"),
+        (name = "replies", description = "Passive reply rules for callbacks"),
     )
 )]
 struct ApiDoc;
@@ -60,6 +61,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(callers::routes())
         .merge(events::routes())
         .merge(webhooks::routes())
+        .merge(replies::routes())
         .split_for_parts()
 }
 
@@ -104,24 +106,25 @@ pub fn router(state: AppState, http: &HttpConfig) -> Router {
             .unwrap_or("");
         tracing::info_span!("http", method = %req.method(), uri = %req.uri().path(), request_id)
     });
-    api.route(
-        "/api/v1/openapi.json",
-        get(move || {
-            let doc = openapi.clone();
-            async move { axum::Json(doc) }
-        }),
-    )
-    .fallback(error::not_found)
-    .method_not_allowed_fallback(error::method_not_allowed)
-    .layer(axum::middleware::from_fn(super::metrics::track))
-    .layer(DefaultBodyLimit::max(http.body_limit_bytes))
-    .layer(
-        ServiceBuilder::new()
-            .layer(SetRequestIdLayer::new(REQUEST_ID, MakeUlidRequestId))
-            .layer(trace)
-            .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-            .layer(HandleErrorLayer::new(handle_layer_error))
-            .timeout(Duration::from_secs(http.request_timeout_secs)),
-    )
-    .with_state(state)
+    api.merge(callbacks::routes())
+        .route(
+            "/api/v1/openapi.json",
+            get(move || {
+                let doc = openapi.clone();
+                async move { axum::Json(doc) }
+            }),
+        )
+        .fallback(error::not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(axum::middleware::from_fn(super::metrics::track))
+        .layer(DefaultBodyLimit::max(http.body_limit_bytes))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeUlidRequestId))
+                .layer(trace)
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                .layer(HandleErrorLayer::new(handle_layer_error))
+                .timeout(Duration::from_secs(http.request_timeout_secs)),
+        )
+        .with_state(state)
 }

@@ -1,74 +1,38 @@
-//! Storage for received events: the trait (no SQL).
+//! Storage for events (issue 6): the trait both issue-6 sides use, no SQL.
 //!
-//! Placeholder written by the delivery side against the agreed contract; the callbacks
-//! engineer's version replaces it when `wt-callbacks` is merged.
-
-use std::collections::BTreeSet;
+//! Dedup lives here, on committed rows only: `UNIQUE(account_id, dedup_key)` plus
+//! insert-or-ignore, so a retry of a stored event finds the first one, and a retry after a
+//! failed attempt (nothing committed) is stored like a first delivery.
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 
 use crate::accounts::model::AccountId;
-use crate::events::model::{EventId, NewEvent, StoredEvent};
+use crate::events::{EventId, InsertOutcome, NewEvent, StoredEvent};
 use crate::store::StoreError;
 
-/// What happened to one event of a batch.
-#[derive(Debug, Clone, PartialEq)]
-pub enum InsertOutcome {
-    Inserted(StoredEvent),
-    /// Same `(account, dedup_key)` already stored: WeChat's retry.
-    Duplicate(EventId),
+/// Which events a list returns.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    /// Only these accounts; `None` = all.
+    pub accounts: Option<Vec<AccountId>>,
+    /// Only events with `seq` below this (the cursor of the previous page).
+    pub before_seq: Option<i64>,
 }
 
 #[async_trait]
 pub trait EventStore: Send + Sync + 'static {
-    /// Stores a batch in one transaction.
+    /// Stores `events` in ONE transaction; one outcome per input, in input order. Two inputs
+    /// with the same (account, dedup key) in one batch: the first is inserted, the second is
+    /// its duplicate.
     async fn insert_batch(&self, events: &[NewEvent]) -> Result<Vec<InsertOutcome>, StoreError>;
-    /// Newest first, strictly before `before_seq`, restricted to `account` and/or `accounts`.
-    async fn list(
-        &self,
-        account: Option<&AccountId>,
-        accounts: Option<&BTreeSet<AccountId>>,
-        before_seq: Option<i64>,
-        limit: u32,
-    ) -> Result<Vec<StoredEvent>, StoreError>;
-    /// Oldest first, strictly after `seq`.
-    async fn after_seq(&self, seq: i64, limit: u32) -> Result<Vec<StoredEvent>, StoreError>;
+    /// Newest first.
+    async fn list(&self, filter: &EventFilter, limit: u32) -> Result<Vec<StoredEvent>, StoreError>;
+    /// Events with `seq > after`, oldest first (stream resume).
+    async fn after_seq(&self, after: i64, limit: u32) -> Result<Vec<StoredEvent>, StoreError>;
     async fn find(&self, id: &EventId) -> Result<Option<StoredEvent>, StoreError>;
-}
-
-/// The columns of `events`, as both backends decode them.
-#[derive(Debug, sqlx::FromRow)]
-pub(crate) struct EventRow {
-    pub seq: i64,
-    pub event_id: String,
-    pub account_id: String,
-    pub event_type: String,
-    pub received_at: DateTime<Utc>,
-    pub qr_source: Option<i64>,
-    pub payload: String,
-}
-
-pub(crate) const EVENT_COLUMNS: &str =
-    "seq, event_id, account_id, event_type, received_at, qr_source, payload";
-
-fn corrupt(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(format!("event {e}"))
-}
-
-impl EventRow {
-    pub(crate) fn into_event(self) -> Result<StoredEvent, StoreError> {
-        Ok(StoredEvent {
-            seq: self.seq,
-            event_id: EventId::parse(&self.event_id).map_err(corrupt)?,
-            account: AccountId::parse(&self.account_id).map_err(corrupt)?,
-            event_type: self.event_type,
-            received_at: self.received_at,
-            qr_source: self
-                .qr_source
-                .map(|s| u8::try_from(s).map_err(corrupt))
-                .transpose()?,
-            payload: serde_json::from_str(&self.payload).map_err(corrupt)?,
-        })
-    }
+    /// The oldest events whose fan-out is not done. On PostgreSQL the rows are locked
+    /// (`FOR UPDATE SKIP LOCKED`) for the transaction the delivery side runs it in; here it
+    /// is a plain read for the embedded single-instance case.
+    async fn claim_undispatched(&self, limit: u32) -> Result<Vec<StoredEvent>, StoreError>;
+    async fn mark_dispatched(&self, ids: &[EventId]) -> Result<(), StoreError>;
 }

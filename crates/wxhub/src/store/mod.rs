@@ -11,7 +11,9 @@ pub mod accounts;
 pub mod callers;
 mod error;
 pub mod events;
+pub mod followers;
 pub mod postgres;
+pub mod replies;
 pub mod sqlite;
 pub mod tokens;
 pub mod webhooks;
@@ -24,6 +26,8 @@ use crate::config::{database_kind, DatabaseKind};
 use accounts::AccountStore;
 use callers::CallerStore;
 use events::EventStore;
+use followers::FollowerStore;
+use replies::ReplyRuleStore;
 use tokens::TokenStore;
 use webhooks::WebhookStore;
 
@@ -106,6 +110,8 @@ pub struct Store {
     pub tokens: Arc<dyn TokenStore>,
     pub events: Arc<dyn EventStore>,
     pub webhooks: Arc<dyn WebhookStore>,
+    pub followers: Arc<dyn FollowerStore>,
+    pub reply_rules: Arc<dyn ReplyRuleStore>,
 }
 
 impl Store {
@@ -117,6 +123,8 @@ impl Store {
                 tokens: Arc::new(sqlite::tokens::SqliteTokenStore::new(pool.clone())),
                 events: Arc::new(sqlite::events::SqliteEventStore::new(pool.clone())),
                 webhooks: Arc::new(sqlite::webhooks::SqliteWebhookStore::new(pool.clone())),
+                followers: Arc::new(sqlite::followers::SqliteFollowerStore::new(pool.clone())),
+                reply_rules: Arc::new(sqlite::replies::SqliteReplyRuleStore::new(pool.clone())),
                 db,
             },
             Db::Postgres(pool) => Store {
@@ -125,6 +133,8 @@ impl Store {
                 tokens: Arc::new(postgres::tokens::PgTokenStore::new(pool.clone())),
                 events: Arc::new(postgres::events::PgEventStore::new(pool.clone())),
                 webhooks: Arc::new(postgres::webhooks::PgWebhookStore::new(pool.clone())),
+                followers: Arc::new(postgres::followers::PgFollowerStore::new(pool.clone())),
+                reply_rules: Arc::new(postgres::replies::PgReplyRuleStore::new(pool.clone())),
                 db,
             },
         }

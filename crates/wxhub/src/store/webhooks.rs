@@ -80,6 +80,9 @@ pub trait FanOutTx: Send {
     async fn insert_deliveries(&mut self, deliveries: &[NewDelivery]) -> Result<(), StoreError>;
     /// Marks the claimed events dispatched at `now` and commits.
     async fn commit(self: Box<Self>, now: DateTime<Utc>) -> Result<(), StoreError>;
+    /// Gives the events back undispatched, releasing their locks now (dropping also rolls
+    /// back, but only once the connection is next used).
+    async fn rollback(self: Box<Self>) -> Result<(), StoreError>;
 }
 
 #[async_trait]

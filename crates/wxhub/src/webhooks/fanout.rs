@@ -69,7 +69,12 @@ impl FanOut {
             })
             .collect();
         tx.insert_deliveries(&deliveries).await?;
-        self.bus.publish(tx.events()).await?;
+        if let Err(e) = self.bus.publish(tx.events()).await {
+            if let Err(rollback) = tx.rollback().await {
+                tracing::warn!(error = %rollback, "rolling back fan-out after a bus failure failed");
+            }
+            return Err(e.into());
+        }
         let outcome = FanOutOutcome {
             events: tx.events().len(),
             deliveries: deliveries.len(),

@@ -7,6 +7,7 @@
 
 mod accounts;
 mod bus;
+mod callbacks;
 mod callers;
 mod events;
 mod health;

@@ -15,7 +15,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use wxhub::accounts::model::AccountId;
 use wxhub::events::model::{EventId, NewEvent, StoredEvent};
-use wxhub::store::events::InsertOutcome;
+use wxhub::events::InsertOutcome;
 use wxhub::store::Store;
 
 use crate::helpers::{spawn_hub_with, test_config, TestDb, TestHub};
@@ -152,7 +152,7 @@ pub async fn delivery_hub() -> TestHub {
 
 /// A normalised event as the callbacks side stores it.
 pub fn new_event(account: &str, event_type: &str, qr_source: Option<u8>) -> NewEvent {
-    let event_id = EventId::generate();
+    let event_id = EventId::new();
     let received_at = Utc::now();
     let mut payload = json!({
         "event_id": event_id.to_string(), "account": account, "type": event_type,

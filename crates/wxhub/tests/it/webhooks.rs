@@ -529,3 +529,51 @@ async fn background_workers_deliver_without_being_driven() {
     }
     hub.stop().await.expect("hub stops with its workers");
 }
+
+#[tokio::test]
+async fn a_follow_in_the_sandbox_reaches_the_webhook_with_the_seed_000_scan_fields() {
+    let rig = crate::callbacks::Rig::new("safe").await;
+    let receiver = TestReceiver::start().await;
+    let (_, secret) = register(
+        &rig.hub,
+        json!({"url": receiver.url, "accounts": [rig.account], "event_types": ["subscribe"]}),
+    )
+    .await;
+    let openid = rig.follower().await;
+    rig.say(&openid, "hello").await;
+    let got = receiver.wait_for(1).await;
+    Webhook::new(&secret)
+        .expect("secret")
+        .verify(&got[0].body, &got[0].headers)
+        .expect("verifies");
+    let body = got[0].json();
+    assert_eq!(body["type"], "subscribe");
+    assert_eq!(body["account"], rig.account);
+    assert_eq!(body["openid"], openid.as_str());
+    assert_eq!(body["event_id"], got[0].header("webhook-id"));
+    for (k, v) in [
+        ("scancode", json!("0")),
+        ("source", json!(0)),
+        ("srcvalue", json!("0")),
+        ("trigger", json!("subscribe")),
+    ] {
+        assert_eq!(body[k], v, "{k} in {body}");
+    }
+    // The text message is stored and listed, but filtered out of this endpoint.
+    let listed = rig
+        .hub
+        .client
+        .get(
+            &format!("/api/v1/events?account={}", rig.account),
+            StatusCode::OK,
+        )
+        .await;
+    let types: Vec<&str> = listed["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|e| e["type"].as_str())
+        .collect();
+    assert_eq!(types, vec!["text", "subscribe"]);
+    assert_eq!(receiver.received().len(), 1);
+}

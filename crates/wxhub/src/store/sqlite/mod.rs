@@ -3,6 +3,8 @@
 pub mod accounts;
 pub mod callers;
 pub mod events;
+pub mod followers;
+pub mod replies;
 pub mod tokens;
 pub mod webhooks;
 

@@ -3,11 +3,12 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 
-use crate::events::model::StoredEvent;
+use crate::accounts::model::AccountId;
+use crate::events::model::{EventId, StoredEvent};
 use crate::store::error::classify_write;
-use crate::store::events::{EventRow, EVENT_COLUMNS};
 use crate::store::webhooks::{
     filter_columns, AttemptRow, DeliveryRow, DeliveryUpdate, DueDelivery, EndpointRecord,
     EndpointRow, FanOutTx, HealthChange, NewDelivery, WebhookStore, ATTEMPT_COLUMNS,
@@ -75,7 +76,7 @@ impl FanOutTx for SqliteFanOut {
     async fn commit(mut self: Box<Self>, now: DateTime<Utc>) -> Result<(), StoreError> {
         for e in &self.events {
             sqlx::query("UPDATE events SET dispatched_at = ?1 WHERE seq = ?2")
-                .bind(now)
+                .bind(now.timestamp_millis())
                 .bind(e.seq)
                 .execute(&mut *self.tx)
                 .await?;
@@ -83,6 +84,34 @@ impl FanOutTx for SqliteFanOut {
         self.tx.commit().await?;
         Ok(())
     }
+
+    async fn rollback(self: Box<Self>) -> Result<(), StoreError> {
+        self.tx.rollback().await?;
+        Ok(())
+    }
+}
+
+/// An `events` row (times in UTC milliseconds on SQLite).
+fn event_from_row(row: &SqliteRow) -> Result<StoredEvent, StoreError> {
+    let corrupt = |what: &str| StoreError::Corrupt(format!("event {what}"));
+    let event_id: String = row.try_get("event_id")?;
+    let account: String = row.try_get("account_id")?;
+    let payload: String = row.try_get("payload")?;
+    let received: i64 = row.try_get("received_at")?;
+    let qr: Option<i64> = row.try_get("qr_source")?;
+    Ok(StoredEvent {
+        seq: row.try_get("seq")?,
+        event_id: EventId::parse(&event_id).map_err(|_| corrupt("event_id"))?,
+        account: AccountId::parse(&account).map_err(|_| corrupt("account_id"))?,
+        event_type: row.try_get("event_type")?,
+        received_at: DateTime::from_timestamp_millis(received)
+            .ok_or_else(|| corrupt("received_at"))?,
+        qr_source: qr
+            .map(u8::try_from)
+            .transpose()
+            .map_err(|_| corrupt("qr_source"))?,
+        payload: serde_json::from_str(&payload).map_err(|_| corrupt("payload"))?,
+    })
 }
 
 async fn load_due(pool: &SqlitePool, row: DeliveryRow) -> Result<DueDelivery, StoreError> {
@@ -196,15 +225,16 @@ impl WebhookStore for SqliteWebhookStore {
 
     async fn begin_fan_out(&self, limit: u32) -> Result<Box<dyn FanOutTx>, StoreError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let rows: Vec<EventRow> = sqlx::query_as(&format!(
-            "SELECT {EVENT_COLUMNS} FROM events WHERE dispatched_at IS NULL ORDER BY seq LIMIT ?1"
-        ))
+        let rows = sqlx::query(
+            "SELECT seq, event_id, account_id, event_type, received_at, qr_source, payload \
+             FROM events WHERE dispatched_at IS NULL ORDER BY seq LIMIT ?1",
+        )
         .bind(i64::from(limit))
         .fetch_all(&mut *tx)
         .await?;
         let events = rows
-            .into_iter()
-            .map(EventRow::into_event)
+            .iter()
+            .map(event_from_row)
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Box::new(SqliteFanOut { tx, events }))
     }

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod callers;
+mod events;
 mod webhooks;
 
 /// Declares `<name>_on_sqlite` and `<name>_on_postgres` running `body(store)`.

@@ -110,10 +110,9 @@ async fn webhook_store_contract(store: Store) {
         ])
         .await
         .expect("events");
-    {
-        let tx = w.begin_fan_out(10).await.expect("begin");
-        assert_eq!(tx.events().len(), 2);
-    }
+    let tx = w.begin_fan_out(10).await.expect("begin");
+    assert_eq!(tx.events().len(), 2);
+    tx.rollback().await.expect("rollback");
     let mut tx = w.begin_fan_out(10).await.expect("begin again");
     assert_eq!(tx.events().len(), 2, "rolled back: still undispatched");
     let endpoints = tx.endpoints().await.expect("endpoints");
