@@ -105,15 +105,15 @@ pub trait WebhookStore: Send + Sync + 'static {
     /// Opens a fan-out transaction over up to `limit` undispatched events.
     async fn begin_fan_out(&self, limit: u32) -> Result<Box<dyn FanOutTx>, StoreError>;
 
-    /// Claims up to `limit` deliveries due at `now` (pending or failing, lease free), leasing
-    /// them until `lease_until`.
+    /// Claims up to `limit` deliveries due at `now` (pending or failing, lease free, endpoint
+    /// enabled), leasing them until `lease_until`. A disabled endpoint's deliveries wait.
     async fn claim_due(
         &self,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<DueDelivery>, StoreError>;
-    /// The earliest `next_attempt_at` of a pending or failing delivery.
+    /// The earliest `next_attempt_at` of a pending or failing delivery of an enabled endpoint.
     async fn next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError>;
     /// Stores `attempt`, applies `update` to its delivery (releasing the lease) and updates
     /// the endpoint's health: a success resets it; a failure counts, and the endpoint becomes

@@ -577,3 +577,38 @@ async fn a_follow_in_the_sandbox_reaches_the_webhook_with_the_seed_000_scan_fiel
     assert_eq!(types, vec!["text", "subscribe"]);
     assert_eq!(receiver.received().len(), 1);
 }
+
+#[tokio::test]
+async fn a_disabled_endpoint_keeps_its_deliveries_until_enabled_again() {
+    let hub = delivery_hub().await;
+    let store = hub.db.store().await;
+    let receiver = TestReceiver::start().await;
+    let (id, _) = register(&hub, json!({"url": receiver.url, "accounts": ["demo-mp"]})).await;
+    store_events(&hub, &store, &[new_event("demo-mp", "text", None)]).await;
+    hub.state.fan_out.drain().await.expect("fan-out");
+    hub.client
+        .patch(
+            &format!("/api/v1/webhooks/{id}"),
+            json!({"enabled": false}),
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(
+        hub.state.dispatcher.dispatch_once().await.expect("step"),
+        DispatchOutcome::Idle { next_due: None }
+    );
+    assert!(receiver.received().is_empty());
+    hub.client
+        .patch(
+            &format!("/api/v1/webhooks/{id}"),
+            json!({"enabled": true}),
+            StatusCode::OK,
+        )
+        .await;
+    let done = hub.state.dispatcher.drain().await.expect("dispatch");
+    assert!(
+        matches!(done.as_slice(), [DispatchOutcome::Delivered(_)]),
+        "{done:?}"
+    );
+    assert_eq!(receiver.received().len(), 1);
+}

@@ -247,10 +247,10 @@ impl WebhookStore for SqliteWebhookStore {
     ) -> Result<Vec<DueDelivery>, StoreError> {
         let rows: Vec<DeliveryRow> = sqlx::query_as(&format!(
             "UPDATE webhook_deliveries SET lease_until = ?2 WHERE id IN ( \
-               SELECT id FROM webhook_deliveries \
-               WHERE status IN ('pending', 'failing') AND next_attempt_at <= ?1 \
-                 AND (lease_until IS NULL OR lease_until <= ?1) \
-               ORDER BY next_attempt_at LIMIT ?3) \
+               SELECT d.id FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id \
+               WHERE d.status IN ('pending', 'failing') AND d.next_attempt_at <= ?1 \
+                 AND (d.lease_until IS NULL OR d.lease_until <= ?1) AND e.enabled = 1 \
+               ORDER BY d.next_attempt_at LIMIT ?3) \
              RETURNING {DELIVERY_COLUMNS}"
         ))
         .bind(now)
@@ -267,7 +267,8 @@ impl WebhookStore for SqliteWebhookStore {
 
     async fn next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
         let row: Option<(Option<DateTime<Utc>>,)> = sqlx::query_as(
-            "SELECT MIN(next_attempt_at) FROM webhook_deliveries WHERE status IN ('pending', 'failing')",
+            "SELECT MIN(d.next_attempt_at) FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id \
+             WHERE d.status IN ('pending', 'failing') AND e.enabled = 1",
         )
         .fetch_optional(&self.pool)
         .await?;
