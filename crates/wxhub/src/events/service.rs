@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeSet, VecDeque};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::Stream;
 use tokio_util::sync::CancellationToken;
@@ -21,6 +21,8 @@ use crate::store::StoreError;
 const STREAM_BATCH: u32 = 200;
 /// A stream re-reads the store at least this often (events stored by another instance).
 const STREAM_POLL: Duration = Duration::from_secs(2);
+/// How long a stream waits for a hole in the seqs to fill before passing over it.
+const GAP_WAIT: Duration = Duration::from_secs(2);
 
 /// Which accounts' events a reader sees.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,6 +130,7 @@ impl EventService {
             scope,
             cursor: after_seq,
             buffered: VecDeque::new(),
+            gap_since: None,
             failed: false,
         };
         futures::stream::unfold(state, |mut s| async move {
@@ -141,10 +144,36 @@ struct StreamState {
     service: EventService,
     listener: FeedListener,
     scope: AccountScope,
-    /// The highest seq read so far (visible or not).
+    /// Every event up to this seq has been passed on (or was invisible, or given up on).
     cursor: i64,
     buffered: VecDeque<StoredEvent>,
+    /// Since when the stream has been waiting for a missing seq (see [`GAP_WAIT`]).
+    gap_since: Option<Instant>,
     failed: bool,
+}
+
+/// What to do with a batch read after the cursor.
+#[derive(Debug, PartialEq, Eq)]
+enum Take {
+    /// Pass on the first `n` events of the batch.
+    Upto(usize),
+}
+
+/// How many events of `batch` (seqs ascending, all above `cursor`) may go out now: the run
+/// that continues the cursor without a hole, or all of them once a hole has been waited on
+/// long enough. A hole is a seq that is allocated but not (yet) visible: on PostgreSQL a
+/// transaction that took its seq earlier may commit after a later one, so passing over the hole
+/// at once could skip that event forever; it can also be a seq burnt by a duplicate insert,
+/// which never fills, hence the bounded wait.
+fn take(cursor: i64, batch: &[StoredEvent], gap_expired: bool) -> Take {
+    if gap_expired {
+        return Take::Upto(batch.len());
+    }
+    let run = (cursor + 1..)
+        .zip(batch)
+        .take_while(|(expect, e)| e.seq == *expect)
+        .count();
+    Take::Upto(run)
 }
 
 impl StreamState {
@@ -168,17 +197,62 @@ impl StreamState {
                     return Some(Err(e.into()));
                 }
             };
-            if let Some(last) = batch.last() {
-                self.cursor = last.seq;
+            let expired = self.gap_since.is_some_and(|t| t.elapsed() >= GAP_WAIT);
+            let Take::Upto(n) = take(self.cursor, &batch, expired);
+            if n > 0 {
+                self.gap_since = None;
+                let mut batch = batch;
+                batch.truncate(n);
+                if let Some(last) = batch.last() {
+                    self.cursor = last.seq;
+                }
                 self.buffered
                     .extend(batch.into_iter().filter(|e| self.scope.allows(&e.account)));
                 continue;
             }
+            let wait = if batch.is_empty() {
+                STREAM_POLL
+            } else {
+                let since = *self.gap_since.get_or_insert_with(Instant::now);
+                GAP_WAIT.saturating_sub(since.elapsed())
+            };
             tokio::select! {
                 () = self.service.shutdown.cancelled() => return None,
                 () = self.listener.changed() => {}
-                () = tokio::time::sleep(STREAM_POLL) => {}
+                () = tokio::time::sleep(wait) => {}
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn events(seqs: &[i64]) -> Vec<StoredEvent> {
+        seqs.iter()
+            .map(|&seq| StoredEvent {
+                seq,
+                event_id: EventId::new(),
+                account: AccountId::parse("a").expect("id"),
+                event_type: "text".into(),
+                received_at: chrono::DateTime::from_timestamp(0, 0).unwrap_or_default(),
+                qr_source: None,
+                payload: serde_json::json!({}),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_contiguous_run_goes_out_and_stops_at_a_hole() {
+        assert_eq!(take(4, &events(&[5, 6, 7]), false), Take::Upto(3));
+        assert_eq!(take(4, &events(&[5, 6, 8, 9]), false), Take::Upto(2));
+        assert_eq!(take(4, &events(&[6, 7]), false), Take::Upto(0));
+        assert_eq!(take(4, &events(&[]), false), Take::Upto(0));
+    }
+
+    #[test]
+    fn a_hole_waited_on_long_enough_is_passed_over() {
+        assert_eq!(take(4, &events(&[6, 7]), true), Take::Upto(2));
     }
 }
