@@ -18,7 +18,7 @@ use wxhub::events::model::{EventId, NewEvent, StoredEvent};
 use wxhub::events::InsertOutcome;
 use wxhub::store::Store;
 
-use crate::helpers::{spawn_hub_with, test_config, TestDb, TestHub};
+use crate::helpers::{spawn_hub_with, test_config, Backend, TestDb, TestHub};
 
 /// One request the receiver got.
 #[derive(Debug, Clone)]
@@ -141,7 +141,12 @@ impl Drop for TestReceiver {
 /// set to the real time (so signatures verify within the spec's 5-minute tolerance), with an
 /// Official Account `demo-mp`.
 pub async fn delivery_hub() -> TestHub {
-    let db = Arc::new(TestDb::sqlite());
+    delivery_hub_on(Backend::Sqlite).await
+}
+
+/// [`delivery_hub`] on the given backend.
+pub async fn delivery_hub_on(backend: Backend) -> TestHub {
+    let db = Arc::new(TestDb::new(backend).await);
     let mut config = test_config(&db);
     config.webhooks.workers = 0;
     let hub = spawn_hub_with(config, db).await;

@@ -11,8 +11,9 @@ use standardwebhooks::Webhook;
 use wxhub::clock::Clock;
 use wxhub::webhooks::DispatchOutcome;
 
+use crate::helpers::Backend;
 use crate::helpers::{assert_error, spawn_hub_with, test_config, TestDb};
-use crate::receiver::{delivery_hub, new_event, store_events, TestReceiver};
+use crate::receiver::{delivery_hub, delivery_hub_on, new_event, store_events, TestReceiver};
 
 async fn register(hub: &crate::helpers::TestHub, body: Value) -> (String, String) {
     let created = hub
@@ -611,4 +612,51 @@ async fn a_disabled_endpoint_keeps_its_deliveries_until_enabled_again() {
         "{done:?}"
     );
     assert_eq!(receiver.received().len(), 1);
+}
+
+#[tokio::test]
+async fn on_postgresql_events_fan_out_deliver_retry_and_list() {
+    let hub = delivery_hub_on(Backend::Postgres).await;
+    let store = hub.db.store().await;
+    let receiver = TestReceiver::start().await;
+    receiver.respond_with(500, None);
+    let (id, secret) = register(&hub, json!({"url": receiver.url, "accounts": ["demo-mp"]})).await;
+    let stored = store_events(
+        &hub,
+        &store,
+        &[
+            new_event("demo-mp", "subscribe", Some(0)),
+            new_event("demo-mp", "text", None),
+        ],
+    )
+    .await;
+    let fanned = hub.state.fan_out.drain().await.expect("fan-out");
+    assert_eq!((fanned.events, fanned.deliveries), (2, 2));
+    let failed = hub.state.dispatcher.drain().await.expect("dispatch");
+    assert!(
+        failed
+            .iter()
+            .all(|o| matches!(o, DispatchOutcome::Retrying(..))),
+        "{failed:?}"
+    );
+    receiver.respond_with(200, None);
+    hub.clock.advance(Duration::seconds(7));
+    let done = hub.state.dispatcher.drain().await.expect("dispatch");
+    assert_eq!(done.len(), 2);
+    let got = receiver.received();
+    assert_eq!(got.len(), 4);
+    let verifier = Webhook::new(&secret).expect("secret");
+    for r in &got {
+        verifier.verify(&r.body, &r.headers).expect("verifies");
+    }
+    let attempts = hub
+        .client
+        .get(&format!("/api/v1/webhooks/{id}/attempts"), StatusCode::OK)
+        .await;
+    assert_eq!(attempts["items"].as_array().expect("items").len(), 4);
+    let listed = hub
+        .client
+        .get("/api/v1/events?account=demo-mp", StatusCode::OK)
+        .await;
+    assert_eq!(listed["items"][0]["event_id"], stored[1].event_id.as_str());
 }
