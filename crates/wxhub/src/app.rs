@@ -308,4 +308,7 @@ pub fn log_startup(config: &Config, source: &ConfigSource) {
         master_key = config.master_key.is_some(),
         "effective settings"
     );
+    for warning in config.warnings() {
+        tracing::warn!("{warning}");
+    }
 }

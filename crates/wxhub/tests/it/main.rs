@@ -9,6 +9,8 @@ mod accounts;
 mod bus;
 mod callbacks;
 mod callers;
+mod cli;
+mod demo;
 mod events;
 mod health;
 mod helpers;
