@@ -1,7 +1,7 @@
 //! A small load generator for token-checked API calls, for `wxhub bench sandbox` and
 //! `examples/load.rs`. It creates its own account and follower on the target sandbox,
 //! fetches a token, then runs `concurrency` loops of `cgi-bin/getcallbackip` and
-//! `cgi-bin/user/info` calls until `requests` are done or `max_duration` passes. Every
+//! `cgi-bin/user/info` calls (over bare keep-alive HTTP/1.1 connections) until `requests` are done or `max_duration` passes. Every
 //! answer is checked (HTTP 200, no errcode), so a fast wrong answer doesn't count.
 
 use crate::client::{ClientError, DriverClient};
@@ -10,6 +10,8 @@ use serde::Serialize;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
 
 #[derive(Debug, Clone)]
 pub struct BenchOptions {
@@ -46,6 +48,8 @@ pub enum BenchError {
     Setup(#[from] ClientError),
     #[error("fetching a token failed")]
     Token,
+    #[error("the bench needs an http://host:port base url")]
+    Url,
 }
 
 /// Runs the load and reports what it measured.
@@ -82,14 +86,13 @@ pub async fn bench(opts: BenchOptions) -> Result<BenchReport, BenchError> {
         .as_str()
         .ok_or(BenchError::Token)?
         .to_owned();
-    let urls = Arc::new([
+    let base = url::Url::parse(driver.base_url()).map_err(|_| BenchError::Url)?;
+    let host = base.host_str().ok_or(BenchError::Url)?.to_owned();
+    let port = base.port_or_known_default().ok_or(BenchError::Url)?;
+    let requests = Arc::new([
+        format!("GET /cgi-bin/getcallbackip?access_token={token} HTTP/1.1\r\nHost: {host}\r\n\r\n"),
         format!(
-            "{}/cgi-bin/getcallbackip?access_token={token}",
-            driver.base_url()
-        ),
-        format!(
-            "{}/cgi-bin/user/info?access_token={token}&openid={openid}",
-            driver.base_url()
+            "GET /cgi-bin/user/info?access_token={token}&openid={openid} HTTP/1.1\r\nHost: {host}\r\n\r\n"
         ),
     ]);
     let issued = Arc::new(AtomicU64::new(0));
@@ -98,23 +101,34 @@ pub async fn bench(opts: BenchOptions) -> Result<BenchReport, BenchError> {
     let start = Instant::now();
     let mut workers = Vec::new();
     for _ in 0..opts.concurrency.max(1) {
-        let (http, urls, issued, errors) =
-            (http.clone(), urls.clone(), issued.clone(), errors.clone());
+        let (requests, issued, errors, host) = (
+            requests.clone(),
+            issued.clone(),
+            errors.clone(),
+            host.clone(),
+        );
         let total = opts.requests;
         workers.push(tokio::spawn(async move {
             let mut lat = Vec::new();
+            let mut conn: Option<Conn> = None;
             loop {
                 let n = issued.fetch_add(1, Ordering::Relaxed);
                 if n >= total || Instant::now() >= deadline {
                     break;
                 }
                 let t0 = Instant::now();
-                let ok = match http.get(&urls[(n % 2) as usize]).send().await {
-                    Ok(r) if r.status().is_success() => match r.bytes().await {
-                        Ok(b) => !contains(&b, b"\"errcode\":4"),
-                        Err(_) => false,
+                if conn.is_none() {
+                    conn = Conn::open(&host, port).await.ok();
+                }
+                let ok = match conn.as_mut() {
+                    Some(c) => match c.get(requests[(n % 2) as usize].as_bytes()).await {
+                        Ok(body) => !contains(body, b"\"errcode\":4"),
+                        Err(_) => {
+                            conn = None;
+                            false
+                        }
                     },
-                    _ => false,
+                    None => false,
                 };
                 if !ok {
                     errors.fetch_add(1, Ordering::Relaxed);
@@ -152,6 +166,56 @@ pub async fn bench(opts: BenchOptions) -> Result<BenchReport, BenchError> {
         p50_ms: pct(0.5),
         p99_ms: pct(0.99),
     })
+}
+
+/// A bare keep-alive HTTP/1.1 connection: the load generator must cost far less CPU than
+/// the server it measures, and a full HTTP client library does not on two cores.
+struct Conn {
+    stream: BufReader<TcpStream>,
+    body: Vec<u8>,
+}
+
+impl Conn {
+    async fn open(host: &str, port: u16) -> std::io::Result<Self> {
+        let stream = TcpStream::connect((host, port)).await?;
+        stream.set_nodelay(true)?;
+        Ok(Self {
+            stream: BufReader::new(stream),
+            body: Vec::new(),
+        })
+    }
+
+    /// Sends one request and reads the answer; an error on anything but a 200 with a
+    /// Content-Length body.
+    async fn get(&mut self, request: &[u8]) -> std::io::Result<&[u8]> {
+        let bad = |m: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, m.to_owned());
+        self.stream.get_mut().write_all(request).await?;
+        let mut line = String::new();
+        self.stream.read_line(&mut line).await?;
+        if !line.starts_with("HTTP/1.1 200") {
+            return Err(bad("status"));
+        }
+        let mut len = None;
+        loop {
+            line.clear();
+            if self.stream.read_line(&mut line).await? == 0 {
+                return Err(bad("eof"));
+            }
+            let l = line.trim_end();
+            if l.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = l.split_once(':') {
+                if k.eq_ignore_ascii_case("content-length") {
+                    len = v.trim().parse::<usize>().ok();
+                }
+            }
+        }
+        let len = len.ok_or_else(|| bad("no content-length"))?;
+        self.body.resize(len, 0);
+        self.stream.read_exact(&mut self.body).await?;
+        Ok(&self.body)
+    }
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {

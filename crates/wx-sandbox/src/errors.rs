@@ -70,6 +70,8 @@ pub mod code {
     pub const USER_NOT_EXIST: i32 = 46004;
     pub const DATA_FORMAT_ERROR: i32 = 47001;
     pub const API_UNAUTHORIZED: i32 = 48001;
+    pub const CLIENTMSGID_EXISTS: i32 = 45065;
+    pub const CLIENTMSGID_TOO_LONG: i32 = 45067;
     pub const INVALID_KF_ACCOUNT: i32 = 61452;
     pub const KF_ACCOUNT_EXISTS: i32 = 61453;
     pub const INVALID_URL: i32 = 40066;
@@ -138,6 +140,8 @@ pub fn errmsg_for(errcode: i32) -> &'static str {
         USER_NOT_EXIST => "user not exist",
         DATA_FORMAT_ERROR => "data format error",
         API_UNAUTHORIZED => "api unauthorized",
+        CLIENTMSGID_EXISTS => "clientmsgid exist",
+        CLIENTMSGID_TOO_LONG => "clientmsgid size out of limit",
         INVALID_KF_ACCOUNT => "invalid kf_account",
         KF_ACCOUNT_EXISTS => "kf_account exsited",
         _ => "system error",

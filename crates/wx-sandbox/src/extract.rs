@@ -39,7 +39,7 @@ pub struct WxQuery<T>(pub T);
 impl<T: DeserializeOwned> WxQuery<T> {
     /// Parses a raw query string (for handlers that take the whole request).
     pub fn try_from_query(q: Option<&str>) -> Result<T, WxError> {
-        serde_urlencoded_from_str(q.unwrap_or_default())
+        parse_query(q.unwrap_or_default())
     }
 }
 
@@ -48,11 +48,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for WxQuery<T> {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, WxError> {
         let q = parts.uri.query().unwrap_or_default();
-        serde_urlencoded_from_str(q).map(WxQuery)
+        parse_query(q).map(WxQuery)
     }
 }
 
-fn serde_urlencoded_from_str<T: DeserializeOwned>(q: &str) -> Result<T, WxError> {
+fn parse_query<T: DeserializeOwned>(q: &str) -> Result<T, WxError> {
     axum::extract::Query::<T>::try_from_uri(
         &format!("/?{q}")
             .parse()

@@ -6,7 +6,7 @@ use crate::auth::{Caller, WorkAuth};
 use crate::ids::AppId;
 use crate::state::TokenOwner;
 use crate::Sandbox;
-use axum::extract::{Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
@@ -72,7 +72,8 @@ pub fn routes() -> Router<Sandbox> {
                     crate::mp::media::upload_media,
                     crate::work::shared::unimplemented,
                 )
-            }),
+            })
+            .layer(DefaultBodyLimit::max(crate::mp::media::UPLOAD_BODY_LIMIT)),
         )
         .route(
             "/cgi-bin/media/get",

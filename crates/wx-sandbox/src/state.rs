@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
 /// Everything the sandbox knows. New areas add a field with `#[serde(default)]`.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Default, Serialize, Deserialize)]
 pub struct State {
     #[serde(default)]
     pub mp: BTreeMap<AppId, MpAccount>,
@@ -26,6 +26,17 @@ pub struct State {
     /// A counter for ids that must be unique across the sandbox (openids, msg ids, …).
     #[serde(default)]
     pub seq: u64,
+}
+
+/// Counts only: the state holds secrets and tokens, which never appear in Debug output.
+impl std::fmt::Debug for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("State")
+            .field("mp_accounts", &self.mp.len())
+            .field("tokens", &self.tokens.len())
+            .field("seq", &self.seq)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Who an access_token belongs to. On paths both sides share (`cgi-bin/user/get`,

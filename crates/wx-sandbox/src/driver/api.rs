@@ -6,8 +6,8 @@ use crate::mp::account::InboxItem;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// `POST /sandbox/mp/accounts`.
-#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+/// `POST /sandbox/mp/accounts`. Debug output leaves the secrets out.
+#[derive(Clone, Serialize, Deserialize, Default)]
 pub struct CreateMpAccount {
     pub appid: String,
     pub secret: String,
@@ -30,8 +30,8 @@ pub struct CreateMpAccount {
     pub mass_send_daily_quota: Option<u32>,
 }
 
-/// `PATCH /sandbox/mp/accounts/{appid}`: change what's given.
-#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+/// `PATCH /sandbox/mp/accounts/{appid}`: change what's given. Debug leaves secrets out.
+#[derive(Clone, Serialize, Deserialize, Default)]
 pub struct UpdateMpAccount {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub callback_url: Option<String>,
@@ -49,8 +49,9 @@ pub struct UpdateMpAccount {
     pub mass_send_daily_quota: Option<u32>,
 }
 
-/// An Official Account as the driver shows it (never its secret or keys).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// An Official Account as the driver shows it (never its secret or keys; Debug also leaves
+/// out the current tokens).
+#[derive(Clone, Serialize, Deserialize)]
 pub struct MpAccountView {
     pub appid: String,
     pub original_id: String,
@@ -218,4 +219,52 @@ pub struct AddTemplate {
     pub content: String,
     #[serde(default)]
     pub example: String,
+}
+
+impl std::fmt::Debug for CreateMpAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreateMpAccount")
+            .field("appid", &self.appid)
+            .field("callback_url", &self.callback_url)
+            .field("mode", &self.mode)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for UpdateMpAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpdateMpAccount")
+            .field("callback_url", &self.callback_url)
+            .field("mode", &self.mode)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for MpAccountView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MpAccountView")
+            .field("appid", &self.appid)
+            .field("token_fetches", &self.token_fetches)
+            .field("followers", &self.followers)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_has_no_secrets() {
+        let req = CreateMpAccount {
+            appid: "wx1".into(),
+            secret: "TOPSECRET".into(),
+            token: "CBTOKEN".into(),
+            encoding_aes_key: "AESKEYAESKEY".into(),
+            ..CreateMpAccount::default()
+        };
+        let s = format!("{req:?}");
+        assert!(s.contains("wx1"));
+        assert!(!s.contains("TOPSECRET") && !s.contains("CBTOKEN") && !s.contains("AESKEY"));
+    }
 }

@@ -12,6 +12,7 @@ pub mod error;
 pub mod faults;
 pub mod pay;
 pub mod users;
+pub mod verify;
 pub mod work;
 
 pub fn routes() -> Router<Sandbox> {
@@ -22,4 +23,5 @@ pub fn routes() -> Router<Sandbox> {
         .merge(faults::routes())
         .merge(work::routes())
         .merge(pay::routes())
+        .merge(verify::routes())
 }

@@ -28,6 +28,10 @@ pub fn routes() -> Router<Sandbox> {
             "/sandbox/mp/accounts/{appid}/users/{openid}/inbox",
             get(show_inbox),
         )
+        .route(
+            "/sandbox/mp/accounts/{appid}/users/{openid}/template_block",
+            post(block_templates),
+        )
         .merge(crate::driver::actions::routes())
 }
 
@@ -71,6 +75,7 @@ fn new_user(seq: u64, req: CreateUser) -> MpUser {
         tagid_list: Vec::new(),
         cs_window_until: 0,
         inbox: Vec::new(),
+        blocks_templates: false,
     }
 }
 
@@ -151,4 +156,25 @@ async fn show_inbox(
     Ok(Json(Inbox {
         items: u.inbox.clone(),
     }))
+}
+
+#[derive(serde::Deserialize)]
+struct TemplateBlock {
+    blocked: bool,
+}
+
+/// The user refuses (or accepts again) the account's template messages.
+async fn block_templates(
+    State(sb): State<Sandbox>,
+    Path((appid, openid)): Path<(String, String)>,
+    DJson(req): DJson<TemplateBlock>,
+) -> DriverResult<Json<UserView>> {
+    let mut st = sb.state();
+    let acct = account_mut(&mut st, &appid)?;
+    let u = acct
+        .users
+        .get_mut(&OpenId::from(openid))
+        .ok_or(DriverError::NotFound("user"))?;
+    u.blocks_templates = req.blocked;
+    Ok(Json(user_view(u)))
 }

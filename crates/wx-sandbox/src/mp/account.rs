@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 /// The 48-hour customer-service window seed 004 describes.
 pub const CS_WINDOW_SECS: i64 = 48 * 3600;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct MpAccount {
     pub appid: AppId,
     pub secret: String,
@@ -53,9 +53,16 @@ pub struct MpAccount {
     pub mass_sent_today: u32,
     /// Every callback delivery, newest last (bounded).
     pub deliveries: Vec<Value>,
+    /// Template sends by (openid, client_msg_id) → (msgid, sent at): WeChat sends one
+    /// message per pair within 10 minutes.
+    #[serde(default)]
+    pub template_dedup: HashMap<String, (u64, i64)>,
+    /// Mass sends by clientmsgid → (msg_id, sent at): a reuse within 24 hours answers 45065.
+    #[serde(default)]
+    pub mass_dedup: HashMap<String, (u64, i64)>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct Ticket {
     pub ticket: String,
     pub expires_at: i64,
@@ -82,6 +89,10 @@ pub struct MpUser {
     /// End of the customer-service window (seed 004: 48 hours after a trigger).
     pub cs_window_until: i64,
     pub inbox: Vec<InboxItem>,
+    /// The user refused this account's template messages (TEMPLATESENDJOBFINISH then
+    /// reports `failed:user block`).
+    #[serde(default)]
+    pub blocks_templates: bool,
 }
 
 impl MpUser {
@@ -157,7 +168,7 @@ pub struct QrCode {
 }
 
 /// What the driver's `POST /sandbox/mp/accounts` takes.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct NewMpAccount {
     pub appid: AppId,
     pub secret: String,
@@ -169,6 +180,38 @@ pub struct NewMpAccount {
     pub original_id: Option<String>,
     pub token_daily_quota: u32,
     pub mass_send_daily_quota: u32,
+}
+
+/// Secrets (AppSecret, callback Token, EncodingAESKey, tokens, tickets) stay out of Debug.
+impl std::fmt::Debug for MpAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MpAccount")
+            .field("appid", &self.appid)
+            .field("original_id", &self.original_id)
+            .field("callback_url", &self.callback_url)
+            .field("mode", &self.mode)
+            .field("users", &self.users.len())
+            .field("token_fetches", &self.token_fetches)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for Ticket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ticket")
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for NewMpAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewMpAccount")
+            .field("appid", &self.appid)
+            .field("callback_url", &self.callback_url)
+            .field("mode", &self.mode)
+            .finish_non_exhaustive()
+    }
 }
 
 impl MpAccount {
@@ -221,6 +264,8 @@ impl MpAccount {
             mass_quota_day: 0,
             mass_sent_today: 0,
             deliveries: Vec::new(),
+            template_dedup: HashMap::new(),
+            mass_dedup: HashMap::new(),
         }
     }
 

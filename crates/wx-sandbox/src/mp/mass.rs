@@ -20,6 +20,9 @@ use serde_json::{json, Value};
 const MASS_TYPES: &[&str] = &["mpnews", "text", "voice", "image", "mpvideo", "wxcard"];
 const OPENID_LIST_MIN: usize = 2;
 const OPENID_LIST_MAX: usize = 10_000;
+/// A clientmsgid is remembered for 24 hours and may be 64 characters long.
+const CLIENTMSGID_WINDOW: i64 = 86_400;
+const CLIENTMSGID_MAX: usize = 64;
 
 pub fn routes() -> Router<Sandbox> {
     Router::new()
@@ -88,6 +91,33 @@ fn deliver(
     }
 }
 
+/// WeChat's dedup of mass sends: the same `clientmsgid` within 24 hours answers 45065 with
+/// the first send's msg_id.
+fn check_clientmsgid(
+    acct: &mut MpAccount,
+    body: &Value,
+    now: i64,
+) -> Result<Option<String>, WxResult> {
+    let Some(id) = body
+        .get("clientmsgid")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+    else {
+        return Ok(None);
+    };
+    if id.chars().count() > CLIENTMSGID_MAX {
+        return Err(Err(WxError::new(code::CLIENTMSGID_TOO_LONG)));
+    }
+    acct.mass_dedup
+        .retain(|_, (_, at)| now - *at < CLIENTMSGID_WINDOW);
+    if let Some((msg_id, _)) = acct.mass_dedup.get(id) {
+        let mut v = WxError::new(code::CLIENTMSGID_EXISTS).body();
+        v["msg_id"] = json!(msg_id);
+        return Err(Ok(Json(v)));
+    }
+    Ok(Some(id.to_owned()))
+}
+
 fn accepted(msg_id: u64) -> WxResult {
     Ok(Json(json!({
         "errcode": 0,
@@ -134,7 +164,14 @@ async fn send_to_tag(
                 .map(|u| u.openid.clone())
                 .collect()
         };
+        let client_id = match check_clientmsgid(acct, &body, now) {
+            Ok(c) => c,
+            Err(answer) => return answer,
+        };
         take_quota(acct, now)?;
+        if let Some(c) = client_id {
+            acct.mass_dedup.insert(c, (msg_id, now));
+        }
         (msg_id, deliver(acct, targets, &body, msg_id, now))
     };
     spawn_job_finished(&sb, &appid, job.1);
@@ -168,7 +205,14 @@ async fn send_to_list(
         let msg_id = 1_000_000_000 + st.next_seq();
         let acct = st.mp_account_mut(&appid)?;
         check_mass_message(acct, &body, now)?;
+        let client_id = match check_clientmsgid(acct, &body, now) {
+            Ok(c) => c,
+            Err(answer) => return answer,
+        };
         take_quota(acct, now)?;
+        if let Some(c) = client_id {
+            acct.mass_dedup.insert(c, (msg_id, now));
+        }
         (msg_id, deliver(acct, list, &body, msg_id, now))
     };
     spawn_job_finished(&sb, &appid, job.1);

@@ -15,6 +15,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 pub const MEDIA_TTL: i64 = 3 * 86_400;
+/// The largest upload body: the 10 MB media limit plus multipart overhead.
+pub const UPLOAD_BODY_LIMIT: usize = 10 * 1024 * 1024 + 64 * 1024;
 
 /// WeChat's per-type size limits.
 fn max_size(kind: &str) -> Option<usize> {

@@ -19,6 +19,8 @@ use serde_json::{json, Value};
 const MAX_TEMPLATES: usize = 25;
 /// The industry may change once a month.
 const INDUSTRY_CHANGE_INTERVAL: i64 = 30 * 86_400;
+/// One message per (openid, client_msg_id) within this window.
+const CLIENT_MSG_ID_WINDOW: i64 = 600;
 /// WeChat's industry codes run from 1 to 41.
 const INDUSTRY_IDS: std::ops::RangeInclusive<u32> = 1..=41;
 
@@ -242,6 +244,18 @@ async fn send_template(
     let mut st = sb.state();
     let msgid = 200_000_000 + st.next_seq();
     let acct = st.mp_account_mut(&appid)?;
+    let dedup_key = b
+        .client_msg_id
+        .as_ref()
+        .filter(|c| !c.is_empty())
+        .map(|c| format!("{touser}\u{0}{c}"));
+    if let Some(k) = &dedup_key {
+        acct.template_dedup
+            .retain(|_, (_, at)| now - *at < CLIENT_MSG_ID_WINDOW);
+        if let Some((first, _)) = acct.template_dedup.get(k) {
+            return ok_with(json!({"msgid": first}));
+        }
+    }
     let template = acct
         .templates
         .iter()
@@ -254,20 +268,26 @@ async fn send_template(
     if !user.subscribe {
         return Err(WxError::new(code::REQUIRE_SUBSCRIBE));
     }
-    user.inbox.push(InboxItem {
-        kind: "template".to_owned(),
-        at: now,
-        message: json!({
-            "msgid": msgid,
-            "template_id": template_id,
-            "title": template.title,
-            "url": b.url,
-            "miniprogram": b.miniprogram,
-            "data": data,
-            "content": render(&template.content, &data),
-            "client_msg_id": b.client_msg_id,
-        }),
-    });
+    let blocked = user.blocks_templates;
+    if !blocked {
+        user.inbox.push(InboxItem {
+            kind: "template".to_owned(),
+            at: now,
+            message: json!({
+                "msgid": msgid,
+                "template_id": template_id,
+                "title": template.title,
+                "url": b.url,
+                "miniprogram": b.miniprogram,
+                "data": data,
+                "content": render(&template.content, &data),
+                "client_msg_id": b.client_msg_id,
+            }),
+        });
+    }
+    if let Some(k) = dedup_key {
+        acct.template_dedup.insert(k, (msgid, now));
+    }
     drop(st);
     crate::callbacks::spawn_job_finished(
         &sb,
@@ -275,7 +295,11 @@ async fn send_template(
         crate::callbacks::JobFinished::Template {
             openid: touser,
             msg_id: msgid,
-            status: "success".to_owned(),
+            status: if blocked {
+                "failed:user block".to_owned()
+            } else {
+                "success".to_owned()
+            },
         },
     );
     ok_with(json!({"msgid": msgid}))

@@ -47,10 +47,8 @@ async fn get_token(State(sb): State<Sandbox>, WxQuery(q): WxQuery<TokenQuery>) -
     let now = sb.now();
     let mut st = sb.state();
     let appid = authenticate(&st, q.grant_type, q.appid, q.secret)?;
-    let SbState { mp, .. } = &mut *st;
-    let acct = mp
-        .get_mut(&appid)
-        .ok_or_else(|| WxError::new(code::INVALID_APPID))?;
+    // The chain is taken out of the account while `State::mint_token` borrows the state.
+    let acct = st.mp_account_mut(&appid)?;
     take_daily_quota(acct, now)?;
     let mut chain = std::mem::take(&mut acct.token_chain);
     acct.token_fetches += 1;

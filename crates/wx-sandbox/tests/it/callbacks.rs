@@ -7,7 +7,7 @@ use wx_sandbox::SandboxConfig;
 
 fn fast() -> SandboxConfig {
     SandboxConfig {
-        callback_timeout: Duration::from_millis(300),
+        callback_timeout: Duration::from_millis(1000),
         ..SandboxConfig::default()
     }
 }
@@ -116,7 +116,7 @@ async fn compatible_mode_carries_both_and_accepts_plaintext_reply() {
 
 #[tokio::test]
 async fn slow_app_gets_retries_of_the_same_message() {
-    let slow = Answer::Slow(Duration::from_millis(600), Box::new(Answer::Empty));
+    let slow = Answer::Slow(Duration::from_millis(1500), Box::new(Answer::Empty));
     let rx = Receiver::start(vec![
         Answer::Success,
         slow.clone(),
@@ -149,7 +149,7 @@ async fn slow_app_gets_retries_of_the_same_message() {
 async fn no_answer_in_time_puts_wechats_notice_in_the_chat() {
     let rx = Receiver::start(vec![
         Answer::Empty,
-        Answer::Slow(Duration::from_millis(600), Box::new(Answer::Empty)),
+        Answer::Slow(Duration::from_millis(1500), Box::new(Answer::Empty)),
     ])
     .await;
     let t = T::start_with(fast()).await;
@@ -495,4 +495,98 @@ async fn image_message_media_can_be_fetched_by_the_app() {
         .expect("get");
     assert_eq!(r.headers()["content-type"], "image/png");
     assert!(r.bytes().await.expect("bytes").starts_with(b"\x89PNG"));
+}
+
+#[tokio::test]
+async fn url_verification_passes_when_the_app_echoes() {
+    let rx = Receiver::start(vec![Answer::Success]).await;
+    let t = T::start_with(fast()).await;
+    t.account(Some(&rx.url), "safe").await;
+    let (s, v) = t
+        .post(&format!("/sandbox/mp/accounts/{APPID}/verify"), json!({}))
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(v["passed"], true, "{v}");
+    let r = t
+        .http
+        .patch(t.url(&format!("/sandbox/mp/accounts/{APPID}")))
+        .json(&json!({"token": "another"}))
+        .send()
+        .await
+        .expect("patch");
+    assert_eq!(r.status().as_u16(), 200);
+    let (_, v) = t
+        .post(&format!("/sandbox/mp/accounts/{APPID}/verify"), json!({}))
+        .await;
+    assert_eq!(v["passed"], false);
+    assert_eq!(v["http_status"], 403);
+}
+
+#[tokio::test]
+async fn template_client_msg_id_sends_once_and_block_is_reported() {
+    let rx = Receiver::start(vec![Answer::Success]).await;
+    let t = T::start_with(fast()).await;
+    t.account(Some(&rx.url), "plaintext").await;
+    let tok = t.token().await;
+    let (_, v) = t
+        .post(
+            &format!("/sandbox/mp/accounts/{APPID}/templates"),
+            json!({"title": "t", "content": "{{a.DATA}}"}),
+        )
+        .await;
+    let tid = v["template_id"].as_str().expect("tid").to_owned();
+    let o = user(&t).await;
+    t.post(&upath(&o, "follow"), json!({})).await;
+    let send = format!("/cgi-bin/message/template/send?access_token={tok}");
+    let body = json!({"touser": o, "template_id": tid, "client_msg_id": "order-42", "data": {"a": {"value": "x"}}});
+    let a = t.wx_ok(&send, Some(body.clone())).await;
+    let b = t.wx_ok(&send, Some(body)).await;
+    assert_eq!(a["msgid"], b["msgid"]);
+    rx.wait_for(2).await;
+    let templates = inbox(&t, &o)
+        .await
+        .iter()
+        .filter(|i| i["kind"] == "template")
+        .count();
+    assert_eq!(templates, 1);
+    let (s, _) = t
+        .post(&upath(&o, "template_block"), json!({"blocked": true}))
+        .await;
+    assert_eq!(s, 200);
+    t.wx_ok(
+        &send,
+        Some(json!({"touser": o, "template_id": tid, "data": {}})),
+    )
+    .await;
+    let got = rx.wait_for(3).await;
+    match got[2].message.event() {
+        Some(Event::TemplateSendJobFinish { status, .. }) => {
+            assert_eq!(status, "failed:user block")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        rx.received().len(),
+        3,
+        "the deduplicated send pushed no second callback"
+    );
+}
+
+#[tokio::test]
+async fn mass_clientmsgid_reuse_answers_45065_with_the_first_msg_id() {
+    let t = T::start().await;
+    t.account(None, "plaintext").await;
+    t.post(
+        &format!("/sandbox/mp/accounts/{APPID}/users/seed"),
+        json!({"count": 2}),
+    )
+    .await;
+    let tok = t.token().await;
+    let path = format!("/cgi-bin/message/mass/sendall?access_token={tok}");
+    let body = json!({"filter": {"is_to_all": true}, "msgtype": "text", "text": {"content": "x"}, "clientmsgid": "batch-1"});
+    let first = t.wx_ok(&path, Some(body.clone())).await;
+    let again = t.wx_err(&path, Some(body), 45065).await;
+    assert_eq!(again["msg_id"], first["msg_id"]);
+    let long = json!({"filter": {"is_to_all": true}, "msgtype": "text", "text": {"content": "x"}, "clientmsgid": "x".repeat(65)});
+    t.wx_err(&path, Some(long), 45067).await;
 }

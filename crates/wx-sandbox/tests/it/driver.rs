@@ -216,3 +216,19 @@ async fn driver_errors_use_the_envelope() {
         .await;
     assert_eq!(s, 400, "safe mode needs a key");
 }
+
+#[tokio::test]
+async fn bench_counts_checked_answers() {
+    let t = T::start().await;
+    let r = wx_sandbox::bench::bench(wx_sandbox::bench::BenchOptions {
+        base_url: t.sb.base_url(),
+        requests: 300,
+        concurrency: 4,
+        max_duration: std::time::Duration::from_secs(20),
+    })
+    .await
+    .expect("bench");
+    assert_eq!(r.requests, 300);
+    assert_eq!(r.errors, 0);
+    assert!(r.per_second > 0.0);
+}

@@ -397,6 +397,24 @@ async fn media_upload_get_and_expiry() {
         .expect("get");
     assert_eq!(r.headers()["content-type"], "image/jpeg");
     assert_eq!(&r.bytes().await.expect("bytes")[..], b"\xff\xd8\xff jpeg");
+    // WeChat allows images up to 10 MB, past axum's default body limit
+    let big = reqwest::multipart::Form::new().part(
+        "media",
+        reqwest::multipart::Part::bytes(vec![7u8; 3 * 1024 * 1024]).file_name("big.jpg"),
+    );
+    let v: Value = t
+        .http
+        .post(t.url(&format!(
+            "/cgi-bin/media/upload?access_token={tok}&type=image"
+        )))
+        .multipart(big)
+        .send()
+        .await
+        .expect("upload")
+        .json()
+        .await
+        .expect("json");
+    assert!(v["media_id"].is_string(), "{v}");
     let bad = reqwest::multipart::Form::new().text("media", "x");
     let v: Value = t
         .http

@@ -67,7 +67,7 @@ impl Receiver {
             ..Inner::default()
         });
         let app = Router::new()
-            .route("/cb", post(handle))
+            .route("/cb", post(handle).get(echo))
             .with_state(inner.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -100,6 +100,22 @@ impl Receiver {
         })
         .await
         .expect("callbacks arrive")
+    }
+}
+
+/// URL verification: echo `echostr` when the signature checks out.
+async fn echo(Query(q): Query<HashMap<String, String>>) -> Response {
+    let get = |k: &str| q.get(k).cloned().unwrap_or_default();
+    if verify_callback_signature(
+        CB_TOKEN,
+        &get("timestamp"),
+        &get("nonce"),
+        None,
+        &get("signature"),
+    ) {
+        get("echostr").into_response()
+    } else {
+        StatusCode::FORBIDDEN.into_response()
     }
 }
 

@@ -206,3 +206,54 @@ async fn driver_rejects_duplicates_and_bad_input() {
     assert_eq!(s, 200);
     assert!(v.get("secret").is_none());
 }
+
+#[tokio::test]
+async fn concurrent_token_fetches_are_each_counted() {
+    let t = T::start().await;
+    t.account(None, "plaintext").await;
+    let path = token_path(APPID, SECRET);
+    let calls = (0..20).map(|_| t.get(&path));
+    let answers = futures::future::join_all(calls).await;
+    let tokens: std::collections::HashSet<String> = answers
+        .iter()
+        .map(|(s, v)| {
+            assert_eq!(*s, 200);
+            v["access_token"].as_str().unwrap_or_default().to_owned()
+        })
+        .collect();
+    assert_eq!(tokens.len(), 20);
+    assert_eq!(t.token_fetches().await, 20);
+}
+
+#[tokio::test]
+async fn stable_token_force_refresh_is_limited_to_20_a_day() {
+    let t = T::start().await;
+    t.account(None, "plaintext").await;
+    let forced = json!({"grant_type": "client_credential", "appid": APPID, "secret": SECRET, "force_refresh": true});
+    for _ in 0..20 {
+        t.wx_ok("/cgi-bin/stable_token", Some(forced.clone())).await;
+        t.advance(31).await;
+    }
+    t.wx_err("/cgi-bin/stable_token", Some(forced.clone()), 45009)
+        .await;
+    assert_eq!(t.token_fetches().await, 20);
+    t.advance(86_400).await;
+    t.wx_ok("/cgi-bin/stable_token", Some(forced)).await;
+}
+
+#[tokio::test]
+async fn stable_and_normal_tokens_do_not_replace_each_other() {
+    let t = T::start().await;
+    t.account(None, "plaintext").await;
+    let normal = t.token().await;
+    let body = json!({"grant_type": "client_credential", "appid": APPID, "secret": SECRET});
+    let stable = t.wx_ok("/cgi-bin/stable_token", Some(body)).await;
+    t.advance(600).await;
+    for tok in [
+        normal.as_str(),
+        stable["access_token"].as_str().unwrap_or_default(),
+    ] {
+        t.wx_ok(&format!("/cgi-bin/getcallbackip?access_token={tok}"), None)
+            .await;
+    }
+}
