@@ -263,3 +263,30 @@ async fn a_caller_stream_never_shows_other_accounts() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn the_openapi_document_lists_the_delivery_routes() {
+    let hub = delivery_hub().await;
+    let doc = hub
+        .anonymous()
+        .get("/api/v1/openapi.json", StatusCode::OK)
+        .await;
+    for path in [
+        "/api/v1/events",
+        "/api/v1/events/stream",
+        "/api/v1/events/{event_id}",
+        "/api/v1/webhooks",
+        "/api/v1/webhooks/{id}",
+        "/api/v1/webhooks/{id}/rotate-secret",
+        "/api/v1/webhooks/{id}/deliveries",
+        "/api/v1/webhooks/{id}/deliveries/{delivery_id}",
+        "/api/v1/webhooks/{id}/deliveries/{delivery_id}/replay",
+        "/api/v1/webhooks/{id}/attempts",
+        "/api/v1/webhooks/{id}/replay",
+    ] {
+        assert!(
+            doc["paths"].get(path).is_some(),
+            "{path} missing from the OpenAPI document"
+        );
+    }
+}
