@@ -18,13 +18,19 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::accounts::AccountService;
+use crate::bus::SharedBus;
+use crate::callbacks::writer::CommitHooks;
+use crate::callbacks::{CallbackService, EventWriter};
 use crate::callers::CallerService;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::{Config, ConfigSource};
+use crate::events::{EventFeed, EventService};
 use crate::proxy::ProxyService;
+use crate::replies::ReplyService;
 use crate::secret::Secret;
 use crate::store::{Db, Store};
 use crate::tokens::TokenService;
+use crate::webhooks::{Dispatcher, FanOut, WebhookService};
 
 /// What handlers reach through `State`: services, never the store's traits directly.
 #[derive(Clone)]
@@ -33,6 +39,17 @@ pub struct AppState {
     pub callers: CallerService,
     pub tokens: TokenService,
     pub proxy: ProxyService,
+    pub events: EventService,
+    pub webhooks: WebhookService,
+    /// Fan-out step (events → deliveries + bus); background loop or tests drive it.
+    pub fan_out: FanOut,
+    /// Delivery step; background workers or tests drive it.
+    pub dispatcher: Dispatcher,
+    pub bus: SharedBus,
+    pub callbacks: CallbackService,
+    pub replies: ReplyService,
+    /// Told after each committed batch of new events (the delivery side subscribes here).
+    pub commit_hooks: Arc<CommitHooks>,
     pub admin_token: Option<Secret<String>>,
     pub metrics: PrometheusHandle,
     pub clock: SharedClock,
@@ -72,6 +89,30 @@ impl FromRef<AppState> for CallerService {
     }
 }
 
+impl FromRef<AppState> for EventService {
+    fn from_ref(state: &AppState) -> Self {
+        state.events.clone()
+    }
+}
+
+impl FromRef<AppState> for WebhookService {
+    fn from_ref(state: &AppState) -> Self {
+        state.webhooks.clone()
+    }
+}
+
+impl FromRef<AppState> for CallbackService {
+    fn from_ref(state: &AppState) -> Self {
+        state.callbacks.clone()
+    }
+}
+
+impl FromRef<AppState> for ReplyService {
+    fn from_ref(state: &AppState) -> Self {
+        state.replies.clone()
+    }
+}
+
 /// One hub instance, built and not yet serving.
 pub struct App {
     state: AppState,
@@ -102,7 +143,8 @@ impl App {
             .with_context(|| format!("opening the store at {}", crate::config::redact_dsn(&url)))?;
         db.migrate().await.context("migrating the store")?;
         let store = Store::new(db);
-        let accounts = AccountService::new(store.accounts.clone(), master_key, clock.clone());
+        let accounts =
+            AccountService::new(store.accounts.clone(), master_key.clone(), clock.clone());
         accounts
             .check_master_key()
             .await
@@ -114,9 +156,56 @@ impl App {
             config.http.caller_token_ttl_secs,
         );
         let (tokens, proxy) = build_tokens(&config, &store, &accounts, &clock).await?;
+        let bus = crate::bus::connect(config.nats_url.as_ref().map(|u| u.expose()))
+            .await
+            .context("connecting the event bus")?;
+        tracing::info!(bus = bus.name(), "event bus ready");
+        let feed = EventFeed::new();
+        let events = EventService::new(store.events.clone(), feed.clone(), shutdown.clone());
+        let webhooks = WebhookService::new(
+            store.webhooks.clone(),
+            store.accounts.clone(),
+            master_key.clone(),
+            clock.clone(),
+            config.webhooks.clone(),
+        );
+        let fan_out = FanOut::new(store.webhooks.clone(), bus.clone(), clock.clone());
+        let dispatcher = Dispatcher::new(
+            store.webhooks.clone(),
+            master_key.clone(),
+            clock.clone(),
+            config.webhooks.clone(),
+        )
+        .context("building the webhook HTTP client")?;
+        let tracker = TaskTracker::new();
+        let commit_hooks = Arc::new(CommitHooks::default());
+        commit_hooks.add(Arc::new(feed));
+        let writer = EventWriter::spawn(
+            store.events.clone(),
+            store.followers.clone(),
+            Some(commit_hooks.clone()),
+            &tracker,
+            shutdown.clone(),
+        );
+        let replies = ReplyService::new(store.reply_rules.clone(), accounts.clone(), clock.clone());
+        let callbacks = CallbackService::new(
+            accounts.clone(),
+            replies.clone(),
+            writer,
+            clock.clone(),
+            tracker.clone(),
+        );
         let state = AppState {
             accounts,
             callers,
+            events,
+            webhooks,
+            fan_out,
+            dispatcher,
+            bus,
+            callbacks,
+            replies,
+            commit_hooks,
             tokens,
             proxy,
             admin_token: config.admin_token.clone(),
@@ -127,7 +216,7 @@ impl App {
         };
         Ok(App {
             state,
-            tracker: TaskTracker::new(),
+            tracker,
             shutdown,
         })
     }
@@ -155,6 +244,15 @@ impl App {
         let every = Duration::from_secs(self.state.config.tokens.refresh_every_secs.max(1));
         self.tracker
             .spawn(tokens.run_refresher(every, self.shutdown.clone()));
+        crate::webhooks::worker::spawn(
+            &self.tracker,
+            &self.shutdown,
+            self.state.events.feed(),
+            self.state.fan_out.clone(),
+            self.state.dispatcher.clone(),
+            self.state.clock.clone(),
+            self.state.config.webhooks.workers,
+        );
         let callers = self.state.callers.clone();
         let shutdown = self.shutdown.clone();
         self.tracker.spawn(async move {

@@ -43,6 +43,24 @@ pub struct Config {
     pub http: HttpConfig,
     #[serde(default)]
     pub tokens: crate::tokens::TokensConfig,
+    pub webhooks: WebhooksConfig,
+}
+
+/// Webhook delivery (`[webhooks]`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct WebhooksConfig {
+    /// Accept endpoint URLs on loopback, private and link-local addresses.
+    pub allow_private_urls: bool,
+    /// Per-attempt HTTP timeout.
+    pub timeout_secs: u64,
+    /// Concurrent delivery workers; 0 runs no background delivery (tests drive it by hand).
+    pub workers: usize,
+    /// Consecutive failed attempts after which an endpoint is reported failing.
+    pub failing_after: u32,
+    /// Upper bound on a receiver's `Retry-After`.
+    pub max_retry_after_secs: u64,
+    /// How long a rotated-out secret still signs deliveries.
+    pub rotated_secret_grace_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -290,6 +308,16 @@ impl Config {
         if self.http.body_limit_bytes == 0 {
             return Err(ConfigError::Zero {
                 field: "http.body_limit_bytes",
+            });
+        }
+        if self.webhooks.timeout_secs == 0 {
+            return Err(ConfigError::Zero {
+                field: "webhooks.timeout_secs",
+            });
+        }
+        if self.webhooks.failing_after == 0 {
+            return Err(ConfigError::Zero {
+                field: "webhooks.failing_after",
             });
         }
         if self.http.caller_token_ttl_secs == 0 {

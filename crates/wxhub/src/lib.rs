@@ -10,20 +10,25 @@
 
 pub mod accounts;
 pub mod app;
+pub mod bus;
 pub mod cache;
+pub mod callbacks;
 pub mod callers;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod demo;
+pub mod events;
 pub mod http;
 pub mod jssdk;
 pub mod proxy;
+pub mod replies;
 pub mod secret;
 pub mod store;
 pub mod telemetry;
 pub mod tokens;
+pub mod webhooks;
 pub mod wechat;
 
 pub use app::{serve, App, AppState};

@@ -23,7 +23,7 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::app::AppState;
 use crate::config::HttpConfig;
 use crate::http::error::{self, ApiError};
-use crate::{accounts, callers, jssdk, proxy, tokens};
+use crate::{accounts, callbacks, callers, events, jssdk, proxy, replies, tokens, webhooks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -35,6 +35,9 @@ use crate::{accounts, callers, jssdk, proxy, tokens};
         (name = "callers", description = "Business systems and their credentials"),
         (name = "tokens", description = "The token centre: access_token for trusted callers, passive refresh"),
         (name = "jssdk", description = "JS-SDK signatures for wx.config and wx.agentConfig"),
+        (name = "events", description = "Stored WeChat events: list, one, live stream"),
+        (name = "webhooks", description = "Standard Webhooks endpoints, deliveries, attempts, replay"),
+        (name = "replies", description = "Passive reply rules for callbacks"),
     )
 )]
 struct ApiDoc;
@@ -61,6 +64,9 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(tokens::routes())
         .merge(jssdk::routes())
         .merge(proxy::routes())
+        .merge(events::routes())
+        .merge(webhooks::routes())
+        .merge(replies::routes())
         .split_for_parts()
 }
 
@@ -105,24 +111,25 @@ pub fn router(state: AppState, http: &HttpConfig) -> Router {
             .unwrap_or("");
         tracing::info_span!("http", method = %req.method(), uri = %req.uri().path(), request_id)
     });
-    api.route(
-        "/api/v1/openapi.json",
-        get(move || {
-            let doc = openapi.clone();
-            async move { axum::Json(doc) }
-        }),
-    )
-    .fallback(error::not_found)
-    .method_not_allowed_fallback(error::method_not_allowed)
-    .layer(axum::middleware::from_fn(super::metrics::track))
-    .layer(DefaultBodyLimit::max(http.body_limit_bytes))
-    .layer(
-        ServiceBuilder::new()
-            .layer(SetRequestIdLayer::new(REQUEST_ID, MakeUlidRequestId))
-            .layer(trace)
-            .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-            .layer(HandleErrorLayer::new(handle_layer_error))
-            .timeout(Duration::from_secs(http.request_timeout_secs)),
-    )
-    .with_state(state)
+    api.merge(callbacks::routes())
+        .route(
+            "/api/v1/openapi.json",
+            get(move || {
+                let doc = openapi.clone();
+                async move { axum::Json(doc) }
+            }),
+        )
+        .fallback(error::not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(axum::middleware::from_fn(super::metrics::track))
+        .layer(DefaultBodyLimit::max(http.body_limit_bytes))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeUlidRequestId))
+                .layer(trace)
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                .layer(HandleErrorLayer::new(handle_layer_error))
+                .timeout(Duration::from_secs(http.request_timeout_secs)),
+        )
+        .with_state(state)
 }

@@ -12,10 +12,14 @@
 pub mod accounts;
 pub mod callers;
 mod error;
+pub mod events;
+pub mod followers;
 pub mod postgres;
+pub mod replies;
 mod sql;
 pub mod sqlite;
 pub mod tokens;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -24,7 +28,11 @@ pub use error::StoreError;
 use crate::config::{database_kind, DatabaseKind};
 use accounts::AccountStore;
 use callers::CallerStore;
+use events::EventStore;
+use followers::FollowerStore;
+use replies::ReplyRuleStore;
 use tokens::TokenStore;
+use webhooks::WebhookStore;
 
 /// A connection pool to the configured backend.
 #[derive(Debug, Clone)]
@@ -103,6 +111,10 @@ pub struct Store {
     pub accounts: Arc<dyn AccountStore>,
     pub callers: Arc<dyn CallerStore>,
     pub tokens: Arc<dyn TokenStore>,
+    pub events: Arc<dyn EventStore>,
+    pub webhooks: Arc<dyn WebhookStore>,
+    pub followers: Arc<dyn FollowerStore>,
+    pub reply_rules: Arc<dyn ReplyRuleStore>,
 }
 
 impl Store {
@@ -112,12 +124,20 @@ impl Store {
                 accounts: Arc::new(sqlite::accounts::SqliteAccountStore::new(pool.clone())),
                 callers: Arc::new(sqlite::callers::SqliteCallerStore::new(pool.clone())),
                 tokens: Arc::new(sqlite::tokens::SqliteTokenStore::new(pool.clone())),
+                events: Arc::new(sqlite::events::SqliteEventStore::new(pool.clone())),
+                webhooks: Arc::new(sqlite::webhooks::SqliteWebhookStore::new(pool.clone())),
+                followers: Arc::new(sqlite::followers::SqliteFollowerStore::new(pool.clone())),
+                reply_rules: Arc::new(sqlite::replies::SqliteReplyRuleStore::new(pool.clone())),
                 db,
             },
             Db::Postgres(pool) => Store {
                 accounts: Arc::new(postgres::accounts::PgAccountStore::new(pool.clone())),
                 callers: Arc::new(postgres::callers::PgCallerStore::new(pool.clone())),
                 tokens: Arc::new(postgres::tokens::PgTokenStore::new(pool.clone())),
+                events: Arc::new(postgres::events::PgEventStore::new(pool.clone())),
+                webhooks: Arc::new(postgres::webhooks::PgWebhookStore::new(pool.clone())),
+                followers: Arc::new(postgres::followers::PgFollowerStore::new(pool.clone())),
+                reply_rules: Arc::new(postgres::replies::PgReplyRuleStore::new(pool.clone())),
                 db,
             },
         }

@@ -2,7 +2,11 @@
 
 pub mod accounts;
 pub mod callers;
+pub mod events;
+pub mod followers;
+pub mod replies;
 pub mod tokens;
+pub mod webhooks;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -2,7 +2,11 @@
 
 pub mod accounts;
 pub mod callers;
+pub mod events;
+pub mod followers;
+pub mod replies;
 pub mod tokens;
+pub mod webhooks;
 
 use std::path::Path;
 use std::str::FromStr;

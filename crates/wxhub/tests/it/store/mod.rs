@@ -2,7 +2,9 @@
 
 mod accounts;
 mod callers;
+mod events;
 mod tokens;
+mod webhooks;
 
 /// Declares `<name>_on_sqlite` and `<name>_on_postgres` running `body(store)`.
 macro_rules! on_both_backends {

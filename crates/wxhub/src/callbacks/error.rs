@@ -1,0 +1,68 @@
+//! Why a callback was refused. Every case but `Unavailable` is WeChat's (or an impostor's)
+//! fault: a 4xx, logged without secrets, nothing stored. `Unavailable` is a 503: nothing
+//! was committed, so WeChat's retry is processed like a first delivery.
+
+use axum::http::StatusCode;
+
+use crate::http::ApiError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CallbackError {
+    #[error("unknown account")]
+    UnknownAccount,
+    #[error("callbacks are not configured for this account (no token)")]
+    NotConfigured,
+    #[error("missing query parameter {0}")]
+    MissingParam(&'static str),
+    #[error("bad signature")]
+    BadSignature,
+    #[error("timestamp outside the accepted window")]
+    StaleTimestamp,
+    #[error("this account accepts encrypted callbacks only")]
+    EncryptionRequired,
+    #[error("bad ciphertext")]
+    BadCiphertext,
+    #[error("malformed body")]
+    Malformed,
+    #[error("body too large")]
+    TooLarge,
+    #[error("storing the event failed")]
+    Unavailable,
+}
+
+impl CallbackError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            CallbackError::UnknownAccount => "account_not_found",
+            CallbackError::NotConfigured => "callback_not_configured",
+            CallbackError::MissingParam(_) => "missing_parameter",
+            CallbackError::BadSignature => "bad_signature",
+            CallbackError::StaleTimestamp => "stale_timestamp",
+            CallbackError::EncryptionRequired => "encryption_required",
+            CallbackError::BadCiphertext => "bad_ciphertext",
+            CallbackError::Malformed => "malformed_body",
+            CallbackError::TooLarge => "body_too_large",
+            CallbackError::Unavailable => "store_unavailable",
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            CallbackError::UnknownAccount | CallbackError::NotConfigured => StatusCode::NOT_FOUND,
+            CallbackError::BadSignature => StatusCode::UNAUTHORIZED,
+            CallbackError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            CallbackError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            CallbackError::MissingParam(_)
+            | CallbackError::StaleTimestamp
+            | CallbackError::EncryptionRequired
+            | CallbackError::BadCiphertext
+            | CallbackError::Malformed => StatusCode::BAD_REQUEST,
+        }
+    }
+}
+
+impl From<CallbackError> for ApiError {
+    fn from(e: CallbackError) -> Self {
+        ApiError::new(e.status(), e.code(), e.to_string())
+    }
+}

@@ -1,0 +1,64 @@
+//! `GET|POST /callback/{account}`, as WeChat calls it. Not under `/api/v1`: WeChat is not a
+//! caller. Answers are WeChat's formats (echostr, `success`, reply XML); refusals use our
+//! error envelope with a 4xx.
+
+use axum::extract::{Path, Query, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use bytes::Bytes;
+
+use super::error::CallbackError;
+use super::service::{Answer, CallbackQuery, CallbackService};
+use crate::accounts::model::AccountId;
+use crate::app::AppState;
+use crate::http::ApiError;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route(
+        "/callback/{account}",
+        get(verify_url).post(receive_callback),
+    )
+}
+
+fn parse_account(account: &str) -> Result<AccountId, ApiError> {
+    AccountId::parse(account).map_err(|_| {
+        tracing::warn!("callback refused: malformed account id in the path");
+        ApiError::from(CallbackError::UnknownAccount)
+    })
+}
+
+fn query(
+    q: Result<Query<CallbackQuery>, axum::extract::rejection::QueryRejection>,
+) -> CallbackQuery {
+    // Repeated or odd parameters never reach the service: missing ones are refused there.
+    q.map(|Query(q)| q).unwrap_or_default()
+}
+
+async fn verify_url(
+    State(callbacks): State<CallbackService>,
+    Path(account): Path<String>,
+    q: Result<Query<CallbackQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let account = parse_account(&account)?;
+    let echo = callbacks.verify_url(&account, &query(q)).await?;
+    Ok(([(CONTENT_TYPE, "text/plain; charset=utf-8")], echo).into_response())
+}
+
+async fn receive_callback(
+    State(callbacks): State<CallbackService>,
+    Path(account): Path<String>,
+    q: Result<Query<CallbackQuery>, axum::extract::rejection::QueryRejection>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let account = parse_account(&account)?;
+    Ok(match callbacks.receive(&account, &query(q), body).await? {
+        Answer::Success => {
+            ([(CONTENT_TYPE, "text/plain; charset=utf-8")], "success").into_response()
+        }
+        Answer::Xml(xml) => {
+            ([(CONTENT_TYPE, "application/xml; charset=utf-8")], xml).into_response()
+        }
+    })
+}

@@ -1,0 +1,479 @@
+//! Receiving a callback: verify → decrypt → parse → store (batched, committed) → reply.
+//!
+//! Order matters. Signature and timestamp are checked before anything is decrypted or
+//! parsed; the event is committed before any answer; the reply is computed after the
+//! commit (for a retry of a stored event too, so a crash between commit and answer still
+//! gets its passive reply on WeChat's retry — without a second event).
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use serde::Deserialize;
+use tokio_util::task::TaskTracker;
+use wx_protocol::{
+    open_echostr, verify_callback_signature, EncodingAesKey, EncryptedReply, EncryptedRequest,
+    Event, InboundMessage, MessageCrypt, ReplyMessage, MAX_XML_BYTES,
+};
+
+use super::error::CallbackError;
+use super::writer::{EventWriter, WriteError};
+use crate::accounts::model::{AccountApp, AccountId, AccountKind, CallbackMode};
+use crate::accounts::{AccountError, AccountService};
+use crate::clock::SharedClock;
+use crate::events::normalise::new_event;
+use crate::events::InsertOutcome;
+use crate::replies::model::{ReplyContent, DEFAULT_WEBHOOK_TIMEOUT_MS, MAX_WEBHOOK_TIMEOUT_MS};
+use crate::replies::{webhook, LateReplySender, ReplyService, RuleAction};
+use crate::secret::Secret;
+use crate::store::followers::FollowerChange;
+
+/// A callback's `timestamp` may be this far from the hub's clock, either way. WeChat's
+/// retries come within seconds; an older timestamp is a replayed capture.
+pub const TIMESTAMP_WINDOW_SECS: i64 = 300;
+/// How long decrypted callback keys are kept in memory before re-reading the account.
+const KEYS_TTL: Duration = Duration::from_secs(5);
+/// A late webhook reply is still sent if it arrives within this time.
+const LATE_REPLY_LIMIT: Duration = Duration::from_secs(60);
+
+/// The query WeChat sends with every callback.
+#[derive(Debug, Default, Deserialize)]
+pub struct CallbackQuery {
+    pub signature: Option<String>,
+    pub msg_signature: Option<String>,
+    pub timestamp: Option<String>,
+    pub nonce: Option<String>,
+    pub echostr: Option<String>,
+    pub encrypt_type: Option<String>,
+    pub openid: Option<String>,
+}
+
+/// What to answer WeChat with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// `success`: stored, no reply.
+    Success,
+    /// A passive reply (XML, encrypted when the request was).
+    Xml(String),
+}
+
+/// An account's callback keys, decrypted. Never logged, no `Debug`.
+struct Keys {
+    kind: AccountKind,
+    token: Secret<String>,
+    crypt: Option<MessageCrypt>,
+    mode: CallbackMode,
+}
+
+#[derive(Clone)]
+pub struct CallbackService {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    accounts: AccountService,
+    replies: ReplyService,
+    writer: EventWriter,
+    clock: SharedClock,
+    http: reqwest::Client,
+    tracker: TaskTracker,
+    late: RwLock<Option<Arc<dyn LateReplySender>>>,
+    keys: RwLock<HashMap<AccountId, (Instant, Arc<Keys>)>>,
+}
+
+fn required<'a>(v: &'a Option<String>, name: &'static str) -> Result<&'a str, CallbackError> {
+    v.as_deref()
+        .filter(|s| !s.is_empty())
+        .ok_or(CallbackError::MissingParam(name))
+}
+
+fn reject(account: &AccountId, e: CallbackError) -> CallbackError {
+    if !matches!(e, CallbackError::Unavailable) {
+        tracing::warn!(account = %account, reason = %e, "callback refused");
+        metrics::counter!("wxhub_callbacks_refused_total", "reason" => e.code()).increment(1);
+    }
+    e
+}
+
+impl CallbackService {
+    pub fn new(
+        accounts: AccountService,
+        replies: ReplyService,
+        writer: EventWriter,
+        clock: SharedClock,
+        tracker: TaskTracker,
+    ) -> Self {
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(64)
+            .build()
+            .unwrap_or_default();
+        CallbackService {
+            inner: Arc::new(Inner {
+                accounts,
+                replies,
+                writer,
+                clock,
+                http,
+                tracker,
+                late: RwLock::new(None),
+                keys: RwLock::new(HashMap::new()),
+            }),
+        }
+    }
+
+    /// Where replies that miss the deadline go (the token centre's customer-service sender).
+    pub fn set_late_sender(&self, sender: Arc<dyn LateReplySender>) {
+        *self.inner.late.write().unwrap_or_else(|p| p.into_inner()) = Some(sender);
+    }
+
+    async fn keys(&self, account: &AccountId) -> Result<Arc<Keys>, CallbackError> {
+        if let Some((at, keys)) = self
+            .inner
+            .keys
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(account)
+        {
+            if at.elapsed() < KEYS_TTL {
+                return Ok(keys.clone());
+            }
+        }
+        let creds = match self.inner.accounts.credentials(account).await {
+            Ok(c) => c,
+            Err(AccountError::NotFound(_)) => return Err(CallbackError::UnknownAccount),
+            Err(e) => {
+                tracing::error!(account = %account, error = %e, "reading callback keys failed");
+                return Err(CallbackError::Unavailable);
+            }
+        };
+        let token = creds
+            .callback_token
+            .clone()
+            .ok_or(CallbackError::NotConfigured)?;
+        let receive_id = match &creds.app {
+            AccountApp::Mp { appid } => appid.to_string(),
+            AccountApp::Work { corpid, .. } => corpid.to_string(),
+        };
+        let crypt = match &creds.encoding_aes_key {
+            Some(k) => match EncodingAesKey::parse(k.expose()) {
+                Ok(key) => Some(MessageCrypt::new(key, receive_id)),
+                Err(_) => {
+                    tracing::warn!(account = %account, "stored EncodingAESKey is invalid");
+                    None
+                }
+            },
+            None => None,
+        };
+        let keys = Arc::new(Keys {
+            kind: creds.kind(),
+            token,
+            crypt,
+            mode: creds.mode,
+        });
+        self.inner
+            .keys
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(account.clone(), (Instant::now(), keys.clone()));
+        Ok(keys)
+    }
+
+    fn check_timestamp(&self, timestamp: &str) -> Result<(), CallbackError> {
+        let ts: i64 = timestamp
+            .trim()
+            .parse()
+            .map_err(|_| CallbackError::StaleTimestamp)?;
+        let now = self.inner.clock.now().timestamp();
+        if (now - ts).abs() > TIMESTAMP_WINDOW_SECS {
+            return Err(CallbackError::StaleTimestamp);
+        }
+        Ok(())
+    }
+
+    /// `GET /callback/{account}`: URL verification. Returns the body to answer.
+    pub async fn verify_url(
+        &self,
+        account: &AccountId,
+        q: &CallbackQuery,
+    ) -> Result<String, CallbackError> {
+        self.verify_url_inner(account, q)
+            .await
+            .map_err(|e| reject(account, e))
+    }
+
+    async fn verify_url_inner(
+        &self,
+        account: &AccountId,
+        q: &CallbackQuery,
+    ) -> Result<String, CallbackError> {
+        let keys = self.keys(account).await?;
+        let timestamp = required(&q.timestamp, "timestamp")?;
+        let nonce = required(&q.nonce, "nonce")?;
+        let echostr = required(&q.echostr, "echostr")?;
+        self.check_timestamp(timestamp)?;
+        match keys.kind {
+            AccountKind::Work => {
+                let signature = required(&q.msg_signature, "msg_signature")?;
+                let crypt = keys.crypt.as_ref().ok_or(CallbackError::NotConfigured)?;
+                open_echostr(
+                    crypt,
+                    keys.token.expose(),
+                    timestamp,
+                    nonce,
+                    signature,
+                    echostr,
+                )
+                .map_err(|e| match e {
+                    wx_protocol::CryptoError::InvalidSignature => CallbackError::BadSignature,
+                    _ => CallbackError::BadCiphertext,
+                })
+            }
+            AccountKind::Mp => {
+                let signature = required(&q.signature, "signature")?;
+                if !verify_callback_signature(
+                    keys.token.expose(),
+                    timestamp,
+                    nonce,
+                    None,
+                    signature,
+                ) {
+                    return Err(CallbackError::BadSignature);
+                }
+                Ok(echostr.to_owned())
+            }
+        }
+    }
+
+    /// `POST /callback/{account}`: store the event, then answer.
+    pub async fn receive(
+        &self,
+        account: &AccountId,
+        q: &CallbackQuery,
+        body: Bytes,
+    ) -> Result<Answer, CallbackError> {
+        self.receive_inner(account, q, body)
+            .await
+            .map_err(|e| reject(account, e))
+    }
+
+    async fn receive_inner(
+        &self,
+        account: &AccountId,
+        q: &CallbackQuery,
+        body: Bytes,
+    ) -> Result<Answer, CallbackError> {
+        let started = Instant::now();
+        let keys = self.keys(account).await?;
+        if body.len() > MAX_XML_BYTES {
+            return Err(CallbackError::TooLarge);
+        }
+        let body = std::str::from_utf8(&body).map_err(|_| CallbackError::Malformed)?;
+        let timestamp = required(&q.timestamp, "timestamp")?;
+        let nonce = required(&q.nonce, "nonce")?;
+        self.check_timestamp(timestamp)?;
+        let encrypted = keys.kind == AccountKind::Work
+            || q.encrypt_type.as_deref() == Some("aes")
+            || q.msg_signature.is_some();
+        let plaintext = if encrypted {
+            let signature = required(&q.msg_signature, "msg_signature")?;
+            let crypt = keys.crypt.as_ref().ok_or(CallbackError::NotConfigured)?;
+            let envelope = EncryptedRequest::parse(body).map_err(|_| CallbackError::Malformed)?;
+            envelope
+                .open(crypt, keys.token.expose(), timestamp, nonce, signature)
+                .map_err(|e| match e {
+                    wx_protocol::CryptoError::InvalidSignature => CallbackError::BadSignature,
+                    _ => CallbackError::BadCiphertext,
+                })?
+        } else {
+            if keys.mode == CallbackMode::Safe {
+                return Err(CallbackError::EncryptionRequired);
+            }
+            let signature = required(&q.signature, "signature")?;
+            if !verify_callback_signature(keys.token.expose(), timestamp, nonce, None, signature) {
+                return Err(CallbackError::BadSignature);
+            }
+            body.to_owned()
+        };
+        let message = InboundMessage::parse(&plaintext).map_err(|_| CallbackError::Malformed)?;
+        let now = self.inner.clock.now();
+        let event = new_event(account, &message, now);
+        let follower = follower_change(account, &message, &event, now);
+        let payload = event.payload.clone();
+        let event_type = event.event_type.clone();
+        let outcome = self
+            .inner
+            .writer
+            .write(event, follower)
+            .await
+            .map_err(|e| match e {
+                WriteError::Store | WriteError::Stopped => CallbackError::Unavailable,
+            })?;
+        let first_delivery = matches!(outcome, InsertOutcome::Inserted(_));
+        metrics::counter!("wxhub_callbacks_total", "outcome" => if first_delivery { "stored" } else { "duplicate" }).increment(1);
+        let reply = self
+            .reply_for(
+                account,
+                &message,
+                &event_type,
+                &payload,
+                first_delivery,
+                started,
+            )
+            .await;
+        Ok(match reply {
+            None => Answer::Success,
+            Some(content) => match content.to_reply() {
+                None => Answer::Success,
+                Some(reply) => {
+                    let xml = ReplyMessage::to(&message, now.timestamp(), reply).to_xml();
+                    if encrypted {
+                        let crypt = keys.crypt.as_ref().ok_or(CallbackError::NotConfigured)?;
+                        let nonce = format!("{:010}", rand::random::<u32>());
+                        Answer::Xml(
+                            EncryptedReply::seal(
+                                crypt,
+                                keys.token.expose(),
+                                &xml,
+                                &now.timestamp().to_string(),
+                                &nonce,
+                            )
+                            .to_xml(),
+                        )
+                    } else {
+                        Answer::Xml(xml)
+                    }
+                }
+            },
+        })
+    }
+
+    /// The passive reply, if a rule gives one in time. Never fails the callback: the event
+    /// is already stored.
+    async fn reply_for(
+        &self,
+        account: &AccountId,
+        message: &InboundMessage,
+        event_type: &str,
+        payload: &serde_json::Value,
+        first_delivery: bool,
+        started: Instant,
+    ) -> Option<ReplyContent> {
+        let decision = match self
+            .inner
+            .replies
+            .decide(account, message, event_type)
+            .await
+        {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::warn!(account = %account, error = %e, "reading reply rules failed; answering without a reply");
+                return None;
+            }
+        };
+        let (rule_id, action) = decision?;
+        match action {
+            RuleAction::Reply { reply } => Some(reply),
+            // A retry of a stored event: the webhook was asked the first time.
+            RuleAction::Webhook { .. } if !first_delivery => None,
+            RuleAction::Webhook { url, timeout_ms } => {
+                let budget = Duration::from_millis(
+                    timeout_ms
+                        .unwrap_or(DEFAULT_WEBHOOK_TIMEOUT_MS)
+                        .min(MAX_WEBHOOK_TIMEOUT_MS),
+                )
+                .saturating_sub(started.elapsed());
+                let http = self.inner.http.clone();
+                let event = payload.clone();
+                let mut call = tokio::spawn(async move {
+                    tokio::time::timeout(LATE_REPLY_LIMIT, webhook::ask(&http, &url, &event)).await
+                });
+                match tokio::time::timeout(budget, &mut call).await {
+                    Ok(Ok(Ok(Ok(reply)))) => reply,
+                    Ok(Ok(Ok(Err(e)))) => {
+                        tracing::warn!(account = %account, rule = %rule_id, error = %e, "reply webhook failed");
+                        None
+                    }
+                    Ok(_) => None,
+                    Err(_) => {
+                        tracing::info!(account = %account, rule = %rule_id, "reply webhook is slow; answering now, replying later");
+                        self.reply_later(account.clone(), message.from_user_name.clone(), call);
+                        None
+                    }
+                }
+            }
+        }
+    }
+
+    fn reply_later(
+        &self,
+        account: AccountId,
+        openid: String,
+        call: tokio::task::JoinHandle<
+            Result<
+                Result<Option<ReplyContent>, webhook::WebhookError>,
+                tokio::time::error::Elapsed,
+            >,
+        >,
+    ) {
+        let late = self
+            .inner
+            .late
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        self.inner.tracker.spawn(async move {
+            let reply = match call.await {
+                Ok(Ok(Ok(Some(reply)))) => reply,
+                Ok(Ok(Ok(None))) => return,
+                Ok(Ok(Err(e))) => {
+                    tracing::warn!(account = %account, error = %e, "late reply webhook failed");
+                    return;
+                }
+                Ok(Err(_)) | Err(_) => {
+                    tracing::warn!(account = %account, "reply webhook never answered");
+                    return;
+                }
+            };
+            let Some(late) = late else {
+                tracing::warn!(account = %account, "a late webhook reply is dropped: no customer-service sender is configured");
+                return;
+            };
+            match late.send(&account, &openid, &reply).await {
+                Ok(()) => {
+                    metrics::counter!("wxhub_late_replies_total", "outcome" => "sent").increment(1);
+                }
+                Err(e) => {
+                    metrics::counter!("wxhub_late_replies_total", "outcome" => "failed")
+                        .increment(1);
+                    tracing::warn!(account = %account, error = format!("{e:#}"), "sending a late reply failed");
+                }
+            }
+        });
+    }
+}
+
+/// Follow and unfollow update the follower record (MP accounts).
+fn follower_change(
+    account: &AccountId,
+    message: &InboundMessage,
+    event: &crate::events::NewEvent,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<FollowerChange> {
+    match message.event()? {
+        Event::Subscribe { scene, .. } => Some(FollowerChange::Followed {
+            account: account.clone(),
+            openid: message.from_user_name.clone(),
+            at: now,
+            scene: if scene.is_some() { "qr_scene" } else { "plain" }.to_owned(),
+            qr_source: event.qr_source,
+            qr_scene: scene.as_ref().map(|s| s.scene().to_owned()),
+        }),
+        Event::Unsubscribe => Some(FollowerChange::Unfollowed {
+            account: account.clone(),
+            openid: message.from_user_name.clone(),
+            at: now,
+        }),
+        _ => None,
+    }
+}

@@ -1,0 +1,195 @@
+//! The batching event writer: every callback hands its event to ONE writer task, which
+//! commits whatever has queued up as one transaction and only then answers each waiter.
+//!
+//! Why: a transaction per request costs a commit (an fsync of the WAL, or a round trip)
+//! per callback. Here a commit serves every callback that arrived while the previous one
+//! was running, so throughput grows with load while each request still waits for its own
+//! event to be durable — nothing is acknowledged to WeChat before it is committed. There is
+//! no timer: a lone request is written at once (the batch is whatever is queued).
+//!
+//! Durability on SQLite: WAL with `synchronous = NORMAL` (the store's setting). A committed
+//! transaction survives a crash of the process (the WAL is written before COMMIT returns);
+//! only a power loss or OS crash may lose the last commits. PostgreSQL: its own settings.
+//!
+//! After each commit the writer applies follow/unfollow changes of the newly inserted events
+//! (a second, small transaction) and tells the [`CommitListener`] (the delivery side's feed).
+
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::events::{InsertOutcome, NewEvent, StoredEvent};
+use crate::store::events::EventStore;
+use crate::store::followers::{FollowerChange, FollowerStore};
+
+/// The most events one transaction carries.
+pub const MAX_BATCH: usize = 512;
+/// How many events may wait for the writer before callers are pushed back.
+const QUEUE: usize = 8192;
+
+/// Told after every committed batch that inserted something.
+pub trait CommitListener: Send + Sync + 'static {
+    fn committed(&self, events: &[StoredEvent]);
+}
+
+/// Every listener registered so far; listeners may be added after the writer started.
+#[derive(Default)]
+pub struct CommitHooks {
+    listeners: std::sync::RwLock<Vec<Arc<dyn CommitListener>>>,
+}
+
+impl CommitHooks {
+    pub fn add(&self, listener: Arc<dyn CommitListener>) {
+        self.listeners
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(listener);
+    }
+}
+
+impl CommitListener for CommitHooks {
+    fn committed(&self, events: &[StoredEvent]) {
+        for l in self
+            .listeners
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+        {
+            l.committed(events);
+        }
+    }
+}
+
+/// Why an event was not stored. The callback is not acknowledged; WeChat retries.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("the event store failed")]
+    Store,
+    #[error("the event writer has stopped")]
+    Stopped,
+}
+
+struct Job {
+    event: NewEvent,
+    follower: Option<FollowerChange>,
+    done: oneshot::Sender<Result<InsertOutcome, WriteError>>,
+}
+
+/// The handle requests use. Cheap to clone.
+#[derive(Clone)]
+pub struct EventWriter {
+    tx: mpsc::Sender<Job>,
+}
+
+impl EventWriter {
+    /// Starts the writer task on `tracker`. It stops when `shutdown` fires and the queue is
+    /// empty, or when every handle is dropped.
+    pub fn spawn(
+        events: Arc<dyn EventStore>,
+        followers: Arc<dyn FollowerStore>,
+        listener: Option<Arc<dyn CommitListener>>,
+        tracker: &TaskTracker,
+        shutdown: CancellationToken,
+    ) -> EventWriter {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        let worker = Worker {
+            events,
+            followers,
+            listener,
+        };
+        tracker.spawn(worker.run(rx, shutdown));
+        EventWriter { tx }
+    }
+
+    /// Stores `event` (with its follower change) and returns once it is committed.
+    pub async fn write(
+        &self,
+        event: NewEvent,
+        follower: Option<FollowerChange>,
+    ) -> Result<InsertOutcome, WriteError> {
+        let (done, wait) = oneshot::channel();
+        self.tx
+            .send(Job {
+                event,
+                follower,
+                done,
+            })
+            .await
+            .map_err(|_| WriteError::Stopped)?;
+        wait.await.map_err(|_| WriteError::Stopped)?
+    }
+}
+
+struct Worker {
+    events: Arc<dyn EventStore>,
+    followers: Arc<dyn FollowerStore>,
+    listener: Option<Arc<dyn CommitListener>>,
+}
+
+impl Worker {
+    async fn run(self, mut rx: mpsc::Receiver<Job>, shutdown: CancellationToken) {
+        let mut batch = Vec::with_capacity(MAX_BATCH);
+        loop {
+            let first = tokio::select! {
+                biased;
+                job = rx.recv() => job,
+                () = shutdown.cancelled() => rx.try_recv().ok(),
+            };
+            let Some(first) = first else { break };
+            batch.push(first);
+            while batch.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(job) => batch.push(job),
+                    Err(_) => break,
+                }
+            }
+            self.step(&mut batch).await;
+        }
+        tracing::debug!("event writer stopped");
+    }
+
+    /// Commits one batch and answers its waiters.
+    async fn step(&self, batch: &mut Vec<Job>) {
+        let events: Vec<NewEvent> = batch.iter().map(|j| j.event.clone()).collect();
+        let started = std::time::Instant::now();
+        let result = self.events.insert_batch(&events).await;
+        metrics::histogram!("wxhub_event_batch_size").record(events.len() as f64);
+        metrics::histogram!("wxhub_event_batch_seconds").record(started.elapsed().as_secs_f64());
+        match result {
+            Ok(outcomes) => {
+                let mut inserted = Vec::new();
+                let mut changes = Vec::new();
+                for (job, outcome) in batch.iter_mut().zip(&outcomes) {
+                    if let InsertOutcome::Inserted(e) = outcome {
+                        inserted.push(e.clone());
+                        if let Some(change) = job.follower.take() {
+                            changes.push(change);
+                        }
+                    }
+                }
+                if let Err(e) = self.followers.apply(&changes).await {
+                    // The events are stored; the follower table catches up on the next
+                    // follow/unfollow or a follower sync.
+                    tracing::warn!(error = %e, count = changes.len(), "updating followers failed");
+                }
+                if !inserted.is_empty() {
+                    if let Some(listener) = &self.listener {
+                        listener.committed(&inserted);
+                    }
+                }
+                for (job, outcome) in batch.drain(..).zip(outcomes) {
+                    // A waiter that gave up (client gone) is fine: the event is stored.
+                    let _ = job.done.send(Ok(outcome));
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, count = events.len(), "storing callback events failed");
+                for job in batch.drain(..) {
+                    let _ = job.done.send(Err(WriteError::Store));
+                }
+            }
+        }
+    }
+}

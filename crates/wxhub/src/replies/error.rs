@@ -1,0 +1,19 @@
+//! What can go wrong with reply rules, as a caller must decide it.
+
+use crate::accounts::model::{AccountId, InvalidField};
+use crate::accounts::AccountError;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReplyError {
+    #[error("account {0} not found")]
+    AccountNotFound(AccountId),
+    #[error("reply rule {0} not found")]
+    NotFound(String),
+    #[error(transparent)]
+    Invalid(#[from] InvalidField),
+    #[error("reply rule storage failed")]
+    Store(#[from] StoreError),
+    #[error("reading the account failed")]
+    Account(#[source] AccountError),
+}

@@ -1,0 +1,176 @@
+//! `/api/v1/accounts/{id}/reply-rules`: parse → authorize → call the service → map the error.
+//! Callers need the `events` scope on the account (a rule may send events to a webhook).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::error::ReplyError;
+use super::model::{ReplyRule, RuleAction, RuleId, RuleMatch};
+use super::service::{NewRule, ReplyService, RulePatch};
+use crate::accounts::model::AccountId;
+use crate::app::AppState;
+use crate::callers::model::Scope;
+use crate::http::auth::account_not_found;
+use crate::http::error::ErrorBody;
+use crate::http::{ApiError, Caller, Json, Path};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_rule, list_rules))
+        .routes(routes!(get_rule, update_rule, delete_rule))
+}
+
+impl From<ReplyError> for ApiError {
+    fn from(e: ReplyError) -> Self {
+        match &e {
+            ReplyError::AccountNotFound(id) => account_not_found(id),
+            ReplyError::NotFound(_) => ApiError::not_found("rule_not_found", e.to_string()),
+            ReplyError::Invalid(f) => ApiError::invalid_field(f.to_string()),
+            ReplyError::Store(_) | ReplyError::Account(_) => ApiError::internal(e),
+        }
+    }
+}
+
+/// `POST /api/v1/accounts/{id}/reply-rules`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRuleRequest {
+    name: Option<String>,
+    /// Lower runs first; default 100.
+    priority: Option<i32>,
+    /// Default true.
+    enabled: Option<bool>,
+    #[serde(rename = "match")]
+    matcher: RuleMatch,
+    action: RuleAction,
+}
+
+/// `PATCH …/reply-rules/{rule_id}`: only the fields given change.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateRuleRequest {
+    name: Option<String>,
+    priority: Option<i32>,
+    enabled: Option<bool>,
+    #[serde(rename = "match")]
+    matcher: Option<RuleMatch>,
+    action: Option<RuleAction>,
+}
+
+/// All rules of an account, in the order they are tried.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct RulePage {
+    items: Vec<ReplyRule>,
+    next_cursor: Option<String>,
+}
+
+fn parse_account(id: &str) -> Result<AccountId, ApiError> {
+    AccountId::parse(id)
+        .map_err(|_| ApiError::not_found("account_not_found", format!("account {id:?} not found")))
+}
+
+fn parse_rule(id: &str) -> Result<RuleId, ApiError> {
+    RuleId::parse(id)
+        .map_err(|_| ApiError::not_found("rule_not_found", format!("reply rule {id:?} not found")))
+}
+
+/// Add a reply rule.
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/reply-rules", tag = "replies",
+    request_body = CreateRuleRequest, security(("bearer" = [])),
+    responses((status = 201, body = ReplyRule), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_rule(
+    State(replies): State<ReplyService>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<CreateRuleRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    let account = parse_account(&id)?;
+    caller.require(Scope::Events, &account)?;
+    let rule = replies
+        .create(
+            &account,
+            NewRule {
+                name: body.name,
+                priority: body.priority.unwrap_or(100),
+                enabled: body.enabled.unwrap_or(true),
+                matcher: body.matcher,
+                action: body.action,
+            },
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(rule)))
+}
+
+/// List an account's reply rules in the order they are tried.
+#[utoipa::path(get, path = "/api/v1/accounts/{id}/reply-rules", tag = "replies",
+    security(("bearer" = [])), responses((status = 200, body = RulePage), (status = 404, body = ErrorBody)))]
+async fn list_rules(
+    State(replies): State<ReplyService>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<RulePage>, ApiError> {
+    let account = parse_account(&id)?;
+    caller.require(Scope::Events, &account)?;
+    Ok(Json(RulePage {
+        items: replies.list(&account).await?,
+        next_cursor: None,
+    }))
+}
+
+/// Show one reply rule.
+#[utoipa::path(get, path = "/api/v1/accounts/{id}/reply-rules/{rule_id}", tag = "replies",
+    security(("bearer" = [])), responses((status = 200, body = ReplyRule), (status = 404, body = ErrorBody)))]
+async fn get_rule(
+    State(replies): State<ReplyService>,
+    caller: Caller,
+    Path((id, rule_id)): Path<(String, String)>,
+) -> Result<Json<ReplyRule>, ApiError> {
+    let account = parse_account(&id)?;
+    caller.require(Scope::Events, &account)?;
+    Ok(Json(replies.get(&account, &parse_rule(&rule_id)?).await?))
+}
+
+/// Change a reply rule.
+#[utoipa::path(patch, path = "/api/v1/accounts/{id}/reply-rules/{rule_id}", tag = "replies",
+    request_body = UpdateRuleRequest, security(("bearer" = [])),
+    responses((status = 200, body = ReplyRule), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn update_rule(
+    State(replies): State<ReplyService>,
+    caller: Caller,
+    Path((id, rule_id)): Path<(String, String)>,
+    Json(body): Json<UpdateRuleRequest>,
+) -> Result<Json<ReplyRule>, ApiError> {
+    let account = parse_account(&id)?;
+    caller.require(Scope::Events, &account)?;
+    let patch = RulePatch {
+        name: body.name.map(Some),
+        priority: body.priority,
+        enabled: body.enabled,
+        matcher: body.matcher,
+        action: body.action,
+    };
+    Ok(Json(
+        replies
+            .update(&account, &parse_rule(&rule_id)?, patch)
+            .await?,
+    ))
+}
+
+/// Delete a reply rule.
+#[utoipa::path(delete, path = "/api/v1/accounts/{id}/reply-rules/{rule_id}", tag = "replies",
+    security(("bearer" = [])), responses((status = 204), (status = 404, body = ErrorBody)))]
+async fn delete_rule(
+    State(replies): State<ReplyService>,
+    caller: Caller,
+    Path((id, rule_id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let account = parse_account(&id)?;
+    caller.require(Scope::Events, &account)?;
+    replies.delete(&account, &parse_rule(&rule_id)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

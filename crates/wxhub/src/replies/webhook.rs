@@ -1,0 +1,57 @@
+//! Asking a caller's reply webhook: POST the normalised event as JSON; a 200 answer
+//! `{"reply": ReplyContent}` is the reply, an empty body, `{}` or `{"reply": null}` means
+//! none. The deadline is the caller of [`ask`]'s business (see `callbacks::service`).
+
+use serde::Deserialize;
+
+use super::model::ReplyContent;
+
+/// Why a reply webhook gave no usable reply.
+#[derive(Debug, thiserror::Error)]
+pub enum WebhookError {
+    #[error("reply webhook unreachable")]
+    Transport,
+    #[error("reply webhook answered HTTP {0}")]
+    Status(u16),
+    #[error("reply webhook answer is not a reply: {0}")]
+    BadAnswer(String),
+}
+
+#[derive(Deserialize)]
+struct Answer {
+    #[serde(default)]
+    reply: Option<ReplyContent>,
+}
+
+/// One request to the webhook, without a deadline of its own.
+pub async fn ask(
+    http: &reqwest::Client,
+    url: &str,
+    event: &serde_json::Value,
+) -> Result<Option<ReplyContent>, WebhookError> {
+    let response = http
+        .post(url)
+        .json(event)
+        .send()
+        .await
+        .map_err(|_| WebhookError::Transport)?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(WebhookError::Status(status.as_u16()));
+    }
+    let body = response
+        .bytes()
+        .await
+        .map_err(|_| WebhookError::Transport)?;
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let answer: Answer =
+        serde_json::from_slice(&body).map_err(|e| WebhookError::BadAnswer(e.to_string()))?;
+    if let Some(reply) = &answer.reply {
+        reply
+            .validate()
+            .map_err(|e| WebhookError::BadAnswer(e.to_string()))?;
+    }
+    Ok(answer.reply)
+}

@@ -1,0 +1,51 @@
+//! Storage for follower records as follow/unfollow callbacks leave them (issue 6). The
+//! identity capability owns profiles and sync; this is the minimal record it builds on.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::accounts::model::AccountId;
+use crate::store::StoreError;
+
+/// One follow or unfollow, in the order the events were stored.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FollowerChange {
+    Followed {
+        account: AccountId,
+        openid: String,
+        at: DateTime<Utc>,
+        /// `qr_scene` (a code's scene) or `plain`.
+        scene: String,
+        qr_source: Option<u8>,
+        qr_scene: Option<String>,
+    },
+    /// Marks the follower unsubscribed and clears the profile; keeps the openid.
+    Unfollowed {
+        account: AccountId,
+        openid: String,
+        at: DateTime<Utc>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Follower {
+    pub account: AccountId,
+    pub openid: String,
+    pub subscribed: bool,
+    pub nickname: Option<String>,
+    pub scene: Option<String>,
+    pub qr_source: Option<u8>,
+    pub qr_scene: Option<String>,
+    pub subscribed_at: Option<DateTime<Utc>>,
+    pub unsubscribed_at: Option<DateTime<Utc>>,
+}
+
+#[async_trait]
+pub trait FollowerStore: Send + Sync + 'static {
+    /// Applies the changes in order, in one transaction.
+    async fn apply(&self, changes: &[FollowerChange]) -> Result<(), StoreError>;
+    async fn get(&self, account: &AccountId, openid: &str) -> Result<Option<Follower>, StoreError>;
+    /// The account setting "unfollow also unbinds" (default off), for the identity capability.
+    async fn unfollow_unbinds(&self, account: &AccountId) -> Result<bool, StoreError>;
+    async fn set_unfollow_unbinds(&self, account: &AccountId, on: bool) -> Result<(), StoreError>;
+}
