@@ -11,4 +11,5 @@ mod callers;
 mod health;
 mod helpers;
 mod lifecycle;
+mod reliability;
 mod store;
