@@ -66,7 +66,8 @@ pub use inbound::{
 };
 pub use qrscene::{
     decode_event_key, decode_numeric_scene, decode_string_scene, encode_numeric_scene,
-    encode_string_scene, DecodedScene, QrEventKey, QrSource, SceneError, SceneValue,
+    encode_string_scene, scene_from_event_key, try_encode_string_scene, DecodedScene, QrEventKey,
+    QrSource, SceneError, SceneValue, MAX_PERMANENT_SCENE_ID, MAX_SCENE_STR_LEN,
 };
 pub use reply::{Article, ArticleCountError, NewsArticles, Reply, ReplyMessage, MAX_NEWS_ARTICLES};
 pub use signature::{

@@ -89,6 +89,7 @@ pub async fn apply(State(sb): State<Sandbox>, req: Request, next: Next) -> Respo
     if path.starts_with("/sandbox/") {
         return next.run(req).await;
     }
+    let is_pay = path.starts_with("/mmpaymkttransfers/");
     let Some(fault) = sb.faults().take(path) else {
         return next.run(req).await;
     };
@@ -100,6 +101,10 @@ pub async fn apply(State(sb): State<Sandbox>, req: Request, next: Next) -> Respo
         return status.into_response();
     }
     if let Some(errcode) = fault.errcode {
+        if is_pay {
+            // WeChat Pay answers in XML; any injected error is its SYSTEMERROR.
+            return crate::pay::redpack::injected_error();
+        }
         return WxError::new(errcode).into_response();
     }
     next.run(req).await

@@ -22,7 +22,7 @@ pub fn routes() -> Router<Sandbox> {
                     c,
                     r,
                     crate::mp::users::list_followers,
-                    crate::work::shared::unimplemented,
+                    crate::work::shared::get_member,
                 )
             }),
         )
@@ -34,7 +34,7 @@ pub fn routes() -> Router<Sandbox> {
                     c,
                     r,
                     crate::mp::menu::create_menu,
-                    crate::work::shared::unimplemented,
+                    crate::work::shared::create_menu,
                 )
             }),
         )
@@ -46,7 +46,7 @@ pub fn routes() -> Router<Sandbox> {
                     c,
                     r,
                     crate::mp::menu::get_menu,
-                    crate::work::shared::unimplemented,
+                    crate::work::shared::get_menu,
                 )
             }),
         )
@@ -58,7 +58,7 @@ pub fn routes() -> Router<Sandbox> {
                     c,
                     r,
                     crate::mp::menu::delete_menu,
-                    crate::work::shared::unimplemented,
+                    crate::work::shared::delete_menu,
                 )
             }),
         )
@@ -94,7 +94,7 @@ pub fn routes() -> Router<Sandbox> {
                     c,
                     r,
                     crate::mp::callbackip::get_callback_ip,
-                    crate::work::shared::unimplemented,
+                    crate::work::shared::get_callback_ip,
                 )
             }),
         )

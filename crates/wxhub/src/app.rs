@@ -18,20 +18,30 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::accounts::AccountService;
+use crate::bus::SharedBus;
 use crate::callbacks::writer::CommitHooks;
 use crate::callbacks::{CallbackService, EventWriter};
 use crate::callers::CallerService;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::{Config, ConfigSource};
+use crate::events::{EventFeed, EventService};
 use crate::replies::ReplyService;
 use crate::secret::Secret;
 use crate::store::{Db, Store};
+use crate::webhooks::{Dispatcher, FanOut, WebhookService};
 
 /// What handlers reach through `State`: services, never the store's traits directly.
 #[derive(Clone)]
 pub struct AppState {
     pub accounts: AccountService,
     pub callers: CallerService,
+    pub events: EventService,
+    pub webhooks: WebhookService,
+    /// Fan-out step (events → deliveries + bus); background loop or tests drive it.
+    pub fan_out: FanOut,
+    /// Delivery step; background workers or tests drive it.
+    pub dispatcher: Dispatcher,
+    pub bus: SharedBus,
     pub callbacks: CallbackService,
     pub replies: ReplyService,
     /// Told after each committed batch of new events (the delivery side subscribes here).
@@ -60,6 +70,18 @@ impl FromRef<AppState> for AccountService {
 impl FromRef<AppState> for CallerService {
     fn from_ref(state: &AppState) -> Self {
         state.callers.clone()
+    }
+}
+
+impl FromRef<AppState> for EventService {
+    fn from_ref(state: &AppState) -> Self {
+        state.events.clone()
+    }
+}
+
+impl FromRef<AppState> for WebhookService {
+    fn from_ref(state: &AppState) -> Self {
+        state.webhooks.clone()
     }
 }
 
@@ -105,7 +127,8 @@ impl App {
             .with_context(|| format!("opening the store at {}", crate::config::redact_dsn(&url)))?;
         db.migrate().await.context("migrating the store")?;
         let store = Store::new(db);
-        let accounts = AccountService::new(store.accounts.clone(), master_key, clock.clone());
+        let accounts =
+            AccountService::new(store.accounts.clone(), master_key.clone(), clock.clone());
         accounts
             .check_master_key()
             .await
@@ -116,8 +139,30 @@ impl App {
             clock.clone(),
             config.http.caller_token_ttl_secs,
         );
+        let bus = crate::bus::connect(config.nats_url.as_ref().map(|u| u.expose()))
+            .await
+            .context("connecting the event bus")?;
+        tracing::info!(bus = bus.name(), "event bus ready");
+        let feed = EventFeed::new();
+        let events = EventService::new(store.events.clone(), feed.clone(), shutdown.clone());
+        let webhooks = WebhookService::new(
+            store.webhooks.clone(),
+            store.accounts.clone(),
+            master_key.clone(),
+            clock.clone(),
+            config.webhooks.clone(),
+        );
+        let fan_out = FanOut::new(store.webhooks.clone(), bus.clone(), clock.clone());
+        let dispatcher = Dispatcher::new(
+            store.webhooks.clone(),
+            master_key.clone(),
+            clock.clone(),
+            config.webhooks.clone(),
+        )
+        .context("building the webhook HTTP client")?;
         let tracker = TaskTracker::new();
         let commit_hooks = Arc::new(CommitHooks::default());
+        commit_hooks.add(Arc::new(feed));
         let writer = EventWriter::spawn(
             store.events.clone(),
             store.followers.clone(),
@@ -136,6 +181,11 @@ impl App {
         let state = AppState {
             accounts,
             callers,
+            events,
+            webhooks,
+            fan_out,
+            dispatcher,
+            bus,
             callbacks,
             replies,
             commit_hooks,
@@ -171,6 +221,15 @@ impl App {
     }
 
     fn spawn_background(&self) {
+        crate::webhooks::worker::spawn(
+            &self.tracker,
+            &self.shutdown,
+            self.state.events.feed(),
+            self.state.fan_out.clone(),
+            self.state.dispatcher.clone(),
+            self.state.clock.clone(),
+            self.state.config.webhooks.workers,
+        );
         let callers = self.state.callers.clone();
         let shutdown = self.shutdown.clone();
         self.tracker.spawn(async move {
@@ -249,4 +308,7 @@ pub fn log_startup(config: &Config, source: &ConfigSource) {
         master_key = config.master_key.is_some(),
         "effective settings"
     );
+    for warning in config.warnings() {
+        tracing::warn!("{warning}");
+    }
 }

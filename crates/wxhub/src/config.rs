@@ -41,6 +41,24 @@ pub struct Config {
     pub master_key: Option<Secret<String>>,
     pub log: LogConfig,
     pub http: HttpConfig,
+    pub webhooks: WebhooksConfig,
+}
+
+/// Webhook delivery (`[webhooks]`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct WebhooksConfig {
+    /// Accept endpoint URLs on loopback, private and link-local addresses.
+    pub allow_private_urls: bool,
+    /// Per-attempt HTTP timeout.
+    pub timeout_secs: u64,
+    /// Concurrent delivery workers; 0 runs no background delivery (tests drive it by hand).
+    pub workers: usize,
+    /// Consecutive failed attempts after which an endpoint is reported failing.
+    pub failing_after: u32,
+    /// Upper bound on a receiver's `Retry-After`.
+    pub max_retry_after_secs: u64,
+    /// How long a rotated-out secret still signs deliveries.
+    pub rotated_secret_grace_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -148,8 +166,8 @@ pub enum ConfigError {
     },
     #[error("master_key (WXHUB_MASTER_KEY) must be 32 bytes written as 64 hex characters")]
     BadMasterKey,
-    #[error("admin_token (WXHUB_ADMIN_TOKEN) must be at least 16 characters")]
-    WeakAdminToken,
+    #[error("admin_token (WXHUB_ADMIN_TOKEN) is set but empty")]
+    EmptyAdminToken,
     #[error("{field} must be greater than zero")]
     Zero { field: &'static str },
 }
@@ -242,13 +260,26 @@ impl Config {
         }
     }
 
+    /// Advice that does not stop the hub (logged at start).
+    pub fn warnings(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self
+            .admin_token
+            .as_ref()
+            .is_some_and(|t| t.expose().len() < 16)
+        {
+            out.push("admin_token is shorter than 16 characters; use a long random value");
+        }
+        out
+    }
+
     /// Every check that can be made without I/O, including cross-field rules.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.database_kind()?;
         self.master_key()?;
         if let Some(token) = &self.admin_token {
-            if token.expose().len() < 16 {
-                return Err(ConfigError::WeakAdminToken);
+            if token.expose().trim().is_empty() {
+                return Err(ConfigError::EmptyAdminToken);
             }
         }
         if let Some(redis) = &self.redis_url {
@@ -275,6 +306,16 @@ impl Config {
         if self.http.body_limit_bytes == 0 {
             return Err(ConfigError::Zero {
                 field: "http.body_limit_bytes",
+            });
+        }
+        if self.webhooks.timeout_secs == 0 {
+            return Err(ConfigError::Zero {
+                field: "webhooks.timeout_secs",
+            });
+        }
+        if self.webhooks.failing_after == 0 {
+            return Err(ConfigError::Zero {
+                field: "webhooks.failing_after",
             });
         }
         if self.http.caller_token_ttl_secs == 0 {
@@ -357,6 +398,19 @@ mod tests {
     }
 
     #[test]
+    fn short_admin_token_is_a_warning_and_empty_one_an_error() {
+        let mut config = Config::defaults().expect("defaults parse");
+        config.admin_token = Some(Secret::new("admin".into()));
+        config.validate().expect("short token accepted");
+        assert_eq!(config.warnings().len(), 1);
+        config.admin_token = Some(Secret::new(" ".into()));
+        assert!(matches!(
+            config.validate(),
+            Err(ConfigError::EmptyAdminToken)
+        ));
+    }
+
+    #[test]
     fn postgres_urls_select_postgres() {
         assert_eq!(
             database_kind("postgres://u@h/db").ok(),
@@ -389,6 +443,55 @@ mod tests {
         assert!(!shown.contains(&"ab".repeat(32)), "{shown}");
         assert!(!shown.contains("pa55word"), "{shown}");
         assert!(shown.contains("postgres://user:***@db/wx"), "{shown}");
+    }
+
+    /// The only test that touches the process environment (it is shared by parallel tests).
+    #[test]
+    fn layers_apply_in_order_defaults_file_env_flags() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("wxhub.toml");
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:7000\"\n[http]\nrequest_timeout_secs = 5\nbody_limit_bytes = 1024\n",
+        )
+        .expect("write config");
+        let digits = "1234567890".repeat(6) + "1234";
+        std::env::set_var("WXHUB_HTTP__REQUEST_TIMEOUT_SECS", "9");
+        std::env::set_var("WXHUB_MASTER_KEY", &digits);
+        let loaded = Config::load(
+            Some(&file),
+            &Overrides {
+                data_dir: Some(PathBuf::from("/srv/wx")),
+                ..Overrides::default()
+            },
+        );
+        std::env::remove_var("WXHUB_HTTP__REQUEST_TIMEOUT_SECS");
+        std::env::remove_var("WXHUB_MASTER_KEY");
+        let (config, source) = loaded.expect("loads");
+        assert_eq!(source, ConfigSource::File(file.clone()));
+        assert_eq!(config.listen.port(), 7000, "file over defaults");
+        assert_eq!(config.http.body_limit_bytes, 1024, "file over defaults");
+        assert_eq!(config.http.request_timeout_secs, 9, "env over file");
+        assert_eq!(config.data_dir, PathBuf::from("/srv/wx"), "flag over all");
+        assert_eq!(config.log.format, LogFormat::Human, "untouched default");
+        assert_eq!(
+            config.master_key.as_ref().map(|k| k.expose().as_str()),
+            Some(digits.as_str()),
+            "an all-digit key is read verbatim"
+        );
+        config.validate().expect("valid");
+
+        let missing = Config::load(Some(&dir.path().join("nope.toml")), &Overrides::default());
+        assert!(matches!(missing, Err(ConfigError::FileNotFound { .. })));
+    }
+
+    #[test]
+    fn readme_shows_the_embedded_defaults_verbatim() {
+        let readme = include_str!("../../../README.md");
+        assert!(
+            readme.contains(DEFAULT_CONFIG),
+            "README.md must quote src/config.default.toml verbatim; update it"
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@
 
 pub mod accounts;
 pub mod app;
+pub mod bus;
 pub mod cache;
 pub mod callbacks;
 pub mod callers;
@@ -17,6 +18,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod crypto;
+pub mod demo;
 pub mod events;
 pub mod http;
 pub mod jssdk;
@@ -26,6 +28,7 @@ pub mod secret;
 pub mod store;
 pub mod telemetry;
 pub mod tokens;
+pub mod webhooks;
 pub mod wechat;
 
 pub use app::{serve, App, AppState};

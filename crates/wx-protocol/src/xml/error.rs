@@ -1,12 +1,14 @@
+use super::read::{MAX_XML_BYTES, MAX_XML_DEPTH, MAX_XML_ELEMENTS};
+
 /// Why an XML document was refused. Every malformed or hostile input ends here, never in a panic.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum XmlError {
-    #[error("xml document larger than {limit} bytes")]
-    TooLarge { limit: usize },
-    #[error("xml holds more than {limit} elements")]
-    TooManyElements { limit: usize },
-    #[error("xml nested deeper than {limit} levels")]
-    TooDeep { limit: usize },
+    #[error("xml document larger than {MAX_XML_BYTES} bytes")]
+    TooLarge,
+    #[error("xml holds more than {MAX_XML_ELEMENTS} elements")]
+    TooManyElements,
+    #[error("xml nested deeper than {MAX_XML_DEPTH} levels")]
+    TooDeep,
     #[error("xml document type declarations are not allowed")]
     Dtd,
     #[error("malformed xml: {0}")]

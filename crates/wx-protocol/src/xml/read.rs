@@ -14,13 +14,14 @@ pub const MAX_XML_DEPTH: usize = 32;
 /// The most elements accepted in one document, bounding the memory a 1 MiB input can claim.
 pub const MAX_XML_ELEMENTS: usize = 20_000;
 
-/// One element being read: its children so far and its text in two forms, because whitespace
-/// next to a CDATA section is layout, not content.
+/// One element being read. Whitespace next to a CDATA section is layout, not content, so
+/// the text is kept twice only when a whitespace-only run actually occurs: `text` holds
+/// everything, `significant` (when present) everything but whitespace-only runs.
 struct Open {
     name: String,
     children: Vec<Element>,
-    all_text: String,
-    significant_text: String,
+    text: String,
+    significant: Option<String>,
     has_cdata: bool,
 }
 
@@ -29,35 +30,47 @@ impl Open {
         Self {
             name,
             children: Vec::new(),
-            all_text: String::new(),
-            significant_text: String::new(),
+            text: String::new(),
+            significant: None,
             has_cdata: false,
         }
     }
 
     fn push_text(&mut self, text: &str) {
-        self.all_text.push_str(text);
-        if !text.trim().is_empty() {
-            self.significant_text.push_str(text);
+        // Mixed content is not part of WeChat's format: once an element has children, its
+        // text is dropped, so there is no need to collect it.
+        if !self.children.is_empty() {
+            return;
         }
+        if text.trim().is_empty() {
+            if self.significant.is_none() {
+                self.significant = Some(self.text.clone());
+            }
+        } else if let Some(significant) = &mut self.significant {
+            significant.push_str(text);
+        }
+        self.text.push_str(text);
     }
 
     fn push_cdata(&mut self, text: &str) {
-        self.all_text.push_str(text);
-        self.significant_text.push_str(text);
+        if !self.children.is_empty() {
+            return;
+        }
+        self.text.push_str(text);
+        if let Some(significant) = &mut self.significant {
+            significant.push_str(text);
+        }
         self.has_cdata = true;
     }
 
     fn finish(self) -> Element {
-        let mut text = if self.has_cdata {
-            self.significant_text
+        let text = if !self.children.is_empty() {
+            String::new()
+        } else if self.has_cdata {
+            self.significant.unwrap_or(self.text)
         } else {
-            self.all_text
+            self.text
         };
-        // Mixed content is not part of WeChat's format: an element with children has no text.
-        if !self.children.is_empty() {
-            text.clear();
-        }
         Element {
             name: self.name,
             text,
@@ -73,9 +86,7 @@ impl Open {
 /// unknown entity references, mismatched or unclosed tags, and content after the root.
 pub fn parse_document(xml: &str) -> Result<Element, XmlError> {
     if xml.len() > MAX_XML_BYTES {
-        return Err(XmlError::TooLarge {
-            limit: MAX_XML_BYTES,
-        });
+        return Err(XmlError::TooLarge);
     }
     let mut reader = Reader::from_str(xml);
     let config = reader.config_mut();
@@ -162,15 +173,11 @@ fn element_name(raw: &[u8]) -> Result<String, XmlError> {
 
 fn open_element(stack: &mut Vec<Open>, elements: &mut usize, name: String) -> Result<(), XmlError> {
     if stack.len() >= MAX_XML_DEPTH {
-        return Err(XmlError::TooDeep {
-            limit: MAX_XML_DEPTH,
-        });
+        return Err(XmlError::TooDeep);
     }
     *elements += 1;
     if *elements > MAX_XML_ELEMENTS {
-        return Err(XmlError::TooManyElements {
-            limit: MAX_XML_ELEMENTS,
-        });
+        return Err(XmlError::TooManyElements);
     }
     stack.push(Open::new(name));
     Ok(())
@@ -268,12 +275,7 @@ mod tests {
             xml.push_str("</a>");
         }
         xml.push_str("</xml>");
-        assert_eq!(
-            parse_document(&xml),
-            Err(XmlError::TooDeep {
-                limit: MAX_XML_DEPTH
-            })
-        );
+        assert_eq!(parse_document(&xml), Err(XmlError::TooDeep));
     }
 
     #[test]
@@ -292,23 +294,13 @@ mod tests {
     #[test]
     fn refuses_oversize_documents() {
         let xml = format!("<xml><A>{}</A></xml>", "a".repeat(MAX_XML_BYTES));
-        assert_eq!(
-            parse_document(&xml),
-            Err(XmlError::TooLarge {
-                limit: MAX_XML_BYTES
-            })
-        );
+        assert_eq!(parse_document(&xml), Err(XmlError::TooLarge));
     }
 
     #[test]
     fn refuses_too_many_elements() {
         let xml = format!("<xml>{}</xml>", "<a/>".repeat(MAX_XML_ELEMENTS));
-        assert_eq!(
-            parse_document(&xml),
-            Err(XmlError::TooManyElements {
-                limit: MAX_XML_ELEMENTS
-            })
-        );
+        assert_eq!(parse_document(&xml), Err(XmlError::TooManyElements));
     }
 
     #[test]

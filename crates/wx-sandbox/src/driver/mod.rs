@@ -10,7 +10,9 @@ pub mod api;
 pub mod clock;
 pub mod error;
 pub mod faults;
+pub mod pay;
 pub mod users;
+pub mod work;
 
 pub fn routes() -> Router<Sandbox> {
     Router::new()
@@ -18,4 +20,6 @@ pub fn routes() -> Router<Sandbox> {
         .merge(users::routes())
         .merge(clock::routes())
         .merge(faults::routes())
+        .merge(work::routes())
+        .merge(pay::routes())
 }

@@ -1,18 +1,45 @@
-//! WeCom (企业微信): `cgi-bin/gettoken` & co, the directory, app messages and
-//! change_contact callbacks. (To be filled in: the second part of issue 4.)
+//! WeCom (企业微信): tokens and tickets, code → userid, the directory, tags, app menus and
+//! app messages, at WeCom's paths (`/cgi-bin/gettoken`, `/cgi-bin/department/list`, …).
+//!
+//! A corp has a contacts secret and apps (agents), each with its own secret and callback
+//! config. Any of those secrets gets a token from `gettoken`; the token's owner
+//! (`TokenOwner::Work { corpid, agentid }`) tells the handlers which corp and app ask.
+//! Paths WeCom shares with Official Accounts (`user/get`, `menu/*`, `getcallbackip`) are
+//! routed in `crate::shared`, which calls the functions in [`shared`] for WeCom tokens.
+//!
+//! Directory changes made through the driver push `change_contact` callbacks to every app
+//! of the corp that has a callback URL ([`callback`]).
 
+use crate::ids::CorpId;
 use crate::Sandbox;
 use axum::Router;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
+pub mod callback;
+pub mod corp;
+pub mod directory;
+pub mod errors;
+pub mod menu;
+pub mod message;
 pub mod shared;
+pub mod tags;
+pub mod token;
+pub mod userinfo;
 
 /// WeCom corps, apps and directories.
 #[derive(Debug, Default, Serialize, Deserialize)]
-pub struct WorkState {}
+pub struct WorkState {
+    #[serde(default)]
+    pub corps: BTreeMap<CorpId, corp::Corp>,
+}
 
-/// WeCom-only paths (`cgi-bin/gettoken`, `cgi-bin/department/list`, …). Paths both sides
-/// share are routed in `crate::shared`, which calls into [`shared`] for WeCom tokens.
+/// WeCom-only paths. Paths both sides share are routed in `crate::shared`.
 pub fn routes() -> Router<Sandbox> {
     Router::new()
+        .merge(token::routes())
+        .merge(directory::routes())
+        .merge(tags::routes())
+        .merge(message::routes())
+        .merge(userinfo::routes())
 }

@@ -64,7 +64,7 @@ macro_rules! string_id {
 }
 
 string_id!(
-    /// An account's slug: 1–64 characters of `a-z`, `0-9` and `-`, starting with a letter or digit
+    /// An account's slug: 1–64 characters of `a-z`, `0-9`, `-` and `_`, starting with a letter or digit
     /// (e.g. `demo-mp`).
     AccountId
 );
@@ -82,26 +82,30 @@ impl AccountId {
         let ok = !s.is_empty()
             && s.len() <= 64
             && s.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            && !s.starts_with('-');
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+            && !s.starts_with(['-', '_']);
         if ok {
             Ok(AccountId(s.to_string()))
         } else {
             Err(InvalidField::new(
                 "id",
-                "must be 1-64 characters of a-z, 0-9 and '-', not starting with '-'",
+                "must be 1-64 characters of a-z, 0-9, '-' and '_', starting with a letter or digit",
             ))
         }
     }
 }
 
 fn wechat_id(field: &'static str, s: &str) -> Result<String, InvalidField> {
-    if !s.is_empty() && s.len() <= 32 && s.bytes().all(|b| b.is_ascii_alphanumeric()) {
+    if !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
         Ok(s.to_string())
     } else {
         Err(InvalidField::new(
             field,
-            "must be 1-32 ASCII letters and digits",
+            "must be 1-64 ASCII letters, digits, '_' and '-'",
         ))
     }
 }
@@ -323,14 +327,15 @@ pub fn check_secret(field: &'static str, s: &str) -> Result<Secret<String>, Inva
     }
 }
 
-/// A callback Token: 3–32 ASCII letters and digits (WeChat's rule).
+/// A callback Token: 1–64 printable ASCII characters without spaces. (WeChat's console asks
+/// for 3–32 letters and digits; the hub accepts any token WeChat could sign with.)
 pub fn check_callback_token(s: &str) -> Result<Secret<String>, InvalidField> {
-    if (3..=32).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric()) {
+    if (1..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_graphic()) {
         Ok(Secret::new(s.to_string()))
     } else {
         Err(InvalidField::new(
             "token",
-            "must be 3-32 ASCII letters and digits",
+            "must be 1-64 printable ASCII characters without spaces",
         ))
     }
 }
@@ -411,7 +416,8 @@ mod tests {
     fn account_ids_are_slugs() {
         assert!(AccountId::parse("demo-mp").is_ok());
         assert!(AccountId::parse("a1").is_ok());
-        for bad in ["", "-x", "Demo", "a b", "a_b", &"a".repeat(65), "ü"] {
+        assert!(AccountId::parse("demo_mp").is_ok());
+        for bad in ["", "-x", "_x", "Demo", "a b", &"a".repeat(65), "ü"] {
             assert!(AccountId::parse(bad).is_err(), "{bad:?} accepted");
         }
     }
@@ -429,7 +435,8 @@ mod tests {
     #[test]
     fn callback_settings_follow_wechat_rules() {
         assert!(check_callback_token("abc123").is_ok());
-        assert!(check_callback_token("ab").is_err());
+        assert!(check_callback_token("with space").is_err());
+        assert!(check_callback_token("").is_err());
         assert!(check_encoding_aes_key(&"a".repeat(43)).is_ok());
         assert!(check_encoding_aes_key(&"a".repeat(44)).is_err());
         assert!(check_encoding_aes_key(&format!("{}=", "a".repeat(42))).is_err());

@@ -46,7 +46,9 @@ pub struct CallerService {
 #[derive(Clone)]
 struct CachedAuth {
     caller: Arc<Caller>,
-    cached_at: DateTime<Utc>,
+    /// The cache entry is good until the earlier of `cached_at + AUTH_CACHE_TTL` and the
+    /// token's own expiry.
+    valid_until: DateTime<Utc>,
 }
 
 impl CallerService {
@@ -187,15 +189,16 @@ impl CallerService {
         let hash = hash_credential(bearer);
         let now = self.clock.now();
         if let Some(hit) = self.lock_cache().get(&hash) {
-            if now - hit.cached_at < AUTH_CACHE_TTL {
+            if now < hit.valid_until {
                 return Ok(Some(hit.caller.clone()));
             }
         }
-        let Some(record) = self.store.find_by_token(&hash, now).await? else {
+        let Some(owner) = self.store.find_by_token(&hash, now).await? else {
             self.lock_cache().remove(&hash);
             return Ok(None);
         };
-        let caller = Arc::new(record.caller);
+        let caller = Arc::new(owner.record.caller);
+        let valid_until = owner.expires_at.min(now + AUTH_CACHE_TTL);
         let mut cache = self.lock_cache();
         if cache.len() >= AUTH_CACHE_MAX {
             cache.clear();
@@ -204,7 +207,7 @@ impl CallerService {
             hash,
             CachedAuth {
                 caller: caller.clone(),
-                cached_at: now,
+                valid_until,
             },
         );
         Ok(Some(caller))

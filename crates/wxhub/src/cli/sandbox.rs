@@ -1,20 +1,16 @@
-//! `wxhub sandbox`: the WeChat simulator.
-//!
-//! Placeholder until the `wx-sandbox` crate lands: it will delegate to `wx_sandbox::cli::run`.
-
-use std::net::SocketAddr;
-
-use clap::Args;
+//! `wxhub sandbox`: the WeChat simulator (serve, or drive a running one). All of it lives in
+//! `wx_sandbox::cli`; this only sets up logging.
 
 use super::GlobalArgs;
 
-#[derive(Debug, Args)]
-pub struct SandboxArgs {
-    /// Address to listen on.
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9090")]
-    pub listen: SocketAddr,
-}
+pub use wx_sandbox::cli::SandboxArgs;
 
-pub async fn run(_global: &GlobalArgs, _args: SandboxArgs) -> anyhow::Result<()> {
-    anyhow::bail!("the sandbox is not built into this binary yet")
+pub async fn run(global: &GlobalArgs, args: SandboxArgs) -> anyhow::Result<()> {
+    let format = if global.log_json {
+        crate::config::LogFormat::Json
+    } else {
+        crate::config::LogFormat::Human
+    };
+    crate::telemetry::init_logging(format, "info");
+    wx_sandbox::cli::run(args).await
 }

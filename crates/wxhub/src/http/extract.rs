@@ -115,15 +115,28 @@ where
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let ct = content_type(req.headers()).to_ascii_lowercase();
-        if ct.starts_with("application/x-www-form-urlencoded") {
-            let axum::Form(value) = axum::Form::<T>::from_request(req, state)
-                .await
-                .map_err(form_rejection)?;
-            Ok(JsonOrForm(value))
-        } else {
-            let Json(value) = Json::<T>::from_request(req, state).await?;
-            Ok(JsonOrForm(value))
+        let is_form = ct.starts_with("application/x-www-form-urlencoded");
+        if !is_form && !ct.is_empty() && !is_json(&ct) {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "expected application/json or application/x-www-form-urlencoded",
+            ));
         }
+        let (parts, body) = req.into_parts();
+        let bytes = Bytes::from_request(Request::from_parts(parts.clone(), body), state)
+            .await
+            .map_err(body_rejection)?;
+        // `curl -d '{…}'` labels JSON as a form; a body that opens with `{` is JSON either way.
+        let looks_like_json = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+        if !is_form || looks_like_json {
+            return parse_json(&bytes).map(JsonOrForm);
+        }
+        let req = Request::from_parts(parts, axum::body::Body::from(bytes));
+        let axum::Form(value) = axum::Form::<T>::from_request(req, state)
+            .await
+            .map_err(form_rejection)?;
+        Ok(JsonOrForm(value))
     }
 }
 

@@ -23,7 +23,7 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::app::AppState;
 use crate::config::HttpConfig;
 use crate::http::error::{self, ApiError};
-use crate::{accounts, callbacks, callers, replies};
+use crate::{accounts, callbacks, callers, events, replies, webhooks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -33,6 +33,8 @@ use crate::{accounts, callbacks, callers, replies};
         (name = "health", description = "Liveness, readiness, metrics"),
         (name = "accounts", description = "Official Accounts and WeCom apps"),
         (name = "callers", description = "Business systems and their credentials"),
+        (name = "events", description = "Stored WeChat events: list, one, live stream"),
+        (name = "webhooks", description = "Standard Webhooks endpoints, deliveries, attempts, replay"),
         (name = "replies", description = "Passive reply rules for callbacks"),
     )
 )]
@@ -57,6 +59,8 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::http::health::routes())
         .merge(accounts::routes())
         .merge(callers::routes())
+        .merge(events::routes())
+        .merge(webhooks::routes())
         .merge(replies::routes())
         .split_for_parts()
 }

@@ -20,6 +20,13 @@ pub struct CallerRecord {
     pub secret_hash: String,
 }
 
+/// A bearer token's caller and the token's expiry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenOwner {
+    pub record: CallerRecord,
+    pub expires_at: DateTime<Utc>,
+}
+
 #[async_trait]
 pub trait CallerStore: Send + Sync + 'static {
     /// Stores a caller and its account grants in one transaction.
@@ -40,12 +47,12 @@ pub trait CallerStore: Send + Sync + 'static {
         client_id: &ClientId,
         expires_at: DateTime<Utc>,
     ) -> Result<(), StoreError>;
-    /// The caller owning an unexpired token.
+    /// The caller owning an unexpired token, with the token's expiry.
     async fn find_by_token(
         &self,
         token_hash: &str,
         now: DateTime<Utc>,
-    ) -> Result<Option<CallerRecord>, StoreError>;
+    ) -> Result<Option<TokenOwner>, StoreError>;
     /// Deletes tokens that expired before `now`; returns how many.
     async fn purge_expired_tokens(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
 }
@@ -63,6 +70,14 @@ pub(crate) struct CallerRow {
     pub redirect_domains: String,
     pub jssdk_domains: String,
     pub created_at: DateTime<Utc>,
+}
+
+/// A caller row joined with one of its tokens.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct TokenOwnerRow {
+    #[sqlx(flatten)]
+    pub caller: CallerRow,
+    pub token_expires_at: DateTime<Utc>,
 }
 
 pub(crate) const CALLER_COLUMNS: &str = "client_id, system_id, name, secret_hash, scopes, qr_source, rsa_public_key, redirect_domains, jssdk_domains, created_at";

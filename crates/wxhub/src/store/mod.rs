@@ -16,6 +16,7 @@ pub mod postgres;
 pub mod replies;
 pub mod sqlite;
 pub mod tokens;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -28,6 +29,7 @@ use events::EventStore;
 use followers::FollowerStore;
 use replies::ReplyRuleStore;
 use tokens::TokenStore;
+use webhooks::WebhookStore;
 
 /// A connection pool to the configured backend.
 #[derive(Debug, Clone)]
@@ -107,6 +109,7 @@ pub struct Store {
     pub callers: Arc<dyn CallerStore>,
     pub tokens: Arc<dyn TokenStore>,
     pub events: Arc<dyn EventStore>,
+    pub webhooks: Arc<dyn WebhookStore>,
     pub followers: Arc<dyn FollowerStore>,
     pub reply_rules: Arc<dyn ReplyRuleStore>,
 }
@@ -119,6 +122,7 @@ impl Store {
                 callers: Arc::new(sqlite::callers::SqliteCallerStore::new(pool.clone())),
                 tokens: Arc::new(sqlite::tokens::SqliteTokenStore::new(pool.clone())),
                 events: Arc::new(sqlite::events::SqliteEventStore::new(pool.clone())),
+                webhooks: Arc::new(sqlite::webhooks::SqliteWebhookStore::new(pool.clone())),
                 followers: Arc::new(sqlite::followers::SqliteFollowerStore::new(pool.clone())),
                 reply_rules: Arc::new(sqlite::replies::SqliteReplyRuleStore::new(pool.clone())),
                 db,
@@ -128,6 +132,7 @@ impl Store {
                 callers: Arc::new(postgres::callers::PgCallerStore::new(pool.clone())),
                 tokens: Arc::new(postgres::tokens::PgTokenStore::new(pool.clone())),
                 events: Arc::new(postgres::events::PgEventStore::new(pool.clone())),
+                webhooks: Arc::new(postgres::webhooks::PgWebhookStore::new(pool.clone())),
                 followers: Arc::new(postgres::followers::PgFollowerStore::new(pool.clone())),
                 reply_rules: Arc::new(postgres::replies::PgReplyRuleStore::new(pool.clone())),
                 db,

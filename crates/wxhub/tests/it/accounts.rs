@@ -279,7 +279,7 @@ async fn bad_account_requests_name_the_field() {
             "encoding_aes_key",
         ),
         (
-            json!({"id": "a", "kind": "mp", "appid": "wx1", "secret": "s", "token": "x"}),
+            json!({"id": "a", "kind": "mp", "appid": "wx1", "secret": "s", "token": "has space"}),
             "token",
         ),
         (

@@ -62,9 +62,23 @@ async fn caller_trades_credentials_for_a_two_hour_bearer_token() {
         ]);
     let form_token = hub.anonymous().send(req, StatusCode::OK).await;
     assert_ne!(form_token["access_token"], token["access_token"]);
+    // JSON labelled as a form (what `curl -d '{…}'` sends) is still read as JSON.
+    let json_text = json!({"grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret}).to_string();
+    let req = hub
+        .anonymous()
+        .builder(Method::POST, "/api/v1/auth/token")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(json_text);
+    hub.anonymous().send(req, StatusCode::OK).await;
 
-    // Two hours later the token no longer works.
-    hub.clock.advance(Duration::seconds(7201));
+    // Just before two hours it still works (and is cached); just after, it does not, even
+    // though it was cached a moment earlier.
+    hub.clock.advance(Duration::seconds(7199));
+    hub.anonymous()
+        .with_token(bearer)
+        .get("/api/v1/auth/me", StatusCode::OK)
+        .await;
+    hub.clock.advance(Duration::seconds(2));
     let body = hub
         .anonymous()
         .with_token(bearer)

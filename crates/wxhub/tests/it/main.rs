@@ -6,10 +6,16 @@
 //! (default `postgres://postgres@127.0.0.1:5432/test`) and fail when it is unreachable.
 
 mod accounts;
+mod bus;
 mod callbacks;
 mod callers;
+mod cli;
+mod demo;
+mod events;
 mod health;
 mod helpers;
 mod lifecycle;
+mod receiver;
 mod reliability;
 mod store;
+mod webhooks;

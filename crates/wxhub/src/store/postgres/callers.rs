@@ -6,7 +6,8 @@ use sqlx::PgPool;
 
 use crate::callers::model::ClientId;
 use crate::store::callers::{
-    json_columns, CallerRecord, CallerRow, CallerStore, CALLER_COLUMNS, CALLER_CONFLICTS,
+    json_columns, CallerRecord, CallerRow, CallerStore, TokenOwner, TokenOwnerRow, CALLER_COLUMNS,
+    CALLER_CONFLICTS,
 };
 use crate::store::error::classify_write;
 use crate::store::StoreError;
@@ -132,9 +133,9 @@ impl CallerStore for PgCallerStore {
         &self,
         token_hash: &str,
         now: DateTime<Utc>,
-    ) -> Result<Option<CallerRecord>, StoreError> {
-        let row: Option<CallerRow> = sqlx::query_as(&format!(
-            "SELECT {} FROM callers c JOIN caller_tokens t ON t.client_id = c.client_id \
+    ) -> Result<Option<TokenOwner>, StoreError> {
+        let row: Option<TokenOwnerRow> = sqlx::query_as(&format!(
+            "SELECT {}, t.expires_at AS token_expires_at FROM callers c JOIN caller_tokens t ON t.client_id = c.client_id \
              WHERE t.token_hash = $1 AND t.expires_at > $2",
             CALLER_COLUMNS
                 .split(", ")
@@ -147,7 +148,10 @@ impl CallerStore for PgCallerStore {
         .fetch_optional(&self.pool)
         .await?;
         match row {
-            Some(row) => Ok(Some(self.with_accounts(row).await?)),
+            Some(row) => Ok(Some(TokenOwner {
+                record: self.with_accounts(row.caller).await?,
+                expires_at: row.token_expires_at,
+            })),
             None => Ok(None),
         }
     }

@@ -6,6 +6,7 @@ pub mod events;
 pub mod followers;
 pub mod replies;
 pub mod tokens;
+pub mod webhooks;
 
 use std::str::FromStr;
 use std::time::Duration;

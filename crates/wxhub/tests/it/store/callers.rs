@@ -130,13 +130,13 @@ async fn caller_store_contract(store: Store) {
         )
         .await
         .expect("token");
-    assert_eq!(
-        callers
-            .find_by_token("hash-valid", now)
-            .await
-            .expect("find"),
-        Some(one.clone())
-    );
+    let owner = callers
+        .find_by_token("hash-valid", now)
+        .await
+        .expect("find")
+        .expect("valid token found");
+    assert_eq!(owner.record, one);
+    assert_eq!(owner.expires_at, now + Duration::hours(2));
     assert_eq!(
         callers
             .find_by_token("hash-expired", now)

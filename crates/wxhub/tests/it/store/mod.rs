@@ -3,6 +3,7 @@
 mod accounts;
 mod callers;
 mod events;
+mod webhooks;
 
 /// Declares `<name>_on_sqlite` and `<name>_on_postgres` running `body(store)`.
 macro_rules! on_both_backends {

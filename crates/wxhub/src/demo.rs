@@ -1,0 +1,314 @@
+//! `wxhub demo`: the sandbox and the hub in one process, wired to each other.
+//!
+//! [`start`] serves the sandbox and a hub (fresh SQLite store, generated admin token and master
+//! key) on listeners the caller bound, registers a demo Official Account in both (the
+//! sandbox's driver API, then the hub's own `/api/v1`, pointing the account's `api_base` at the
+//! sandbox and the sandbox's callback URL at the hub), a demo WeCom corp and app the same way,
+//! and a demo caller. [`Demo::walkthrough`] is the "what to try" text; each capability adds its steps there.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use rand::distributions::{Alphanumeric, DistString};
+use serde_json::json;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use wx_sandbox::client::DriverClient;
+use wx_sandbox::driver::api::CreateMpAccount;
+use wx_sandbox::driver::work::api::{CreateApp, CreateCorp, GenerateDirectory};
+
+use crate::config::{Config, Dsn};
+use crate::crypto::MasterKey;
+use crate::secret::Secret;
+
+pub const DEMO_MP: &str = "demo-mp";
+pub const DEMO_MP_APPID: &str = "wxd0000000000demo1";
+pub const DEMO_WORK: &str = "demo-work";
+pub const DEMO_CORPID: &str = "wwd0000000000demo1";
+pub const DEMO_AGENTID: u32 = 1_000_002;
+pub const DEMO_CALLER: &str = "demo-shop";
+
+/// Where the demo runs.
+pub struct DemoOptions {
+    pub hub: TcpListener,
+    pub sandbox: TcpListener,
+    /// The hub's data directory (a fresh SQLite store is created in it).
+    pub data_dir: PathBuf,
+}
+
+/// A running demo.
+pub struct Demo {
+    pub hub_url: String,
+    pub sandbox_url: String,
+    pub admin_token: Secret<String>,
+    pub caller_client_id: String,
+    pub caller_client_secret: Secret<String>,
+    /// The sandbox's simulated user of the demo Official Account.
+    pub demo_openid: String,
+    hub: JoinHandle<anyhow::Result<()>>,
+    sandbox: JoinHandle<std::io::Result<()>>,
+}
+
+fn random(n: usize) -> String {
+    Alphanumeric.sample_string(&mut rand::thread_rng(), n)
+}
+
+/// Starts sandbox and hub and registers the demo data. Both stop when `shutdown` fires.
+pub async fn start(opts: DemoOptions, shutdown: CancellationToken) -> anyhow::Result<Demo> {
+    let hub_addr: SocketAddr = opts.hub.local_addr()?;
+    let sandbox_addr: SocketAddr = opts.sandbox.local_addr()?;
+    let hub_url = format!("http://{hub_addr}");
+    let sandbox_url = format!("http://{sandbox_addr}");
+
+    let sandbox = wx_sandbox::Sandbox::new(wx_sandbox::SandboxConfig::default());
+    let sandbox_task = tokio::spawn(wx_sandbox::serve(opts.sandbox, sandbox, shutdown.clone()));
+
+    let admin_token = Secret::new(format!("demo-admin-{}", random(24)));
+    let mut config = Config::defaults()?;
+    config.listen = hub_addr;
+    config.data_dir = opts.data_dir.clone();
+    config.database_url = Some(Dsn::new(format!(
+        "sqlite://{}",
+        opts.data_dir.join("wxhub-demo.db").display()
+    )));
+    config.admin_token = Some(admin_token.clone());
+    config.master_key = Some(MasterKey::generate().to_hex());
+    let app = crate::App::build(config, shutdown.clone()).await?;
+    let hub_task = tokio::spawn(app.serve(opts.hub));
+
+    // The same secrets on both sides, as an operator would copy them from WeChat's console.
+    let mp_secret = random(32);
+    let mp_token = random(16);
+    let mp_aes_key = random(43);
+    let driver = DriverClient::new(sandbox_url.clone());
+    driver
+        .create_mp_account(&CreateMpAccount {
+            appid: DEMO_MP_APPID.into(),
+            secret: mp_secret.clone(),
+            token: mp_token.clone(),
+            encoding_aes_key: mp_aes_key.clone(),
+            callback_url: Some(format!("{hub_url}/callback/{DEMO_MP}")),
+            mode: wx_sandbox::callbacks::CallbackMode::Safe,
+            ..CreateMpAccount::default()
+        })
+        .await
+        .context("registering the demo Official Account in the sandbox")?;
+
+    let http = reqwest::Client::new();
+    let admin = |req: reqwest::RequestBuilder| req.bearer_auth(admin_token.expose());
+    let post = |path: &str, body: serde_json::Value| {
+        admin(http.post(format!("{hub_url}{path}")))
+            .json(&body)
+            .send()
+    };
+    expect_created(
+        post(
+            "/api/v1/accounts",
+            json!({
+                "id": DEMO_MP, "kind": "mp", "appid": DEMO_MP_APPID, "secret": mp_secret,
+                "token": mp_token, "encoding_aes_key": mp_aes_key, "mode": "safe",
+                "api_base": sandbox_url, "name": "Demo Official Account",
+            }),
+        )
+        .await,
+        "registering the demo Official Account in the hub",
+    )
+    .await?;
+    // The WeCom side: a corp (with its contacts secret and a small directory) and one app.
+    let work_secret = random(32);
+    let work_token = random(16);
+    let work_aes_key = random(43);
+    let contacts_secret = random(32);
+    let sandbox_post = |path: String, body: serde_json::Value| {
+        http.post(format!("{sandbox_url}{path}")).json(&body).send()
+    };
+    expect_success(
+        sandbox_post(
+            "/sandbox/work/corps".into(),
+            serde_json::to_value(CreateCorp {
+                corpid: DEMO_CORPID.into(),
+                contacts_secret: contacts_secret.clone(),
+                name: Some("Demo Corp".into()),
+            })?,
+        )
+        .await,
+        "registering the demo WeCom corp in the sandbox",
+    )
+    .await?;
+    expect_success(
+        sandbox_post(
+            format!("/sandbox/work/corps/{DEMO_CORPID}/apps"),
+            serde_json::to_value(CreateApp {
+                agentid: DEMO_AGENTID,
+                secret: work_secret.clone(),
+                token: work_token.clone(),
+                encoding_aes_key: work_aes_key.clone(),
+                callback_url: Some(format!("{hub_url}/callback/{DEMO_WORK}")),
+                name: Some("Demo app".into()),
+            })?,
+        )
+        .await,
+        "registering the demo WeCom app in the sandbox",
+    )
+    .await?;
+    expect_success(
+        sandbox_post(
+            format!("/sandbox/work/corps/{DEMO_CORPID}/directory/generate"),
+            serde_json::to_value(GenerateDirectory {
+                members: 20,
+                departments: 3,
+                depth: 1,
+            })?,
+        )
+        .await,
+        "generating the demo WeCom directory in the sandbox",
+    )
+    .await?;
+    expect_created(
+        post(
+            "/api/v1/accounts",
+            json!({
+                "id": DEMO_WORK, "kind": "work", "corpid": DEMO_CORPID, "agentid": DEMO_AGENTID,
+                "secret": work_secret, "token": work_token, "encoding_aes_key": work_aes_key,
+                "contacts_secret": contacts_secret, "api_base": sandbox_url, "name": "Demo WeCom app",
+            }),
+        )
+        .await,
+        "registering the demo WeCom app in the hub",
+    )
+    .await?;
+    let caller = expect_created(
+        post(
+            "/api/v1/callers",
+            json!({
+                "system_id": DEMO_CALLER, "name": "Demo shop",
+                "accounts": [DEMO_MP, DEMO_WORK],
+                "scopes": ["tokens", "messages", "qrcodes", "identity", "oauth", "contacts", "events"],
+                "qr_source": 1, "redirect_domains": ["localhost"], "jssdk_domains": ["localhost"],
+            }),
+        )
+        .await,
+        "registering the demo caller",
+    )
+    .await?;
+    let text = |v: &serde_json::Value, k: &str| v[k].as_str().unwrap_or_default().to_string();
+    // A simulated user who can follow, scan and send once callbacks are handled.
+    let user = driver
+        .create_user(
+            DEMO_MP_APPID,
+            &wx_sandbox::driver::api::CreateUser {
+                nickname: Some("Demo user".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .context("creating the demo user in the sandbox")?;
+
+    Ok(Demo {
+        hub_url,
+        sandbox_url,
+        admin_token,
+        caller_client_id: text(&caller, "client_id"),
+        caller_client_secret: Secret::new(text(&caller, "client_secret")),
+        demo_openid: user.openid.to_string(),
+        hub: hub_task,
+        sandbox: sandbox_task,
+    })
+}
+
+async fn expect_success(
+    sent: reqwest::Result<reqwest::Response>,
+    what: &str,
+) -> anyhow::Result<()> {
+    let response = sent.with_context(|| what.to_string())?;
+    let status = response.status();
+    if !status.is_success() {
+        let body = response.text().await.unwrap_or_default();
+        anyhow::bail!("{what}: sandbox answered {status}: {body}");
+    }
+    Ok(())
+}
+
+async fn expect_created(
+    sent: reqwest::Result<reqwest::Response>,
+    what: &str,
+) -> anyhow::Result<serde_json::Value> {
+    let response = sent.with_context(|| what.to_string())?;
+    let status = response.status();
+    let body: serde_json::Value = response.json().await.with_context(|| what.to_string())?;
+    if status != reqwest::StatusCode::CREATED {
+        anyhow::bail!("{what}: hub answered {status}: {body}");
+    }
+    Ok(body)
+}
+
+impl Demo {
+    /// What to try, as shell lines.
+    pub fn walkthrough(&self) -> String {
+        let hub = &self.hub_url;
+        let sb = &self.sandbox_url;
+        let mut out = String::new();
+        let mut line = |s: String| {
+            out.push_str(&s);
+            out.push('\n');
+        };
+        line("wxhub demo is running (Ctrl-C stops it).".into());
+        line(format!("  hub      {hub}"));
+        line(format!(
+            "  sandbox  {sb}   (a simulator of WeChat's servers)"
+        ));
+        line(String::new());
+        line("Registered:".into());
+        line(format!("  {DEMO_MP:<10} Official Account  appid {DEMO_MP_APPID}  (hub and sandbox, api_base → sandbox, callbacks → hub)"));
+        line(format!("  {DEMO_WORK:<10} WeCom app         corpid {DEMO_CORPID} agentid {DEMO_AGENTID}  (hub and sandbox, with a 20-member directory)"));
+        line(format!(
+            "  {DEMO_CALLER:<10} caller            client_id {}",
+            self.caller_client_id
+        ));
+        line(String::new());
+        line("Try:".into());
+        line(format!(
+            "  export HUB={hub} ADMIN='Authorization: Bearer {}'",
+            self.admin_token.expose()
+        ));
+        line("  curl -s $HUB/healthz; curl -s $HUB/readyz".into());
+        line(
+            "  curl -s -H \"$ADMIN\" $HUB/api/v1/accounts            # secrets are never returned"
+                .into(),
+        );
+        line("  curl -s -H \"$ADMIN\" $HUB/api/v1/callers".into());
+        line(format!(
+            "  curl -s $HUB/api/v1/auth/token -d grant_type=client_credentials -d client_id={} -d client_secret={}",
+            self.caller_client_id,
+            self.caller_client_secret.expose()
+        ));
+        line("  export CALLER='Authorization: Bearer <access_token from above>'".into());
+        line(
+            "  curl -s -H \"$CALLER\" $HUB/api/v1/accounts           # only the caller's accounts"
+                .into(),
+        );
+        line(
+            "  curl -s $HUB/api/v1/openapi.json | head -c 400; curl -s $HUB/metrics | grep wxhub_"
+                .into(),
+        );
+        line(format!(
+            "  curl -s {sb}/sandbox/mp/accounts/{DEMO_MP_APPID}   # the sandbox's view"
+        ));
+        line(format!(
+            "  wxhub sandbox --url {sb} follow {DEMO_MP_APPID} {}   # a user follows; the sandbox calls the hub back",
+            self.demo_openid
+        ));
+        out
+    }
+
+    /// Waits until hub and sandbox have stopped (after the shutdown token fired).
+    pub async fn wait(self) -> anyhow::Result<()> {
+        let hub = self.hub.await.context("hub task")?;
+        let sandbox = self.sandbox.await.context("sandbox task")?;
+        hub?;
+        sandbox.context("sandbox")?;
+        Ok(())
+    }
+}

@@ -1,0 +1,321 @@
+//! Storage for webhook endpoints, deliveries and attempts: the traits (no SQL).
+//!
+//! Fan-out is one transaction ([`FanOutTx`]): claim undispatched events (`FOR UPDATE SKIP
+//! LOCKED` on PostgreSQL, `BEGIN IMMEDIATE` on SQLite), create one delivery per matching
+//! endpoint, let the service publish to the bus, and mark the events dispatched on commit.
+//! A crash before commit leaves the events undispatched, so they fan out again (deliveries are
+//! unique per endpoint and event, and the bus dedups on the event id).
+//!
+//! Dispatch claims due deliveries with a lease; [`WebhookStore::record_attempt`] stores the
+//! attempt, moves the delivery on and updates the endpoint's health in one transaction. A
+//! worker that dies mid-attempt leaves a lease that expires, and the delivery is tried again.
+
+use std::collections::BTreeSet;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::accounts::model::{AccountId, InvalidField};
+use crate::events::model::StoredEvent;
+use crate::store::StoreError;
+use crate::webhooks::model::{
+    Attempt, AttemptId, AttemptOutcome, Delivery, DeliveryId, DeliveryStatus, Endpoint,
+    EndpointHealth, EndpointId, Filter,
+};
+
+/// An endpoint as stored: public fields plus its sealed secrets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointRecord {
+    pub endpoint: Endpoint,
+    pub secret_sealed: String,
+    /// The secret before the last rotation, still signed with until it expires.
+    pub previous_secret_sealed: Option<String>,
+    pub previous_secret_expires_at: Option<DateTime<Utc>>,
+}
+
+/// A delivery to create during fan-out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDelivery {
+    pub id: DeliveryId,
+    pub endpoint_id: EndpointId,
+    pub event_id: String,
+    pub event_type: String,
+    pub account: AccountId,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A claimed delivery with what is needed to send it.
+#[derive(Debug, Clone)]
+pub struct DueDelivery {
+    pub delivery: Delivery,
+    pub endpoint: EndpointRecord,
+    /// The event's normalised JSON exactly as stored: the body that is signed and sent.
+    pub payload: String,
+}
+
+/// The state a delivery moves to after an attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryUpdate {
+    pub status: DeliveryStatus,
+    pub step: i64,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+}
+
+/// The endpoint's health before and after an attempt was recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HealthChange {
+    pub before: EndpointHealth,
+    pub after: EndpointHealth,
+    pub consecutive_failures: i64,
+}
+
+/// One fan-out transaction. Dropping it without [`FanOutTx::commit`] rolls back.
+#[async_trait]
+pub trait FanOutTx: Send {
+    /// The claimed events, oldest first.
+    fn events(&self) -> &[StoredEvent];
+    /// Every enabled endpoint.
+    async fn endpoints(&mut self) -> Result<Vec<Endpoint>, StoreError>;
+    /// Creates deliveries; one that already exists for its (endpoint, event) is skipped.
+    async fn insert_deliveries(&mut self, deliveries: &[NewDelivery]) -> Result<(), StoreError>;
+    /// Marks the claimed events dispatched at `now` and commits.
+    async fn commit(self: Box<Self>, now: DateTime<Utc>) -> Result<(), StoreError>;
+    /// Gives the events back undispatched, releasing their locks now (dropping also rolls
+    /// back, but only once the connection is next used).
+    async fn rollback(self: Box<Self>) -> Result<(), StoreError>;
+}
+
+#[async_trait]
+pub trait WebhookStore: Send + Sync + 'static {
+    async fn insert_endpoint(&self, record: &EndpointRecord) -> Result<(), StoreError>;
+    async fn get_endpoint(&self, id: &EndpointId) -> Result<Option<EndpointRecord>, StoreError>;
+    /// Endpoints by id (creation order) after `after`; only `owner`'s when given.
+    async fn list_endpoints(
+        &self,
+        owner: Option<&str>,
+        after: Option<&EndpointId>,
+        limit: u32,
+    ) -> Result<Vec<EndpointRecord>, StoreError>;
+    /// Replaces the endpoint's row (url, filter, enabled, secrets, updated_at). `Ok(false)`
+    /// when there is none.
+    async fn update_endpoint(&self, record: &EndpointRecord) -> Result<bool, StoreError>;
+    /// Deletes the endpoint with its deliveries and attempts.
+    async fn delete_endpoint(&self, id: &EndpointId) -> Result<bool, StoreError>;
+
+    /// Opens a fan-out transaction over up to `limit` undispatched events.
+    async fn begin_fan_out(&self, limit: u32) -> Result<Box<dyn FanOutTx>, StoreError>;
+
+    /// Claims up to `limit` deliveries due at `now` (pending or failing, lease free, endpoint
+    /// enabled), leasing them until `lease_until`. A disabled endpoint's deliveries wait.
+    async fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<DueDelivery>, StoreError>;
+    /// The earliest `next_attempt_at` of a pending or failing delivery of an enabled endpoint.
+    async fn next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError>;
+    /// Stores `attempt`, applies `update` to its delivery (releasing the lease) and updates
+    /// the endpoint's health: a success resets it; a failure counts, and the endpoint becomes
+    /// failing once `failing_after` consecutive attempts failed or the delivery died.
+    async fn record_attempt(
+        &self,
+        attempt: &Attempt,
+        update: &DeliveryUpdate,
+        failing_after: i64,
+    ) -> Result<HealthChange, StoreError>;
+
+    async fn get_delivery(
+        &self,
+        endpoint: &EndpointId,
+        id: &DeliveryId,
+    ) -> Result<Option<Delivery>, StoreError>;
+    /// Newest first, before `before`.
+    async fn list_deliveries(
+        &self,
+        endpoint: &EndpointId,
+        status: Option<DeliveryStatus>,
+        before: Option<&DeliveryId>,
+        limit: u32,
+    ) -> Result<Vec<Delivery>, StoreError>;
+    /// Newest first, before `before`; only `delivery`'s when given.
+    async fn list_attempts(
+        &self,
+        endpoint: &EndpointId,
+        delivery: Option<&DeliveryId>,
+        before: Option<&AttemptId>,
+        limit: u32,
+    ) -> Result<Vec<Attempt>, StoreError>;
+    /// Puts one delivery back to `pending`, due at `now`, at the start of the schedule.
+    async fn replay_delivery(
+        &self,
+        endpoint: &EndpointId,
+        id: &DeliveryId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// Replays every failing or dead delivery of `endpoint` created at or after `since`.
+    async fn replay_failed(
+        &self,
+        endpoint: &EndpointId,
+        since: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
+}
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{what} {e}"))
+}
+
+pub(crate) const ENDPOINT_COLUMNS: &str = "id, owner, url, accounts, event_types, qr_sources, description, enabled, secret_sealed, previous_secret_sealed, previous_secret_expires_at, health, consecutive_failures, failing_since, created_at, updated_at";
+
+/// The columns of `webhook_endpoints`.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct EndpointRow {
+    pub id: String,
+    pub owner: Option<String>,
+    pub url: String,
+    pub accounts: String,
+    pub event_types: String,
+    pub qr_sources: String,
+    pub description: Option<String>,
+    pub enabled: bool,
+    pub secret_sealed: String,
+    pub previous_secret_sealed: Option<String>,
+    pub previous_secret_expires_at: Option<DateTime<Utc>>,
+    pub health: String,
+    pub consecutive_failures: i64,
+    pub failing_since: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The JSON text columns of an endpoint's filter: (accounts, event_types, qr_sources).
+pub(crate) fn filter_columns(f: &Filter) -> (String, String, String) {
+    let accounts: Vec<&str> = f.accounts.iter().map(AccountId::as_str).collect();
+    // Serializing lists of strings and numbers to JSON cannot fail.
+    (
+        serde_json::to_string(&accounts).unwrap_or_else(|_| "[]".into()),
+        serde_json::to_string(&f.event_types).unwrap_or_else(|_| "[]".into()),
+        serde_json::to_string(&f.qr_sources).unwrap_or_else(|_| "[]".into()),
+    )
+}
+
+impl EndpointRow {
+    pub(crate) fn into_record(self) -> Result<EndpointRecord, StoreError> {
+        let c = |e| corrupt("webhook endpoint", e);
+        let accounts: Vec<String> = serde_json::from_str(&self.accounts).map_err(c)?;
+        let accounts = accounts
+            .iter()
+            .map(|a| AccountId::parse(a))
+            .collect::<Result<BTreeSet<_>, InvalidField>>()
+            .map_err(|e| corrupt("webhook endpoint", e))?;
+        let event_types: BTreeSet<String> =
+            serde_json::from_str(&self.event_types).map_err(|e| corrupt("webhook endpoint", e))?;
+        let qr_sources: BTreeSet<u8> =
+            serde_json::from_str(&self.qr_sources).map_err(|e| corrupt("webhook endpoint", e))?;
+        Ok(EndpointRecord {
+            endpoint: Endpoint {
+                id: EndpointId::parse(&self.id).map_err(|e| corrupt("webhook endpoint", e))?,
+                url: self.url,
+                filter: Filter {
+                    accounts,
+                    event_types,
+                    qr_sources,
+                },
+                description: self.description,
+                enabled: self.enabled,
+                owner: self.owner,
+                health: EndpointHealth::parse(&self.health)
+                    .ok_or_else(|| corrupt("webhook endpoint health", &self.health))?,
+                consecutive_failures: self.consecutive_failures,
+                failing_since: self.failing_since,
+                created_at: self.created_at,
+                updated_at: self.updated_at,
+            },
+            secret_sealed: self.secret_sealed,
+            previous_secret_sealed: self.previous_secret_sealed,
+            previous_secret_expires_at: self.previous_secret_expires_at,
+        })
+    }
+}
+
+pub(crate) const DELIVERY_COLUMNS: &str = "id, endpoint_id, event_id, event_type, account_id, status, attempts, step, next_attempt_at, last_status_code, last_error, created_at, updated_at";
+
+/// The columns of `webhook_deliveries`.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct DeliveryRow {
+    pub id: String,
+    pub endpoint_id: String,
+    pub event_id: String,
+    pub event_type: String,
+    pub account_id: String,
+    pub status: String,
+    pub attempts: i64,
+    pub step: i64,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub last_status_code: Option<i64>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl DeliveryRow {
+    pub(crate) fn into_delivery(self) -> Result<Delivery, StoreError> {
+        let c = |e| corrupt("webhook delivery", e);
+        Ok(Delivery {
+            id: DeliveryId::parse(&self.id).map_err(c)?,
+            endpoint_id: EndpointId::parse(&self.endpoint_id).map_err(c)?,
+            event_id: self.event_id,
+            event_type: self.event_type,
+            account: AccountId::parse(&self.account_id).map_err(c)?,
+            status: DeliveryStatus::parse(&self.status).map_err(c)?,
+            attempts: self.attempts,
+            step: self.step,
+            next_attempt_at: self.next_attempt_at,
+            last_status_code: self.last_status_code,
+            last_error: self.last_error,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+pub(crate) const ATTEMPT_COLUMNS: &str = "id, delivery_id, endpoint_id, event_id, attempt_no, at, outcome, status_code, error, response, duration_ms, next_attempt_at";
+
+/// The columns of `webhook_attempts`.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct AttemptRow {
+    pub id: String,
+    pub delivery_id: String,
+    pub endpoint_id: String,
+    pub event_id: String,
+    pub attempt_no: i64,
+    pub at: DateTime<Utc>,
+    pub outcome: String,
+    pub status_code: Option<i64>,
+    pub error: Option<String>,
+    pub response: Option<String>,
+    pub duration_ms: i64,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+}
+
+impl AttemptRow {
+    pub(crate) fn into_attempt(self) -> Result<Attempt, StoreError> {
+        let c = |e| corrupt("webhook attempt", e);
+        Ok(Attempt {
+            id: AttemptId::parse(&self.id).map_err(c)?,
+            delivery_id: DeliveryId::parse(&self.delivery_id).map_err(c)?,
+            endpoint_id: EndpointId::parse(&self.endpoint_id).map_err(c)?,
+            event_id: self.event_id,
+            attempt_no: self.attempt_no,
+            at: self.at,
+            outcome: AttemptOutcome::parse(&self.outcome)
+                .ok_or_else(|| corrupt("webhook attempt outcome", &self.outcome))?,
+            status_code: self.status_code,
+            error: self.error,
+            response: self.response,
+            duration_ms: self.duration_ms,
+            next_attempt_at: self.next_attempt_at,
+        })
+    }
+}

@@ -1,0 +1,338 @@
+//! Delivery: one due delivery per step, at least once, on the retry schedule.
+//!
+//! [`Dispatcher::dispatch_once`] claims the earliest due delivery (with a lease, so another
+//! worker or instance does not take it too), signs and POSTs it, and stores the attempt with
+//! the delivery's next state and the endpoint's health in one transaction. A 2xx is success;
+//! anything else is retried at the schedule's next step (`Retry-After` honoured within the cap)
+//! until the schedule is exhausted and the delivery is dead. An endpoint that keeps failing is
+//! reported: its health turns `failing`, `wxhub_webhook_endpoint_failing{endpoint}` becomes 1
+//! and a warning is logged — the deliveries themselves are kept, never dropped.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use reqwest::header::{HeaderValue, CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
+
+use crate::clock::SharedClock;
+use crate::config::WebhooksConfig;
+use crate::crypto::MasterKey;
+use crate::store::webhooks::{DeliveryUpdate, DueDelivery, HealthChange, WebhookStore};
+use crate::store::StoreError;
+use crate::webhooks::error::WebhookError;
+use crate::webhooks::model::{
+    Attempt, AttemptId, AttemptOutcome, DeliveryId, DeliveryStatus, EndpointHealth,
+};
+use crate::webhooks::schedule::{parse_retry_after, random_jitter, Next, Schedule};
+use crate::webhooks::service::open_secrets;
+use crate::webhooks::signing::{signature_header, HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP};
+use crate::webhooks::url::{ensure_public, parse_endpoint_url};
+
+/// How much of a receiver's answer is kept on the attempt.
+const RESPONSE_KEEP: usize = 512;
+
+/// What one step did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DispatchOutcome {
+    Delivered(DeliveryId),
+    /// The attempt failed; the delivery is due again at the given time.
+    Retrying(DeliveryId, DateTime<Utc>),
+    /// The attempt failed and the schedule is exhausted (dead-letter).
+    Dead(DeliveryId),
+    /// Nothing was due. `next_due` is the earliest scheduled attempt, if any.
+    Idle {
+        next_due: Option<DateTime<Utc>>,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DispatchError {
+    #[error("delivery storage failed")]
+    Store(#[from] StoreError),
+}
+
+/// Where jitter comes from: random in production, fixed in tests.
+pub type JitterSource = Arc<dyn Fn() -> f64 + Send + Sync>;
+
+#[derive(Clone)]
+pub struct Dispatcher {
+    store: Arc<dyn WebhookStore>,
+    key: Option<MasterKey>,
+    clock: SharedClock,
+    http: reqwest::Client,
+    schedule: Schedule,
+    config: WebhooksConfig,
+    jitter: JitterSource,
+}
+
+/// The result of sending, before it is stored.
+struct Sent {
+    outcome: AttemptOutcome,
+    status_code: Option<i64>,
+    error: Option<String>,
+    response: Option<String>,
+    retry_after: Option<Duration>,
+}
+
+impl Sent {
+    fn failed(outcome: AttemptOutcome, error: impl Into<String>) -> Sent {
+        Sent {
+            outcome,
+            status_code: None,
+            error: Some(error.into()),
+            response: None,
+            retry_after: None,
+        }
+    }
+}
+
+impl Dispatcher {
+    pub fn new(
+        store: Arc<dyn WebhookStore>,
+        key: Option<MasterKey>,
+        clock: SharedClock,
+        config: WebhooksConfig,
+    ) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(config.timeout_secs))
+            .connect_timeout(Duration::from_secs(config.timeout_secs.min(10)))
+            .build()?;
+        let schedule = Schedule::new(
+            crate::webhooks::schedule::RETRY_DELAYS.to_vec(),
+            Duration::from_secs(config.max_retry_after_secs),
+        );
+        Ok(Dispatcher {
+            store,
+            key,
+            clock,
+            http,
+            schedule,
+            config,
+            jitter: Arc::new(random_jitter),
+        })
+    }
+
+    /// Replaces the jitter source (tests pin it to 0 to check the schedule exactly).
+    pub fn with_jitter(mut self, jitter: JitterSource) -> Self {
+        self.jitter = jitter;
+        self
+    }
+
+    /// One step: deliver the earliest due delivery, or report when the next one is due.
+    pub async fn dispatch_once(&self) -> Result<DispatchOutcome, DispatchError> {
+        let now = self.clock.now();
+        let lease =
+            chrono::Duration::seconds(i64::try_from(self.config.timeout_secs).unwrap_or(60) + 30);
+        let Some(due) = self.store.claim_due(now, now + lease, 1).await?.pop() else {
+            return Ok(DispatchOutcome::Idle {
+                next_due: self.store.next_due().await?,
+            });
+        };
+        let started = Instant::now();
+        let sent = self.send(&due, now).await;
+        let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+        let step = usize::try_from(due.delivery.step).unwrap_or(usize::MAX);
+        let delivery_id = due.delivery.id.clone();
+        let (update, outcome) = if sent.outcome == AttemptOutcome::Success {
+            (
+                DeliveryUpdate {
+                    status: DeliveryStatus::Delivered,
+                    step: due.delivery.step,
+                    next_attempt_at: None,
+                },
+                DispatchOutcome::Delivered(delivery_id.clone()),
+            )
+        } else {
+            match self
+                .schedule
+                .after_failure(step, (self.jitter)(), sent.retry_after)
+            {
+                Next::RetryAfter { delay, step } => {
+                    let at = now
+                        + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::hours(10));
+                    (
+                        DeliveryUpdate {
+                            status: DeliveryStatus::Failing,
+                            step: i64::try_from(step).unwrap_or(i64::MAX),
+                            next_attempt_at: Some(at),
+                        },
+                        DispatchOutcome::Retrying(delivery_id.clone(), at),
+                    )
+                }
+                Next::GiveUp => (
+                    DeliveryUpdate {
+                        status: DeliveryStatus::Dead,
+                        step: due.delivery.step,
+                        next_attempt_at: None,
+                    },
+                    DispatchOutcome::Dead(delivery_id.clone()),
+                ),
+            }
+        };
+        let attempt = Attempt {
+            id: AttemptId::generate(),
+            delivery_id: delivery_id.clone(),
+            endpoint_id: due.endpoint.endpoint.id.clone(),
+            event_id: due.delivery.event_id.clone(),
+            attempt_no: due.delivery.attempts + 1,
+            at: now,
+            outcome: sent.outcome,
+            status_code: sent.status_code,
+            error: sent.error,
+            response: sent.response,
+            duration_ms,
+            next_attempt_at: update.next_attempt_at,
+        };
+        let failing_after = i64::from(self.config.failing_after);
+        let health = self
+            .store
+            .record_attempt(&attempt, &update, failing_after)
+            .await?;
+        self.report(&due, &attempt, &outcome, health);
+        Ok(outcome)
+    }
+
+    /// Runs steps until nothing is due now; returns the outcomes (tests).
+    pub async fn drain(&self) -> Result<Vec<DispatchOutcome>, DispatchError> {
+        let mut done = vec![];
+        loop {
+            match self.dispatch_once().await? {
+                DispatchOutcome::Idle { .. } => return Ok(done),
+                other => done.push(other),
+            }
+        }
+    }
+
+    fn report(
+        &self,
+        due: &DueDelivery,
+        attempt: &Attempt,
+        outcome: &DispatchOutcome,
+        health: HealthChange,
+    ) {
+        let endpoint = due.endpoint.endpoint.id.as_str().to_owned();
+        metrics::counter!("wxhub_webhook_attempts_total", "outcome" => attempt.outcome.as_str())
+            .increment(1);
+        match outcome {
+            DispatchOutcome::Dead(id) => {
+                metrics::counter!("wxhub_webhook_deliveries_dead_total", "endpoint" => endpoint.clone())
+                    .increment(1);
+                tracing::warn!(
+                    endpoint = %endpoint, delivery = %id, event_id = %attempt.event_id,
+                    attempts = attempt.attempt_no,
+                    "webhook delivery is dead: retry schedule exhausted (replayable by API)"
+                );
+            }
+            DispatchOutcome::Retrying(id, at) => tracing::debug!(
+                endpoint = %endpoint, delivery = %id, status = ?attempt.status_code,
+                error = attempt.error.as_deref().unwrap_or(""), next_attempt_at = %at,
+                "webhook attempt failed; retry scheduled"
+            ),
+            DispatchOutcome::Delivered(_) | DispatchOutcome::Idle { .. } => {}
+        }
+        match (health.before, health.after) {
+            (EndpointHealth::Healthy, EndpointHealth::Failing) => {
+                metrics::gauge!("wxhub_webhook_endpoint_failing", "endpoint" => endpoint.clone())
+                    .set(1.0);
+                tracing::warn!(
+                    endpoint = %endpoint, consecutive_failures = health.consecutive_failures,
+                    "webhook endpoint is failing"
+                );
+            }
+            (EndpointHealth::Failing, EndpointHealth::Healthy) => {
+                metrics::gauge!("wxhub_webhook_endpoint_failing", "endpoint" => endpoint.clone())
+                    .set(0.0);
+                tracing::info!(endpoint = %endpoint, "webhook endpoint recovered");
+            }
+            _ => {}
+        }
+    }
+
+    async fn send(&self, due: &DueDelivery, now: DateTime<Utc>) -> Sent {
+        let record = &due.endpoint;
+        let Some(key) = &self.key else {
+            return Sent::failed(
+                AttemptOutcome::Network,
+                WebhookError::NoMasterKey.to_string(),
+            );
+        };
+        let secrets = match open_secrets(key, record, now) {
+            Ok(s) => s,
+            Err(e) => return Sent::failed(AttemptOutcome::Network, e.to_string()),
+        };
+        let url = match parse_endpoint_url(&record.endpoint.url) {
+            Ok(u) => u,
+            Err(e) => return Sent::failed(AttemptOutcome::Network, e.to_string()),
+        };
+        if !self.config.allow_private_urls {
+            if let Err(e) = ensure_public(&url).await {
+                return Sent::failed(AttemptOutcome::Network, e.to_string());
+            }
+        }
+        let msg_id = &due.delivery.event_id;
+        let timestamp = now.timestamp();
+        let body = due.payload.as_bytes();
+        let refs: Vec<_> = secrets.iter().collect();
+        let signature = signature_header(&refs, msg_id, timestamp, body);
+        let request = self
+            .http
+            .post(url)
+            .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+            .header(USER_AGENT, concat!("wxhub/", env!("CARGO_PKG_VERSION")))
+            .header(HEADER_ID, msg_id.as_str())
+            .header(HEADER_TIMESTAMP, timestamp.to_string())
+            .header(HEADER_SIGNATURE, signature)
+            .body(due.payload.clone());
+        let mut response = match request.send().await {
+            Ok(r) => r,
+            Err(e) => return classify(&e),
+        };
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_retry_after);
+        let mut kept = Vec::new();
+        while kept.len() < RESPONSE_KEEP {
+            match response.chunk().await {
+                Ok(Some(chunk)) => kept.extend_from_slice(&chunk),
+                Ok(None) | Err(_) => break,
+            }
+        }
+        kept.truncate(RESPONSE_KEEP);
+        let text = String::from_utf8_lossy(&kept).into_owned();
+        let success = status.is_success();
+        Sent {
+            outcome: if success {
+                AttemptOutcome::Success
+            } else {
+                AttemptOutcome::HttpError
+            },
+            status_code: Some(i64::from(status.as_u16())),
+            error: (!success).then(|| format!("answered {status}")),
+            response: (!text.is_empty()).then_some(text),
+            retry_after,
+        }
+    }
+}
+
+/// A short, URL-free reason for a transport failure (URLs may carry credentials).
+fn classify(e: &reqwest::Error) -> Sent {
+    let mut root: &dyn std::error::Error = e;
+    while let Some(next) = root.source() {
+        root = next;
+    }
+    let detail = root.to_string();
+    if e.is_timeout() {
+        Sent::failed(AttemptOutcome::Timeout, "timed out")
+    } else if e.is_connect() {
+        Sent::failed(
+            AttemptOutcome::Network,
+            format!("connection failed: {detail}"),
+        )
+    } else {
+        Sent::failed(AttemptOutcome::Network, format!("request failed: {detail}"))
+    }
+}

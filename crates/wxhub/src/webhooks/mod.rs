@@ -1,0 +1,26 @@
+//! Webhooks: business systems register an endpoint with a filter and receive every matching
+//! event as a Standard Webhook (issue 6, seed 000's event subscribers).
+//!
+//! - [`service`]: register, change, rotate the secret, delete, list deliveries and attempts,
+//!   replay (one delivery, or every failed one since a time).
+//! - [`fanout`]: stored events → deliveries + bus, one transaction per batch.
+//! - [`dispatcher`]: one due delivery per step, signed ([`signing`]), retried on Svix's
+//!   schedule ([`schedule`]), dead-lettered when exhausted, every attempt stored.
+//! - [`worker`]: the thin loops that run those steps in the background.
+
+pub mod dispatcher;
+pub mod error;
+pub mod fanout;
+pub mod model;
+pub(crate) mod routes;
+pub mod schedule;
+pub mod service;
+pub mod signing;
+pub mod url;
+pub mod worker;
+
+pub use dispatcher::{DispatchOutcome, Dispatcher};
+pub use error::WebhookError;
+pub use fanout::{FanOut, FanOutOutcome};
+pub use routes::routes;
+pub use service::WebhookService;

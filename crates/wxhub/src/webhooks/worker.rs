@@ -1,0 +1,98 @@
+//! The thin loops around the one-step functions: fan-out woken by the event feed, delivery
+//! workers woken by fan-out or by the next due time. Both also poll on a short deadline, which
+//! covers events and deliveries created by another hub instance. Every loop stops when the
+//! hub's shutdown token fires; the tasks are tracked, so shutdown awaits them.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::clock::SharedClock;
+use crate::events::feed::EventFeed;
+use crate::webhooks::dispatcher::{DispatchOutcome, Dispatcher};
+use crate::webhooks::fanout::FanOut;
+
+/// Longest wait between two looks at the store.
+const POLL: Duration = Duration::from_secs(2);
+/// Wait after a failing step (store or bus down) before trying again.
+const BACKOFF: Duration = Duration::from_secs(1);
+
+/// Starts the fan-out loop and `workers` delivery loops on `tracker`.
+pub fn spawn(
+    tracker: &TaskTracker,
+    shutdown: &CancellationToken,
+    feed: &EventFeed,
+    fan_out: FanOut,
+    dispatcher: Dispatcher,
+    clock: SharedClock,
+    workers: usize,
+) {
+    if workers == 0 {
+        return;
+    }
+    let deliveries_ready = Arc::new(Notify::new());
+    {
+        let shutdown = shutdown.clone();
+        let mut listener = feed.subscribe();
+        let ready = deliveries_ready.clone();
+        tracker.spawn(async move {
+            loop {
+                match fan_out.fan_out_once().await {
+                    Ok(done) if done.events > 0 => {
+                        if done.deliveries > 0 {
+                            ready.notify_waiters();
+                        }
+                        continue;
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!(
+                            error = format!("{:#}", anyhow::Error::from(e)),
+                            "fan-out step failed"
+                        );
+                        tokio::select! {
+                            () = shutdown.cancelled() => break,
+                            () = tokio::time::sleep(BACKOFF) => continue,
+                        }
+                    }
+                }
+                tokio::select! {
+                    () = shutdown.cancelled() => break,
+                    () = listener.changed() => {}
+                    () = tokio::time::sleep(POLL) => {}
+                }
+            }
+        });
+    }
+    for _ in 0..workers {
+        let shutdown = shutdown.clone();
+        let ready = deliveries_ready.clone();
+        let dispatcher = dispatcher.clone();
+        let clock = clock.clone();
+        tracker.spawn(async move {
+            loop {
+                let wait = match dispatcher.dispatch_once().await {
+                    Ok(DispatchOutcome::Idle { next_due }) => next_due
+                        .and_then(|at| (at - clock.now()).to_std().ok())
+                        .map_or(POLL, |d| d.min(POLL)),
+                    Ok(_) => continue,
+                    Err(e) => {
+                        tracing::warn!(
+                            error = format!("{:#}", anyhow::Error::from(e)),
+                            "delivery step failed"
+                        );
+                        BACKOFF
+                    }
+                };
+                tokio::select! {
+                    () = shutdown.cancelled() => break,
+                    () = ready.notified() => {}
+                    () = tokio::time::sleep(wait) => {}
+                }
+            }
+        });
+    }
+}
