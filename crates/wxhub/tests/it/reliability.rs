@@ -1,6 +1,7 @@
 //! The hub is killed (SIGKILL) in the middle of a callback load driven by the sandbox with
 //! WeChat's retries, and restarted on the same data. Every message WeChat saw acknowledged
-//! must be stored exactly once; no message may be stored twice.
+//! must be stored exactly once and reach the webhook subscriber at least once; no message
+//! may be stored twice.
 
 use std::collections::HashMap;
 use std::process::Stdio;
@@ -15,6 +16,7 @@ use wx_sandbox::config::SandboxConfig;
 
 use crate::callbacks::{events_of, AES_KEY, TOKEN};
 use crate::helpers::{TestClient, TestDb, ADMIN_TOKEN};
+use crate::receiver::TestReceiver;
 
 const MASTER_KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 
@@ -91,6 +93,13 @@ async fn sigkill_during_a_callback_load_loses_and_duplicates_nothing_acknowledge
             StatusCode::CREATED,
         )
         .await;
+    let receiver = TestReceiver::start().await;
+    hub.post(
+        "/api/v1/webhooks",
+        json!({"url": receiver.url, "accounts": ["demo-mp"], "event_types": ["text", "subscribe"]}),
+        StatusCode::CREATED,
+    )
+    .await;
     let mut users = Vec::new();
     for _ in 0..8 {
         let u = driver
@@ -151,6 +160,29 @@ async fn sigkill_during_a_callback_load_loses_and_duplicates_nothing_acknowledge
     let mut outcomes = Vec::new();
     for t in tasks {
         outcomes.extend(t.await.expect("load task"));
+    }
+    // Every acknowledged message reaches the webhook (at least once), from either life of
+    // the hub.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let delivered: std::collections::HashSet<String> = receiver
+            .received()
+            .iter()
+            .filter_map(|r| r.json()["content"].as_str().map(str::to_owned))
+            .collect();
+        let missing: Vec<&String> = outcomes
+            .iter()
+            .filter(|o| o.1 && !delivered.contains(&o.0))
+            .map(|o| &o.0)
+            .collect();
+        if missing.is_empty() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "acknowledged but never delivered to the webhook: {missing:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
     child.start_kill().expect("stop");
     child.wait().await.expect("reaped");
