@@ -275,15 +275,8 @@ async fn spawn_hub(
 ) -> anyhow::Result<LocalHub> {
     let mut config = Config::defaults().context("embedded config")?;
     let (url, temp, backend) = match database_url {
-        Some(u) => (
-            u.to_owned(),
-            None,
-            if u.starts_with("postgres") {
-                "postgresql"
-            } else {
-                "sqlite"
-            },
-        ),
+        Some(u) if u.starts_with("postgres") => (fresh_schema(u).await?, None, "postgresql"),
+        Some(u) => (u.to_owned(), None, "sqlite"),
         None => {
             let dir = std::env::temp_dir().join(format!("wxhub-bench-{}", ulid::Ulid::new()));
             std::fs::create_dir_all(&dir).context("creating the bench's temp dir")?;
@@ -308,6 +301,25 @@ async fn spawn_hub(
         backend,
         temp,
     })
+}
+
+/// A schema of its own on the given PostgreSQL server, so the bench never touches (or
+/// collides with) existing tables. Left in place afterwards, named `wxhub_bench_<ulid>`.
+async fn fresh_schema(url: &str) -> anyhow::Result<String> {
+    let schema = format!(
+        "wxhub_bench_{}",
+        ulid::Ulid::new().to_string().to_lowercase()
+    );
+    let pool = sqlx::PgPool::connect(url)
+        .await
+        .context("connecting to PostgreSQL")?;
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&pool)
+        .await
+        .context("creating the bench schema")?;
+    pool.close().await;
+    let sep = if url.contains('?') { '&' } else { '?' };
+    Ok(format!("{url}{sep}options[search_path]={schema}"))
 }
 
 /// Registers the bench account (`account`) and its keyword rule on the hub at `base`.

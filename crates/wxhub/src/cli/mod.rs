@@ -5,6 +5,7 @@ mod bench;
 mod caller;
 mod config;
 mod demo;
+mod rules;
 mod sandbox;
 mod serve;
 
@@ -61,6 +62,9 @@ pub enum Command {
     /// Manage callers (acts on the store directly).
     #[command(subcommand)]
     Caller(caller::CallerCommand),
+    /// Manage passive reply rules (acts on the store directly).
+    #[command(subcommand)]
+    Rules(rules::RulesCommand),
     /// Benchmarks.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -116,6 +120,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Config(cmd) => config::run(&global, cmd),
         Command::Account(cmd) => account::run(&global, cmd).await,
         Command::Caller(cmd) => caller::run(&global, cmd).await,
+        Command::Rules(cmd) => rules::run(&global, cmd).await,
         Command::Bench(cmd) => bench::run(&global, cmd).await,
     }
 }

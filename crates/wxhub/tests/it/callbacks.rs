@@ -741,3 +741,78 @@ async fn a_fast_reply_webhook_answers_passively() {
     assert_eq!(r["reply"]["content"], "fast:ping", "{r}");
     assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
 }
+
+/// The token centre's customer-service sender, wired into the test hub.
+fn wire_late_replies(rig: &Rig) {
+    use wxhub::cache::memory::MemoryCache;
+    use wxhub::cache::TokenValue;
+    use wxhub::tokens::engine::{EngineConfig, TokenEngine};
+    use wxhub::tokens::key::AppIdentity;
+    use wxhub::tokens::source::{AppCredentials, WeChatTokenSource};
+    use wxhub::tokens::{StaticCredentials, TokenService};
+    use wxhub::wechat::WeChatClient;
+    let client = WeChatClient::new(std::time::Duration::from_secs(5)).expect("client");
+    let engine = TokenEngine::new(
+        Arc::new(MemoryCache::new()),
+        rig.store.tokens.clone(),
+        Arc::new(WeChatTokenSource::new(client.clone())),
+        Arc::new(wxhub::clock::SystemClock),
+        EngineConfig::default(),
+    );
+    let creds = StaticCredentials::default().with(AppCredentials {
+        account: rig.account.into(),
+        app: AppIdentity::Mp {
+            appid: rig.appid.clone(),
+        },
+        secret: TokenValue::new("s3cret-app"),
+        api_base: rig.sandbox.base_url(),
+        prefer_stable: false,
+    });
+    rig.hub
+        .state
+        .callbacks
+        .set_late_sender(Arc::new(wxhub::replies::TokenCentreSender {
+            tokens: TokenService::new(engine, Arc::new(creds)),
+            accounts: rig.hub.state.accounts.clone(),
+            client,
+        }));
+}
+
+#[tokio::test]
+async fn a_slow_reply_webhook_gets_success_in_time_and_its_reply_as_a_customer_service_message() {
+    let rig = Rig::new("safe").await;
+    wire_late_replies(&rig);
+    let (url, calls) = reply_webhook(std::time::Duration::from_millis(1200), "late").await;
+    rig.rule(json!({"match": {"kind": "any_text"},
+                    "action": {"kind": "webhook", "url": url, "timeout_ms": 200}}))
+        .await;
+    let openid = rig.follower().await;
+    let started = std::time::Instant::now();
+    let r = rig.say(&openid, "slow").await;
+    assert_eq!(r["delivery"]["outcome"], "no_reply", "{r}");
+    assert_eq!(r["delivery"]["attempts"], 1);
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(1200),
+        "answered before the webhook"
+    );
+    // The late reply lands in the user's chat as a customer-service message.
+    let inbox_path = format!("/sandbox/mp/accounts/{}/users/{openid}/inbox", rig.appid);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let custom = loop {
+        let inbox = rig.driver.get(&inbox_path, StatusCode::OK).await;
+        let found = inbox["items"]
+            .as_array()
+            .and_then(|items| items.iter().find(|i| i["kind"] == "custom").cloned());
+        if let Some(item) = found {
+            break item;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no late reply: {inbox}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert!(custom.to_string().contains("late:slow"), "{custom}");
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(rig.events().await.len(), 2);
+}

@@ -16,6 +16,7 @@ mod health;
 mod helpers;
 mod lifecycle;
 mod receiver;
+mod reliability;
 mod store;
 mod tokens;
 mod webhooks;
