@@ -195,6 +195,16 @@ impl App {
             clock.clone(),
             tracker.clone(),
         );
+        // Replies that miss WeChat's deadline go out as customer-service messages.
+        let late_client = crate::wechat::WeChatClient::new(Duration::from_secs(
+            config.tokens.upstream_timeout_secs.max(1),
+        ))
+        .context("building the WeChat client for late replies")?;
+        callbacks.set_late_sender(Arc::new(crate::replies::TokenCentreSender {
+            tokens: tokens.clone(),
+            accounts: accounts.clone(),
+            client: late_client,
+        }));
         let state = AppState {
             accounts,
             callers,

@@ -297,9 +297,42 @@ impl Demo {
         line(format!(
             "  curl -s {sb}/sandbox/mp/accounts/{DEMO_MP_APPID}   # the sandbox's view"
         ));
+        let openid = &self.demo_openid;
+        line(String::new());
+        line("Token centre (the only place that fetches WeChat tokens):".into());
         line(format!(
-            "  wxhub sandbox --url {sb} follow {DEMO_MP_APPID} {}   # a user follows; the sandbox calls the hub back",
-            self.demo_openid
+            "  curl -s -H \"$CALLER\" $HUB/api/v1/accounts/{DEMO_MP}/token   # cached access_token + expires_at"
+        ));
+        line(format!(
+            "  curl -s -H \"$CALLER\" \"$HUB/wx/{DEMO_MP}/cgi-bin/user/get\"   # pass-through: token injected"
+        ));
+        line(format!(
+            "  curl -s -H \"$CALLER\" \"$HUB/api/v1/jssdk/config?account={DEMO_WORK}&url=http://localhost/page\"   # wx.config + agentConfig"
+        ));
+        line(format!(
+            "  curl -s {sb}/sandbox/mp/accounts/{DEMO_MP_APPID} | grep -o '\"token_fetches\":[0-9]*'   # one fetch, however many calls"
+        ));
+        line(String::new());
+        line("Callbacks, replies and events:".into());
+        line(format!(
+            "  curl -s -H \"$ADMIN\" $HUB/api/v1/accounts/{DEMO_MP}/reply-rules -H 'content-type: application/json' -d \
+    '{{\"match\":{{\"kind\":\"keyword\",\"mode\":\"contains\",\"pattern\":\"hello\"}},\"action\":{{\"kind\":\"reply\",\"reply\":{{\"type\":\"text\",\"content\":\"Hi from wxhub\"}}}}}}'"
+        ));
+        line(format!(
+            "  wxhub sandbox --url {sb} follow {DEMO_MP_APPID} {openid}   # a user follows; the sandbox calls the hub back"
+        ));
+        line(format!(
+            "  wxhub sandbox --url {sb} send {DEMO_MP_APPID} {openid} 'hello there'   # the passive reply comes back"
+        ));
+        line(format!(
+            "  wxhub sandbox --url {sb} inbox {DEMO_MP_APPID} {openid}   # what the user's chat shows"
+        ));
+        line(format!(
+            "  curl -s -H \"$ADMIN\" \"$HUB/api/v1/events?account={DEMO_MP}&limit=5\"   # stored, normalised, newest first"
+        ));
+        line("  curl -sN -H \"$ADMIN\" $HUB/api/v1/events/stream   # live, server-sent events (Last-Event-ID resumes)".into());
+        line(format!(
+            "  curl -s -H \"$ADMIN\" $HUB/api/v1/webhooks -H 'content-type: application/json' -d '{{\"url\":\"http://127.0.0.1:9999/hook\",\"accounts\":[\"{DEMO_MP}\"]}}'   # Standard Webhooks"
         ));
         out
     }

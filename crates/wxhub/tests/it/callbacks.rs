@@ -742,46 +742,9 @@ async fn a_fast_reply_webhook_answers_passively() {
     assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
 }
 
-/// The token centre's customer-service sender, wired into the test hub.
-fn wire_late_replies(rig: &Rig) {
-    use wxhub::cache::memory::MemoryCache;
-    use wxhub::cache::TokenValue;
-    use wxhub::tokens::engine::{EngineConfig, TokenEngine};
-    use wxhub::tokens::key::AppIdentity;
-    use wxhub::tokens::source::{AppCredentials, WeChatTokenSource};
-    use wxhub::tokens::{StaticCredentials, TokenService};
-    use wxhub::wechat::WeChatClient;
-    let client = WeChatClient::new(std::time::Duration::from_secs(5)).expect("client");
-    let engine = TokenEngine::new(
-        Arc::new(MemoryCache::new()),
-        rig.store.tokens.clone(),
-        Arc::new(WeChatTokenSource::new(client.clone())),
-        Arc::new(wxhub::clock::SystemClock),
-        EngineConfig::default(),
-    );
-    let creds = StaticCredentials::default().with(AppCredentials {
-        account: rig.account.into(),
-        app: AppIdentity::Mp {
-            appid: rig.appid.clone(),
-        },
-        secret: TokenValue::new("s3cret-app"),
-        api_base: rig.sandbox.base_url(),
-        prefer_stable: false,
-    });
-    rig.hub
-        .state
-        .callbacks
-        .set_late_sender(Arc::new(wxhub::replies::TokenCentreSender {
-            tokens: TokenService::new(engine, Arc::new(creds)),
-            accounts: rig.hub.state.accounts.clone(),
-            client,
-        }));
-}
-
 #[tokio::test]
 async fn a_slow_reply_webhook_gets_success_in_time_and_its_reply_as_a_customer_service_message() {
     let rig = Rig::new("safe").await;
-    wire_late_replies(&rig);
     let (url, calls) = reply_webhook(std::time::Duration::from_millis(1200), "late").await;
     rig.rule(json!({"match": {"kind": "any_text"},
                     "action": {"kind": "webhook", "url": url, "timeout_ms": 200}}))
