@@ -58,6 +58,7 @@ use crate::store::StoreError;
 
 pub(crate) mod accounts;
 pub(crate) mod callers;
+pub(crate) mod followers;
 pub(crate) mod replies;
 pub(crate) mod tokens;
 
