@@ -58,6 +58,7 @@ use crate::store::StoreError;
 
 pub(crate) mod accounts;
 pub(crate) mod callers;
+pub(crate) mod events;
 pub(crate) mod followers;
 pub(crate) mod replies;
 pub(crate) mod tokens;
@@ -88,6 +89,8 @@ pub(crate) trait Columns {
     fn int_from_db(value: Self::Int) -> Option<i32>;
     fn time_to_db(time: DateTime<Utc>) -> Self::Time;
     fn time_from_db(value: Self::Time) -> Option<DateTime<Utc>>;
+    /// `time` at the precision the column keeps (what a read gives back after a write).
+    fn time_as_stored(time: DateTime<Utc>) -> DateTime<Utc>;
 }
 
 impl Columns for sqlx::Sqlite {
@@ -118,6 +121,10 @@ impl Columns for sqlx::Sqlite {
     fn time_from_db(ms: i64) -> Option<DateTime<Utc>> {
         DateTime::from_timestamp_millis(ms)
     }
+
+    fn time_as_stored(time: DateTime<Utc>) -> DateTime<Utc> {
+        DateTime::from_timestamp_millis(time.timestamp_millis()).unwrap_or(time)
+    }
 }
 
 impl Columns for sqlx::Postgres {
@@ -147,5 +154,10 @@ impl Columns for sqlx::Postgres {
 
     fn time_from_db(time: DateTime<Utc>) -> Option<DateTime<Utc>> {
         Some(time)
+    }
+
+    /// PostgreSQL keeps microseconds.
+    fn time_as_stored(time: DateTime<Utc>) -> DateTime<Utc> {
+        DateTime::from_timestamp_micros(time.timestamp_micros()).unwrap_or(time)
     }
 }
