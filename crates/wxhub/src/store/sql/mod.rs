@@ -27,6 +27,10 @@
 //!
 //!    `sql/accounts.rs` is the smallest example, `sql/tokens.rs` one with a per-backend
 //!    column type.
+//!    Booleans, 32-bit integers and times go through [`Columns`], implemented on the
+//!    `sqlx::Database` itself (`<$db as Columns>::time_to_db(t)`): `sql/replies.rs`,
+//!    `sql/followers.rs`; `sql/events.rs` also takes a per-backend SQL fragment (its claim's
+//!    lock clause) as a macro argument.
 //! 3. `store/sqlite/<cap>.rs` and `store/postgres/<cap>.rs`: a module doc and the invocation,
 //!    e.g. `account_store! { /// [`AccountStore`] on SQLite. pub struct SqliteAccountStore(sqlx::Sqlite); }`.
 //! 4. `Store::new` builds both, as before; the contract test in `tests/it/store/<cap>.rs`
