@@ -27,6 +27,10 @@
 //!
 //!    `sql/accounts.rs` is the smallest example, `sql/tokens.rs` one with a per-backend
 //!    column type.
+//!    Booleans, 32-bit integers and times go through [`Columns`], implemented on the
+//!    `sqlx::Database` itself (`<$db as Columns>::time_to_db(t)`): `sql/replies.rs`,
+//!    `sql/followers.rs`; `sql/events.rs` also takes a per-backend SQL fragment (its claim's
+//!    lock clause) as a macro argument.
 //! 3. `store/sqlite/<cap>.rs` and `store/postgres/<cap>.rs`: a module doc and the invocation,
 //!    e.g. `account_store! { /// [`AccountStore`] on SQLite. pub struct SqliteAccountStore(sqlx::Sqlite); }`.
 //! 4. `Store::new` builds both, as before; the contract test in `tests/it/store/<cap>.rs`
@@ -58,6 +62,9 @@ use crate::store::StoreError;
 
 pub(crate) mod accounts;
 pub(crate) mod callers;
+pub(crate) mod events;
+pub(crate) mod followers;
+pub(crate) mod replies;
 pub(crate) mod tokens;
 
 /// How a backend stores a point in time in a column that shared SQL compares and orders by.
@@ -68,4 +75,93 @@ pub(crate) trait TimeColumn {
     fn to_db(time: DateTime<Utc>) -> Self::Db;
     /// A stored value that is no valid time is [`StoreError::Corrupt`].
     fn from_db(value: Self::Db) -> Result<DateTime<Utc>, StoreError>;
+}
+
+/// The column types that differ between the backends, for shared SQL whose stores bind
+/// booleans, 32-bit integers or times: SQLite stores all three as INTEGER (`i64`; times as UTC
+/// milliseconds), PostgreSQL as `BOOLEAN`, `INTEGER` (`i32`) and `TIMESTAMPTZ`.
+/// Implemented on the `sqlx::Database` itself, so a store macro names only `$db`.
+/// A `*_from_db` that returns `None` is a stored value out of range: the store reports it as
+/// [`StoreError::Corrupt`] with its own wording.
+pub(crate) trait Columns {
+    type Bool;
+    type Int;
+    type Time;
+    fn bool_to_db(value: bool) -> Self::Bool;
+    fn bool_from_db(value: Self::Bool) -> bool;
+    fn int_to_db(value: i32) -> Self::Int;
+    fn int_from_db(value: Self::Int) -> Option<i32>;
+    fn time_to_db(time: DateTime<Utc>) -> Self::Time;
+    fn time_from_db(value: Self::Time) -> Option<DateTime<Utc>>;
+    /// `time` at the precision the column keeps (what a read gives back after a write).
+    fn time_as_stored(time: DateTime<Utc>) -> DateTime<Utc>;
+}
+
+impl Columns for sqlx::Sqlite {
+    type Bool = i64;
+    type Int = i64;
+    type Time = i64;
+
+    fn bool_to_db(value: bool) -> i64 {
+        i64::from(value)
+    }
+
+    fn bool_from_db(value: i64) -> bool {
+        value != 0
+    }
+
+    fn int_to_db(value: i32) -> i64 {
+        i64::from(value)
+    }
+
+    fn int_from_db(value: i64) -> Option<i32> {
+        i32::try_from(value).ok()
+    }
+
+    fn time_to_db(time: DateTime<Utc>) -> i64 {
+        time.timestamp_millis()
+    }
+
+    fn time_from_db(ms: i64) -> Option<DateTime<Utc>> {
+        DateTime::from_timestamp_millis(ms)
+    }
+
+    fn time_as_stored(time: DateTime<Utc>) -> DateTime<Utc> {
+        DateTime::from_timestamp_millis(time.timestamp_millis()).unwrap_or(time)
+    }
+}
+
+impl Columns for sqlx::Postgres {
+    type Bool = bool;
+    type Int = i32;
+    type Time = DateTime<Utc>;
+
+    fn bool_to_db(value: bool) -> bool {
+        value
+    }
+
+    fn bool_from_db(value: bool) -> bool {
+        value
+    }
+
+    fn int_to_db(value: i32) -> i32 {
+        value
+    }
+
+    fn int_from_db(value: i32) -> Option<i32> {
+        Some(value)
+    }
+
+    fn time_to_db(time: DateTime<Utc>) -> DateTime<Utc> {
+        time
+    }
+
+    fn time_from_db(time: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        Some(time)
+    }
+
+    /// PostgreSQL keeps microseconds.
+    fn time_as_stored(time: DateTime<Utc>) -> DateTime<Utc> {
+        DateTime::from_timestamp_micros(time.timestamp_micros()).unwrap_or(time)
+    }
 }
