@@ -40,11 +40,27 @@ pub struct Follower {
     pub unsubscribed_at: Option<DateTime<Utc>>,
 }
 
+/// Which of an account's followers a list returns.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FollowerFilter {
+    /// Only followers in this state; `None` = subscribed or not.
+    pub subscribed: Option<bool>,
+    /// Only openids after this one (the cursor of the previous page).
+    pub after_openid: Option<String>,
+}
+
 #[async_trait]
 pub trait FollowerStore: Send + Sync + 'static {
     /// Applies the changes in order, in one transaction.
     async fn apply(&self, changes: &[FollowerChange]) -> Result<(), StoreError>;
     async fn get(&self, account: &AccountId, openid: &str) -> Result<Option<Follower>, StoreError>;
+    /// Up to `limit` of `account`'s followers, ordered by openid.
+    async fn list(
+        &self,
+        account: &AccountId,
+        filter: &FollowerFilter,
+        limit: u32,
+    ) -> Result<Vec<Follower>, StoreError>;
     /// The account setting "unfollow also unbinds" (default off), for the identity capability.
     async fn unfollow_unbinds(&self, account: &AccountId) -> Result<bool, StoreError>;
     async fn set_unfollow_unbinds(&self, account: &AccountId, on: bool) -> Result<(), StoreError>;

@@ -7,6 +7,10 @@
 
 use crate::store::StoreError;
 
+/// The columns a [`Follower`](crate::store::followers::Follower) is read from.
+pub(crate) const COLUMNS: &str =
+    "openid, subscribed, nickname, scene, qr_source, qr_scene, subscribed_at, unsubscribed_at";
+
 pub(crate) fn corrupt(what: &str) -> StoreError {
     StoreError::Corrupt(format!("follower {what}"))
 }
@@ -23,6 +27,44 @@ macro_rules! follower_store {
         impl $name {
             pub fn new(pool: sqlx::Pool<$db>) -> Self {
                 Self { pool }
+            }
+
+            /// A follower from a row selecting `sql::followers::COLUMNS`.
+            fn row_to_follower(
+                account: &$crate::accounts::model::AccountId,
+                row: &<$db as sqlx::Database>::Row,
+            ) -> Result<$crate::store::followers::Follower, $crate::store::StoreError> {
+                use sqlx::Row as _;
+                use $crate::store::sql::followers::corrupt;
+                use $crate::store::sql::Columns;
+                type Int = <$db as Columns>::Int;
+                type Bool = <$db as Columns>::Bool;
+                type Time = <$db as Columns>::Time;
+
+                let time = |column: &str| -> Result<_, $crate::store::StoreError> {
+                    row.try_get::<Option<Time>, _>(column)?
+                        .map(|t| <$db as Columns>::time_from_db(t).ok_or_else(|| corrupt("time")))
+                        .transpose()
+                };
+                let qr = row
+                    .try_get::<Option<Int>, _>("qr_source")?
+                    .map(|q| {
+                        <$db as Columns>::int_from_db(q)
+                            .and_then(|q| u8::try_from(q).ok())
+                            .ok_or_else(|| corrupt("qr_source"))
+                    })
+                    .transpose()?;
+                Ok($crate::store::followers::Follower {
+                    account: account.clone(),
+                    openid: row.try_get("openid")?,
+                    subscribed: <$db as Columns>::bool_from_db(row.try_get::<Bool, _>("subscribed")?),
+                    nickname: row.try_get("nickname")?,
+                    scene: row.try_get("scene")?,
+                    qr_source: qr,
+                    qr_scene: row.try_get("qr_scene")?,
+                    subscribed_at: time("subscribed_at")?,
+                    unsubscribed_at: time("unsubscribed_at")?,
+                })
             }
         }
 
@@ -101,50 +143,42 @@ macro_rules! follower_store {
                 account: &$crate::accounts::model::AccountId,
                 openid: &str,
             ) -> Result<Option<$crate::store::followers::Follower>, $crate::store::StoreError> {
-                use sqlx::Row as _;
-                use $crate::store::sql::followers::corrupt;
-                use $crate::store::sql::Columns;
-                type Int = <$db as Columns>::Int;
-                type Bool = <$db as Columns>::Bool;
-                type Time = <$db as Columns>::Time;
-
-                let row = sqlx::query(
-                    "SELECT subscribed, nickname, scene, qr_source, qr_scene, subscribed_at, unsubscribed_at
-                     FROM followers WHERE account_id = $1 AND openid = $2",
-                )
+                let row = sqlx::query(&format!(
+                    "SELECT {} FROM followers WHERE account_id = $1 AND openid = $2",
+                    $crate::store::sql::followers::COLUMNS
+                ))
                 .bind(account.as_str())
                 .bind(openid)
                 .fetch_optional(&self.pool)
                 .await?;
-                row.map(|row| {
-                    let time = |column: &str| -> Result<_, $crate::store::StoreError> {
-                        row.try_get::<Option<Time>, _>(column)?
-                            .map(|t| <$db as Columns>::time_from_db(t).ok_or_else(|| corrupt("time")))
-                            .transpose()
-                    };
-                    let qr = row
-                        .try_get::<Option<Int>, _>("qr_source")?
-                        .map(|q| {
-                            <$db as Columns>::int_from_db(q)
-                                .and_then(|q| u8::try_from(q).ok())
-                                .ok_or_else(|| corrupt("qr_source"))
-                        })
-                        .transpose()?;
-                    Ok($crate::store::followers::Follower {
-                        account: account.clone(),
-                        openid: openid.to_owned(),
-                        subscribed: <$db as Columns>::bool_from_db(
-                            row.try_get::<Bool, _>("subscribed")?,
-                        ),
-                        nickname: row.try_get("nickname")?,
-                        scene: row.try_get("scene")?,
-                        qr_source: qr,
-                        qr_scene: row.try_get("qr_scene")?,
-                        subscribed_at: time("subscribed_at")?,
-                        unsubscribed_at: time("unsubscribed_at")?,
-                    })
-                })
-                .transpose()
+                row.map(|row| Self::row_to_follower(account, &row)).transpose()
+            }
+
+            async fn list(
+                &self,
+                account: &$crate::accounts::model::AccountId,
+                filter: &$crate::store::followers::FollowerFilter,
+                limit: u32,
+            ) -> Result<Vec<$crate::store::followers::Follower>, $crate::store::StoreError> {
+                use $crate::store::sql::Columns;
+
+                let mut qb: sqlx::QueryBuilder<$db> = sqlx::QueryBuilder::new(format!(
+                    "SELECT {} FROM followers WHERE account_id = ",
+                    $crate::store::sql::followers::COLUMNS
+                ));
+                qb.push_bind(account.as_str());
+                if let Some(subscribed) = filter.subscribed {
+                    qb.push(" AND subscribed = ")
+                        .push_bind(<$db as Columns>::bool_to_db(subscribed));
+                }
+                if let Some(after) = &filter.after_openid {
+                    qb.push(" AND openid > ").push_bind(after.as_str());
+                }
+                qb.push(" ORDER BY openid LIMIT ").push_bind(i64::from(limit));
+                let rows = qb.build().fetch_all(&self.pool).await?;
+                rows.iter()
+                    .map(|row| Self::row_to_follower(account, row))
+                    .collect()
             }
 
             async fn unfollow_unbinds(

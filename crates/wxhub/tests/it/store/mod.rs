@@ -3,6 +3,7 @@
 mod accounts;
 mod callers;
 mod events;
+mod followers;
 mod tokens;
 mod webhooks;
 
