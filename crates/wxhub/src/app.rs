@@ -25,6 +25,7 @@ use crate::callers::CallerService;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::{Config, ConfigSource};
 use crate::events::{EventFeed, EventService};
+use crate::followers::FollowerService;
 use crate::proxy::ProxyService;
 use crate::replies::ReplyService;
 use crate::secret::Secret;
@@ -40,6 +41,8 @@ pub struct AppState {
     pub tokens: TokenService,
     pub proxy: ProxyService,
     pub events: EventService,
+    /// Follower records and callback settings.
+    pub followers: FollowerService,
     pub webhooks: WebhookService,
     /// Fan-out step (events → deliveries + bus); background loop or tests drive it.
     pub fan_out: FanOut,
@@ -92,6 +95,12 @@ impl FromRef<AppState> for CallerService {
 impl FromRef<AppState> for EventService {
     fn from_ref(state: &AppState) -> Self {
         state.events.clone()
+    }
+}
+
+impl FromRef<AppState> for FollowerService {
+    fn from_ref(state: &AppState) -> Self {
+        state.followers.clone()
     }
 }
 
@@ -187,6 +196,7 @@ impl App {
             &tracker,
             shutdown.clone(),
         );
+        let followers = FollowerService::new(store.followers.clone(), accounts.clone());
         let replies = ReplyService::new(store.reply_rules.clone(), accounts.clone(), clock.clone());
         let callbacks = CallbackService::new(
             accounts.clone(),
@@ -209,6 +219,7 @@ impl App {
             accounts,
             callers,
             events,
+            followers,
             webhooks,
             fan_out,
             dispatcher,

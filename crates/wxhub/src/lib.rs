@@ -20,6 +20,7 @@ pub mod config;
 pub mod crypto;
 pub mod demo;
 pub mod events;
+pub mod followers;
 pub mod http;
 pub mod jssdk;
 pub mod proxy;

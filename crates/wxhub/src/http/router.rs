@@ -23,7 +23,9 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::app::AppState;
 use crate::config::HttpConfig;
 use crate::http::error::{self, ApiError};
-use crate::{accounts, callbacks, callers, events, jssdk, proxy, replies, tokens, webhooks};
+use crate::{
+    accounts, callbacks, callers, events, followers, jssdk, proxy, replies, tokens, webhooks,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -38,6 +40,7 @@ use crate::{accounts, callbacks, callers, events, jssdk, proxy, replies, tokens,
         (name = "events", description = "Stored WeChat events: list, one, live stream"),
         (name = "webhooks", description = "Standard Webhooks endpoints, deliveries, attempts, replay"),
         (name = "replies", description = "Passive reply rules for callbacks"),
+        (name = "followers", description = "Follower records as follow and unfollow callbacks leave them"),
     )
 )]
 struct ApiDoc;
@@ -67,6 +70,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(events::routes())
         .merge(webhooks::routes())
         .merge(replies::routes())
+        .merge(followers::routes())
         .split_for_parts()
 }
 

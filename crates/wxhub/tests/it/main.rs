@@ -12,6 +12,7 @@ mod callers;
 mod cli;
 mod demo;
 mod events;
+mod followers;
 mod health;
 mod helpers;
 mod lifecycle;
