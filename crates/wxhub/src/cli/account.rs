@@ -1,12 +1,13 @@
-//! `wxhub account add|list|show|rotate-secret|remove`, acting on the store directly
+//! `wxhub account add|list|show|settings|rotate-secret|remove`, acting on the store directly
 //! (the same config, store and master key `serve` uses; no running hub needed).
 
 use anyhow::Context;
-use clap::{Args, Subcommand};
+use clap::{ArgAction, Args, Subcommand};
 
 use super::GlobalArgs;
 use crate::accounts::model::{check_secret, AccountId, NewAccount};
 use crate::accounts::routes::{AgentIdInput, CreateAccountRequest};
+use crate::followers::SettingsPatch;
 
 #[derive(Debug, Subcommand)]
 pub enum AccountCommand {
@@ -16,6 +17,13 @@ pub enum AccountCommand {
     List,
     /// Show one account as JSON (never its secrets).
     Show { id: String },
+    /// Show an account's callback settings as JSON, or change them.
+    Settings {
+        id: String,
+        /// Whether an unfollow also removes the follower's binding to an internal user.
+        #[arg(long, value_name = "true|false", action = ArgAction::Set)]
+        unfollow_unbinds: Option<bool>,
+    },
     /// Replace an account's secret.
     RotateSecret {
         id: String,
@@ -145,6 +153,22 @@ pub async fn run(global: &GlobalArgs, cmd: AccountCommand) -> anyhow::Result<()>
         AccountCommand::Show { id } => {
             let account = accounts.get(&parse_id(&id)?).await?;
             println!("{}", serde_json::to_string_pretty(&account)?);
+        }
+        AccountCommand::Settings {
+            id,
+            unfollow_unbinds,
+        } => {
+            let id = parse_id(&id)?;
+            let followers = &app.state().followers;
+            let settings = match unfollow_unbinds {
+                None => followers.settings(&id).await?,
+                Some(_) => {
+                    followers
+                        .update_settings(&id, SettingsPatch { unfollow_unbinds })
+                        .await?
+                }
+            };
+            println!("{}", serde_json::to_string_pretty(&settings)?);
         }
         AccountCommand::RotateSecret { id, secret } => {
             let secret = check_secret("secret", &read_secret(secret)?)?;

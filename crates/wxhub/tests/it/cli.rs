@@ -185,3 +185,71 @@ fn accounts_and_callers_are_managed_from_the_command_line() {
         "{list}"
     );
 }
+
+#[test]
+fn callback_settings_are_shown_and_changed_from_the_command_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let key = Some(KEY);
+    ok(&wxhub(
+        d,
+        key,
+        &[
+            "account",
+            "add",
+            "--id",
+            "cli-mp",
+            "--kind",
+            "mp",
+            "--appid",
+            "wxcli0001",
+            "--secret",
+            "s",
+        ],
+        None,
+    ));
+    let settings = |args: &[&str]| -> serde_json::Value {
+        let mut all = vec!["account", "settings", "cli-mp"];
+        all.extend_from_slice(args);
+        let out = ok(&wxhub(d, key, &all, None));
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("settings print JSON ({e}): {out}"))
+    };
+    assert_eq!(
+        settings(&[]),
+        serde_json::json!({"unfollow_unbinds": false})
+    );
+    assert_eq!(
+        settings(&["--unfollow-unbinds", "true"]),
+        serde_json::json!({"unfollow_unbinds": true})
+    );
+    assert_eq!(settings(&[]), serde_json::json!({"unfollow_unbinds": true}));
+    assert_eq!(
+        settings(&["--unfollow-unbinds", "false"]),
+        serde_json::json!({"unfollow_unbinds": false})
+    );
+
+    let bad = failed(&wxhub(
+        d,
+        key,
+        &["account", "settings", "cli-mp", "--unfollow-unbinds", "yes"],
+        None,
+    ));
+    assert!(bad.contains("--unfollow-unbinds"), "{bad}");
+    let unknown = failed(&wxhub(
+        d,
+        key,
+        &[
+            "account",
+            "settings",
+            "ghost-mp",
+            "--unfollow-unbinds",
+            "true",
+        ],
+        None,
+    ));
+    assert!(unknown.contains("ghost-mp not found"), "{unknown}");
+    assert_eq!(
+        settings(&[]),
+        serde_json::json!({"unfollow_unbinds": false})
+    );
+}
