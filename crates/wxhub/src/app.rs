@@ -187,7 +187,12 @@ impl App {
             &tracker,
             shutdown.clone(),
         );
-        let replies = ReplyService::new(store.reply_rules.clone(), accounts.clone(), clock.clone());
+        let replies = ReplyService::new(
+            store.reply_rules.clone(),
+            accounts.clone(),
+            master_key.clone(),
+            clock.clone(),
+        );
         let callbacks = CallbackService::new(
             accounts.clone(),
             replies.clone(),

@@ -23,7 +23,7 @@ use crate::accounts::model::{AccountApp, AccountId, AccountKind, CallbackMode};
 use crate::accounts::{AccountError, AccountService};
 use crate::clock::SharedClock;
 use crate::events::normalise::new_event;
-use crate::events::InsertOutcome;
+use crate::events::{EventId, InsertOutcome};
 use crate::replies::model::{ReplyContent, DEFAULT_WEBHOOK_TIMEOUT_MS, MAX_WEBHOOK_TIMEOUT_MS};
 use crate::replies::{webhook, LateReplySender, ReplyService, RuleAction};
 use crate::secret::Secret;
@@ -317,6 +317,7 @@ impl CallbackService {
                 &message,
                 &event_type,
                 &payload,
+                outcome.event_id(),
                 first_delivery,
                 started,
             )
@@ -356,6 +357,7 @@ impl CallbackService {
         message: &InboundMessage,
         event_type: &str,
         payload: &serde_json::Value,
+        event_id: &EventId,
         first_delivery: bool,
         started: Instant,
     ) -> Option<ReplyContent> {
@@ -371,7 +373,7 @@ impl CallbackService {
                 return None;
             }
         };
-        let (rule_id, action) = decision?;
+        let (rule_id, action, secret) = decision?;
         match action {
             RuleAction::Reply { reply } => Some(reply),
             // A retry of a stored event: the webhook was asked the first time.
@@ -385,8 +387,12 @@ impl CallbackService {
                 .saturating_sub(started.elapsed());
                 let http = self.inner.http.clone();
                 let event = payload.clone();
+                let event_id = event_id.to_string();
+                let timestamp = self.inner.clock.now().timestamp();
                 let mut call = tokio::spawn(async move {
-                    tokio::time::timeout(LATE_REPLY_LIMIT, webhook::ask(&http, &url, &event)).await
+                    let ask =
+                        webhook::ask(&http, &url, secret.as_ref(), &event_id, timestamp, &event);
+                    tokio::time::timeout(LATE_REPLY_LIMIT, ask).await
                 });
                 match tokio::time::timeout(budget, &mut call).await {
                     Ok(Ok(Ok(Ok(reply)))) => reply,

@@ -3,6 +3,7 @@
 mod accounts;
 mod callers;
 mod events;
+mod replies;
 mod tokens;
 mod webhooks;
 
