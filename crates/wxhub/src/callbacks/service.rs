@@ -23,7 +23,7 @@ use crate::accounts::model::{AccountApp, AccountId, AccountKind, CallbackMode};
 use crate::accounts::{AccountError, AccountService};
 use crate::clock::SharedClock;
 use crate::events::normalise::new_event;
-use crate::events::{EventId, InsertOutcome};
+use crate::events::InsertOutcome;
 use crate::replies::model::{ReplyContent, DEFAULT_WEBHOOK_TIMEOUT_MS, MAX_WEBHOOK_TIMEOUT_MS};
 use crate::replies::{webhook, LateReplySender, ReplyService, RuleAction};
 use crate::secret::Secret;
@@ -312,15 +312,7 @@ impl CallbackService {
         let first_delivery = matches!(outcome, InsertOutcome::Inserted(_));
         metrics::counter!("wxhub_callbacks_total", "outcome" => if first_delivery { "stored" } else { "duplicate" }).increment(1);
         let reply = self
-            .reply_for(
-                account,
-                &message,
-                &event_type,
-                &payload,
-                outcome.event_id(),
-                first_delivery,
-                started,
-            )
+            .reply_for(account, &message, &event_type, &payload, &outcome, started)
             .await;
         Ok(match reply {
             None => Answer::Success,
@@ -357,8 +349,7 @@ impl CallbackService {
         message: &InboundMessage,
         event_type: &str,
         payload: &serde_json::Value,
-        event_id: &EventId,
-        first_delivery: bool,
+        outcome: &InsertOutcome,
         started: Instant,
     ) -> Option<ReplyContent> {
         let decision = match self
@@ -377,7 +368,7 @@ impl CallbackService {
         match action {
             RuleAction::Reply { reply } => Some(reply),
             // A retry of a stored event: the webhook was asked the first time.
-            RuleAction::Webhook { .. } if !first_delivery => None,
+            RuleAction::Webhook { .. } if !matches!(outcome, InsertOutcome::Inserted(_)) => None,
             RuleAction::Webhook { url, timeout_ms } => {
                 let budget = Duration::from_millis(
                     timeout_ms
@@ -387,7 +378,7 @@ impl CallbackService {
                 .saturating_sub(started.elapsed());
                 let http = self.inner.http.clone();
                 let event = payload.clone();
-                let event_id = event_id.to_string();
+                let event_id = outcome.event_id().to_string();
                 let timestamp = self.inner.clock.now().timestamp();
                 let mut call = tokio::spawn(async move {
                     let ask =

@@ -47,10 +47,7 @@ pub async fn ask(
     } else {
         signed_post(http, url, &secrets, event_id, timestamp, body)
     };
-    let response = request
-        .send()
-        .await
-        .map_err(|_| WebhookError::Transport)?;
+    let response = request.send().await.map_err(|_| WebhookError::Transport)?;
     let status = response.status();
     if !status.is_success() {
         return Err(WebhookError::Status(status.as_u16()));

@@ -213,7 +213,10 @@ async fn a_signed_reply_webhook_verifies_with_standard_webhooks_and_its_reply_re
         "the capture sees the hub's logs"
     );
     assert!(!logged.contains(&secret), "the secret was logged");
-    assert!(!logged.contains(new_secret), "the rotated secret was logged");
+    assert!(
+        !logged.contains(new_secret),
+        "the rotated secret was logged"
+    );
     let key = secret.trim_start_matches("whsec_");
     assert!(!logged.contains(key), "the secret's key was logged");
 }
@@ -262,7 +265,10 @@ async fn rotation_makes_the_old_secret_fail_and_the_new_one_pass() {
                      "action": {"kind": "reply", "reply": {"type": "text", "content": "hi"}}}))
         .await;
     assert!(reply_rule.get("webhook_secret").is_none(), "{reply_rule}");
-    assert!(reply_rule.get("webhook_secret_set").is_none(), "{reply_rule}");
+    assert!(
+        reply_rule.get("webhook_secret_set").is_none(),
+        "{reply_rule}"
+    );
     let reply_id = reply_rule["id"].as_str().expect("id");
     let refused = rig
         .hub
@@ -294,7 +300,11 @@ async fn a_rule_turned_into_a_webhook_gets_its_secret_once_and_loses_it_when_tur
         .rule(json!({"match": {"kind": "any_text"},
                      "action": {"kind": "reply", "reply": {"type": "text", "content": "static"}}}))
         .await;
-    let path = format!("{}/{}", rules_path(&rig), created["id"].as_str().expect("id"));
+    let path = format!(
+        "{}/{}",
+        rules_path(&rig),
+        created["id"].as_str().expect("id")
+    );
 
     let turned = rig
         .hub
@@ -357,10 +367,7 @@ async fn a_webhook_rule_from_before_secrets_is_asked_unsigned_until_its_secret_i
     let receiver = ReplyReceiver::start().await;
     // A row as the previous version stored it: a webhook action and no secret.
     let now = Utc::now();
-    let rule_id = format!(
-        "rule_{}",
-        ulid::Ulid::new().to_string().to_lowercase()
-    );
+    let rule_id = format!("rule_{}", ulid::Ulid::new().to_string().to_lowercase());
     rig.store
         .reply_rules
         .insert(&RuleRecord {
@@ -390,11 +397,7 @@ async fn a_webhook_rule_from_before_secrets_is_asked_unsigned_until_its_secret_i
     let rotated = rig
         .hub
         .client
-        .post(
-            &format!("{path}/rotate-secret"),
-            json!({}),
-            StatusCode::OK,
-        )
+        .post(&format!("{path}/rotate-secret"), json!({}), StatusCode::OK)
         .await;
     let secret = rotated["webhook_secret"].as_str().expect("secret");
     receiver.verify_with(Some(secret));

@@ -226,7 +226,8 @@ async fn reply_rules_are_listed_by_priority(store: Store) {
     assert!(store
         .reply_rules
         .update(&changed, SecretChange::Keep)
-        .await.expect("update"));
+        .await
+        .expect("update"));
     assert_eq!(
         store.reply_rules.get(&a, "r2").await.expect("get"),
         Some(changed)

@@ -43,7 +43,10 @@ async fn webhook_secrets_are_stored_kept_replaced_and_rotated(store: Store) {
         }
     };
     assert_eq!(read(signed.rule_id.clone()).await, signed);
-    assert_eq!(read(legacy.rule_id.clone()).await.webhook_secret_sealed, None);
+    assert_eq!(
+        read(legacy.rule_id.clone()).await.webhook_secret_sealed,
+        None
+    );
     let listed = rules.list(&account).await.expect("list");
     assert_eq!(listed.len(), 2);
     assert!(listed.contains(&signed) && listed.contains(&legacy));
@@ -85,7 +88,10 @@ async fn webhook_secrets_are_stored_kept_replaced_and_rotated(store: Store) {
         .update(&signed, SecretChange::Replace)
         .await
         .expect("update"));
-    assert_eq!(read(signed.rule_id.clone()).await.webhook_secret_sealed, None);
+    assert_eq!(
+        read(signed.rule_id.clone()).await.webhook_secret_sealed,
+        None
+    );
     let mut legacy = legacy;
     legacy.webhook_secret_sealed = Some("v1.fresh".into());
     assert!(rules
@@ -93,7 +99,10 @@ async fn webhook_secrets_are_stored_kept_replaced_and_rotated(store: Store) {
         .await
         .expect("update"));
     assert_eq!(
-        read(legacy.rule_id.clone()).await.webhook_secret_sealed.as_deref(),
+        read(legacy.rule_id.clone())
+            .await
+            .webhook_secret_sealed
+            .as_deref(),
         Some("v1.fresh")
     );
 }
