@@ -406,3 +406,41 @@ async fn a_webhook_rule_from_before_secrets_is_asked_unsigned_until_its_secret_i
     let shown = rig.hub.client.get(&path, StatusCode::OK).await;
     assert_eq!(shown["webhook_secret_set"], true, "{shown}");
 }
+
+#[tokio::test]
+async fn a_webhook_rule_whose_secret_does_not_open_is_skipped_not_asked_unsigned() {
+    let rig = Rig::new("safe").await;
+    let receiver = ReplyReceiver::start().await;
+    let now = Utc::now();
+    // Sealed under another master key (or damaged): it does not open with this hub's key.
+    rig.store
+        .reply_rules
+        .insert(&RuleRecord {
+            rule_id: format!("rule_{}", ulid::Ulid::new().to_string().to_lowercase()),
+            account: AccountId::parse(rig.account).expect("account"),
+            name: None,
+            priority: 10,
+            enabled: true,
+            matcher: json!({"kind": "any_text"}),
+            action: json!({"kind": "webhook", "url": receiver.url}),
+            created_at: now,
+            updated_at: now,
+            webhook_secret_sealed: Some(
+                wxhub::crypto::MasterKey::generate()
+                    .seal(
+                        "reply_rule:x:webhook_secret",
+                        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                    )
+                    .expect("sealed"),
+            ),
+        })
+        .await
+        .expect("rule stored");
+    rig.rule(json!({"priority": 20, "match": {"kind": "any_text"},
+                    "action": {"kind": "reply", "reply": {"type": "text", "content": "fallback"}}}))
+        .await;
+    let openid = rig.follower().await;
+    let answer = rig.say(&openid, "hello").await;
+    assert_eq!(answer["reply"]["content"], "fallback", "{answer}");
+    assert!(receiver.received().is_empty());
+}
