@@ -197,7 +197,12 @@ impl App {
             shutdown.clone(),
         );
         let followers = FollowerService::new(store.followers.clone(), accounts.clone());
-        let replies = ReplyService::new(store.reply_rules.clone(), accounts.clone(), clock.clone());
+        let replies = ReplyService::new(
+            store.reply_rules.clone(),
+            accounts.clone(),
+            master_key.clone(),
+            clock.clone(),
+        );
         let callbacks = CallbackService::new(
             accounts.clone(),
             replies.clone(),

@@ -26,6 +26,7 @@ pub mod jssdk;
 pub mod proxy;
 pub mod replies;
 pub mod secret;
+pub mod signing;
 pub mod store;
 pub mod telemetry;
 pub mod tokens;

@@ -312,14 +312,7 @@ impl CallbackService {
         let first_delivery = matches!(outcome, InsertOutcome::Inserted(_));
         metrics::counter!("wxhub_callbacks_total", "outcome" => if first_delivery { "stored" } else { "duplicate" }).increment(1);
         let reply = self
-            .reply_for(
-                account,
-                &message,
-                &event_type,
-                &payload,
-                first_delivery,
-                started,
-            )
+            .reply_for(account, &message, &event_type, &payload, &outcome, started)
             .await;
         Ok(match reply {
             None => Answer::Success,
@@ -356,7 +349,7 @@ impl CallbackService {
         message: &InboundMessage,
         event_type: &str,
         payload: &serde_json::Value,
-        first_delivery: bool,
+        outcome: &InsertOutcome,
         started: Instant,
     ) -> Option<ReplyContent> {
         let decision = match self
@@ -371,11 +364,11 @@ impl CallbackService {
                 return None;
             }
         };
-        let (rule_id, action) = decision?;
+        let (rule_id, action, secret) = decision?;
         match action {
             RuleAction::Reply { reply } => Some(reply),
             // A retry of a stored event: the webhook was asked the first time.
-            RuleAction::Webhook { .. } if !first_delivery => None,
+            RuleAction::Webhook { .. } if !matches!(outcome, InsertOutcome::Inserted(_)) => None,
             RuleAction::Webhook { url, timeout_ms } => {
                 let budget = Duration::from_millis(
                     timeout_ms
@@ -385,8 +378,12 @@ impl CallbackService {
                 .saturating_sub(started.elapsed());
                 let http = self.inner.http.clone();
                 let event = payload.clone();
+                let event_id = outcome.event_id().to_string();
+                let timestamp = self.inner.clock.now().timestamp();
                 let mut call = tokio::spawn(async move {
-                    tokio::time::timeout(LATE_REPLY_LIMIT, webhook::ask(&http, &url, &event)).await
+                    let ask =
+                        webhook::ask(&http, &url, secret.as_ref(), &event_id, timestamp, &event);
+                    tokio::time::timeout(LATE_REPLY_LIMIT, ask).await
                 });
                 match tokio::time::timeout(budget, &mut call).await {
                     Ok(Ok(Ok(Ok(reply)))) => reply,

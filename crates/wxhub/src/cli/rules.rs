@@ -1,4 +1,5 @@
-//! `wxhub rules list|add|remove`: passive reply rules, acting on the store directly.
+//! `wxhub rules list|add|remove|rotate-secret`: passive reply rules, acting on the store
+//! directly. A webhook rule's signing secret is printed once, by `add` and `rotate-secret`.
 
 use clap::{Args, Subcommand, ValueEnum};
 
@@ -6,6 +7,7 @@ use super::GlobalArgs;
 use crate::accounts::model::AccountId;
 use crate::replies::model::{KeywordMode, ReplyContent};
 use crate::replies::{NewRule, RuleAction, RuleId, RuleMatch};
+use crate::signing::WebhookSecret;
 
 #[derive(Debug, Subcommand)]
 pub enum RulesCommand {
@@ -13,6 +15,8 @@ pub enum RulesCommand {
     List { account: String },
     /// Add a rule: one matcher flag and one reply flag (or `--webhook`).
     Add(Box<AddArgs>),
+    /// Replace a webhook rule's signing secret and print the new one (shown this once).
+    RotateSecret { account: String, rule_id: String },
     /// Remove a rule.
     Remove {
         account: String,
@@ -63,7 +67,7 @@ pub struct AddArgs {
     /// Any reply as JSON, e.g. `{"type":"news","articles":[{"title":"…","url":"…"}]}`.
     #[arg(long, group = "reply")]
     reply_json: Option<String>,
-    /// Ask this reply webhook instead.
+    /// Ask this reply webhook instead; its signing secret is printed once.
     #[arg(long, group = "reply")]
     webhook: Option<String>,
     /// The webhook's deadline in milliseconds (default 3000, at most 4000).
@@ -136,6 +140,11 @@ fn action(a: &AddArgs) -> anyhow::Result<RuleAction> {
     anyhow::bail!("give a reply: --text, --image, --voice, --video, --reply-json or --webhook")
 }
 
+fn print_secret(secret: &WebhookSecret) {
+    println!("webhook_secret: {}", secret.expose());
+    println!("(shown this once: the webhook verifies requests with it, per Standard Webhooks)");
+}
+
 pub async fn run(global: &GlobalArgs, cmd: RulesCommand) -> anyhow::Result<()> {
     let app = super::open_app(global).await?;
     let replies = &app.state().replies;
@@ -148,7 +157,7 @@ pub async fn run(global: &GlobalArgs, cmd: RulesCommand) -> anyhow::Result<()> {
         }
         RulesCommand::Add(a) => {
             let account = AccountId::parse(&a.account)?;
-            let rule = replies
+            let saved = replies
                 .create(
                     &account,
                     NewRule {
@@ -160,7 +169,17 @@ pub async fn run(global: &GlobalArgs, cmd: RulesCommand) -> anyhow::Result<()> {
                     },
                 )
                 .await?;
-            println!("{}", serde_json::to_string_pretty(&rule)?);
+            println!("{}", serde_json::to_string_pretty(&saved.rule)?);
+            if let Some(secret) = saved.webhook_secret {
+                print_secret(&secret);
+            }
+        }
+        RulesCommand::RotateSecret { account, rule_id } => {
+            let account = AccountId::parse(&account)?;
+            let secret = replies
+                .rotate_secret(&account, &RuleId::parse(&rule_id)?)
+                .await?;
+            print_secret(&secret);
         }
         RulesCommand::Remove {
             account,

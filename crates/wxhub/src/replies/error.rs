@@ -16,4 +16,11 @@ pub enum ReplyError {
     Store(#[from] StoreError),
     #[error("reading the account failed")]
     Account(#[source] AccountError),
+    #[error("reply rule {0} does not call a webhook, so it has no signing secret")]
+    NotAWebhook(String),
+    /// Webhook secrets are sealed with the master key; without one none can be stored.
+    #[error("no master key is configured, so reply webhook secrets cannot be stored")]
+    NoMasterKey,
+    #[error("a reply webhook secret does not open with the configured master key")]
+    WrongMasterKey,
 }

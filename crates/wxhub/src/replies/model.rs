@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use wx_protocol::{Article, Event, InboundBody, InboundMessage, NewsArticles, Reply};
 
 use crate::accounts::model::{AccountId, InvalidField};
+use crate::signing::WebhookSecret;
 
 /// `rule_<ulid>`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -205,9 +206,10 @@ pub const MAX_WEBHOOK_TIMEOUT_MS: u64 = 4000;
 pub enum RuleAction {
     /// Answer with this content.
     Reply { reply: ReplyContent },
-    /// Ask the caller's reply webhook (POST of the normalised event, answer
-    /// `{"reply": ReplyContent}` or no body). Past `timeout_ms` the hub answers WeChat with
-    /// `success` and sends the webhook's late reply as a customer-service message.
+    /// Ask the caller's reply webhook (POST of the normalised event, signed per Standard
+    /// Webhooks with the rule's own secret; answer `{"reply": ReplyContent}` or no body). Past
+    /// `timeout_ms` the hub answers WeChat with `success` and sends the webhook's late reply as
+    /// a customer-service message.
     Webhook {
         url: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -216,6 +218,10 @@ pub enum RuleAction {
 }
 
 impl RuleAction {
+    pub fn is_webhook(&self) -> bool {
+        matches!(self, RuleAction::Webhook { .. })
+    }
+
     pub fn validate(&self) -> Result<(), InvalidField> {
         match self {
             RuleAction::Reply { reply } => reply.validate(),
@@ -280,16 +286,22 @@ pub struct ReplyRule {
     pub action: RuleAction,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Webhook rules only: whether the rule has a signing secret. The secret itself is shown
+    /// once, when the rule becomes a webhook rule or the secret is rotated. `false` for rules
+    /// from before signing existed: their requests go unsigned until the secret is rotated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook_secret_set: Option<bool>,
 }
 
-/// A rule compiled for matching (the regex built once).
+/// A rule compiled for matching (the regex built once, the webhook secret opened once).
 pub(crate) struct CompiledRule {
     pub rule: ReplyRule,
+    pub secret: Option<WebhookSecret>,
     regex: Option<regex::Regex>,
 }
 
 impl CompiledRule {
-    pub fn new(rule: ReplyRule) -> Self {
+    pub fn new(rule: ReplyRule, secret: Option<WebhookSecret>) -> Self {
         let regex = match &rule.matcher {
             RuleMatch::Keyword {
                 mode: KeywordMode::Regex,
@@ -300,7 +312,11 @@ impl CompiledRule {
                 .ok(),
             _ => None,
         };
-        CompiledRule { rule, regex }
+        CompiledRule {
+            rule,
+            secret,
+            regex,
+        }
     }
 
     pub fn matches(&self, message: &InboundMessage, event_type: &str) -> bool {

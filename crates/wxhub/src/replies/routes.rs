@@ -11,7 +11,7 @@ use utoipa_axum::routes;
 
 use super::error::ReplyError;
 use super::model::{ReplyRule, RuleAction, RuleId, RuleMatch};
-use super::service::{NewRule, ReplyService, RulePatch};
+use super::service::{NewRule, ReplyService, RulePatch, SavedRule};
 use crate::accounts::model::AccountId;
 use crate::app::AppState;
 use crate::callers::model::Scope;
@@ -23,6 +23,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_rule, list_rules))
         .routes(routes!(get_rule, update_rule, delete_rule))
+        .routes(routes!(rotate_rule_secret))
 }
 
 impl From<ReplyError> for ApiError {
@@ -31,7 +32,11 @@ impl From<ReplyError> for ApiError {
             ReplyError::AccountNotFound(id) => account_not_found(id),
             ReplyError::NotFound(_) => ApiError::not_found("rule_not_found", e.to_string()),
             ReplyError::Invalid(f) => ApiError::invalid_field(f.to_string()),
-            ReplyError::Store(_) | ReplyError::Account(_) => ApiError::internal(e),
+            ReplyError::NotAWebhook(_) => ApiError::conflict("rule_not_webhook", e.to_string()),
+            ReplyError::NoMasterKey => ApiError::conflict("master_key_required", e.to_string()),
+            ReplyError::Store(_) | ReplyError::Account(_) | ReplyError::WrongMasterKey => {
+                ApiError::internal(e)
+            }
         }
     }
 }
@@ -62,6 +67,32 @@ pub struct UpdateRuleRequest {
     action: Option<RuleAction>,
 }
 
+/// A rule as created or changed. `webhook_secret` (`whsec_<base64>`, the key is the
+/// base64-decoded part) appears only when this request gave the rule its signing secret: keep
+/// it, it is never shown again (rotate to get a new one).
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct SavedRuleBody {
+    #[serde(flatten)]
+    rule: ReplyRule,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    webhook_secret: Option<String>,
+}
+
+impl From<SavedRule> for SavedRuleBody {
+    fn from(saved: SavedRule) -> Self {
+        SavedRuleBody {
+            rule: saved.rule,
+            webhook_secret: saved.webhook_secret.map(|s| s.expose().to_string()),
+        }
+    }
+}
+
+/// A webhook rule's new signing secret; the old one no longer verifies.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct RotatedRuleSecret {
+    webhook_secret: String,
+}
+
 /// All rules of an account, in the order they are tried.
 #[derive(Debug, serde::Serialize, ToSchema)]
 pub struct RulePage {
@@ -82,7 +113,7 @@ fn parse_rule(id: &str) -> Result<RuleId, ApiError> {
 /// Add a reply rule.
 #[utoipa::path(post, path = "/api/v1/accounts/{id}/reply-rules", tag = "replies",
     request_body = CreateRuleRequest, security(("bearer" = [])),
-    responses((status = 201, body = ReplyRule), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = SavedRuleBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_rule(
     State(replies): State<ReplyService>,
     caller: Caller,
@@ -91,7 +122,7 @@ async fn create_rule(
 ) -> Result<impl IntoResponse, ApiError> {
     let account = parse_account(&id)?;
     caller.require(Scope::Events, &account)?;
-    let rule = replies
+    let saved = replies
         .create(
             &account,
             NewRule {
@@ -103,7 +134,7 @@ async fn create_rule(
             },
         )
         .await?;
-    Ok((StatusCode::CREATED, Json(rule)))
+    Ok((StatusCode::CREATED, Json(SavedRuleBody::from(saved))))
 }
 
 /// List an account's reply rules in the order they are tried.
@@ -138,13 +169,13 @@ async fn get_rule(
 /// Change a reply rule.
 #[utoipa::path(patch, path = "/api/v1/accounts/{id}/reply-rules/{rule_id}", tag = "replies",
     request_body = UpdateRuleRequest, security(("bearer" = [])),
-    responses((status = 200, body = ReplyRule), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = SavedRuleBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn update_rule(
     State(replies): State<ReplyService>,
     caller: Caller,
     Path((id, rule_id)): Path<(String, String)>,
     Json(body): Json<UpdateRuleRequest>,
-) -> Result<Json<ReplyRule>, ApiError> {
+) -> Result<Json<SavedRuleBody>, ApiError> {
     let account = parse_account(&id)?;
     caller.require(Scope::Events, &account)?;
     let patch = RulePatch {
@@ -157,8 +188,29 @@ async fn update_rule(
     Ok(Json(
         replies
             .update(&account, &parse_rule(&rule_id)?, patch)
-            .await?,
+            .await?
+            .into(),
     ))
+}
+
+/// Replace a webhook rule's signing secret. The new secret is in this answer only; requests
+/// are signed with it alone from now on.
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/reply-rules/{rule_id}/rotate-secret", tag = "replies",
+    security(("bearer" = [])),
+    responses((status = 200, body = RotatedRuleSecret), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn rotate_rule_secret(
+    State(replies): State<ReplyService>,
+    caller: Caller,
+    Path((id, rule_id)): Path<(String, String)>,
+) -> Result<Json<RotatedRuleSecret>, ApiError> {
+    let account = parse_account(&id)?;
+    caller.require(Scope::Events, &account)?;
+    let secret = replies
+        .rotate_secret(&account, &parse_rule(&rule_id)?)
+        .await?;
+    Ok(Json(RotatedRuleSecret {
+        webhook_secret: secret.expose().to_string(),
+    }))
 }
 
 /// Delete a reply rule.

@@ -2,7 +2,11 @@
 //!
 //! The callback hot path reads an account's rules from an in-process cache (compiled once,
 //! refreshed after [`RULES_TTL`], dropped at once on a change made through this instance),
-//! so answering a callback costs no query for its rules.
+//! so answering a callback costs no query for its rules and no decryption of their secrets.
+//!
+//! A webhook rule has its own Standard Webhooks signing secret, sealed with the master key in
+//! the rule's row. It is generated when the rule becomes a webhook rule, shown in that answer
+//! only, and replaced by [`ReplyService::rotate_secret`] (the old one stops signing at once).
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -16,7 +20,9 @@ use super::model::{CompiledRule, ReplyRule, RuleAction, RuleId, RuleMatch};
 use crate::accounts::model::AccountId;
 use crate::accounts::{AccountError, AccountService};
 use crate::clock::SharedClock;
-use crate::store::replies::{ReplyRuleStore, RuleRecord};
+use crate::crypto::MasterKey;
+use crate::signing::WebhookSecret;
+use crate::store::replies::{ReplyRuleStore, RuleRecord, SecretChange};
 use crate::store::StoreError;
 
 /// How long another instance's rule change may take to reach this one.
@@ -42,21 +48,39 @@ pub struct RulePatch {
     pub action: Option<RuleAction>,
 }
 
+/// A rule as created or changed, with its webhook signing secret when this change made one
+/// (shown this once).
+#[derive(Debug)]
+pub struct SavedRule {
+    pub rule: ReplyRule,
+    pub webhook_secret: Option<WebhookSecret>,
+}
+
+/// What a callback should do: the matching rule, its action, and (for a webhook rule that has
+/// one) the opened signing secret.
+pub type Decision = (RuleId, RuleAction, Option<WebhookSecret>);
+
 type RuleSet = Arc<Vec<CompiledRule>>;
 
 #[derive(Clone)]
 pub struct ReplyService {
     store: Arc<dyn ReplyRuleStore>,
     accounts: AccountService,
+    key: Option<MasterKey>,
     clock: SharedClock,
     cache: Arc<RwLock<HashMap<AccountId, (Instant, RuleSet)>>>,
+}
+
+/// The context a rule's secret is sealed under: it opens only in this rule's row.
+fn secret_context(id: &RuleId) -> String {
+    format!("reply_rule:{id}:webhook_secret")
 }
 
 fn millis(t: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(t.timestamp_millis()).unwrap_or(t)
 }
 
-fn to_record(rule: &ReplyRule) -> Result<RuleRecord, ReplyError> {
+fn to_record(rule: &ReplyRule, sealed: Option<String>) -> Result<RuleRecord, ReplyError> {
     let json = |v: serde_json::Result<serde_json::Value>| {
         v.map_err(|e| ReplyError::Store(StoreError::Corrupt(format!("encoding a rule: {e}"))))
     };
@@ -70,15 +94,21 @@ fn to_record(rule: &ReplyRule) -> Result<RuleRecord, ReplyError> {
         action: json(serde_json::to_value(&rule.action))?,
         created_at: rule.created_at,
         updated_at: rule.updated_at,
+        webhook_secret_sealed: sealed,
     })
 }
 
 fn from_record(r: RuleRecord) -> Result<ReplyRule, StoreError> {
     let corrupt = |what: &str| StoreError::Corrupt(format!("reply rule {} {what}", r.rule_id));
+    let action: RuleAction =
+        serde_json::from_value(r.action.clone()).map_err(|_| corrupt("action"))?;
     Ok(ReplyRule {
         id: RuleId::parse(&r.rule_id).map_err(|_| corrupt("id"))?,
         matcher: serde_json::from_value(r.matcher.clone()).map_err(|_| corrupt("matcher"))?,
-        action: serde_json::from_value(r.action.clone()).map_err(|_| corrupt("action"))?,
+        webhook_secret_set: action
+            .is_webhook()
+            .then_some(r.webhook_secret_sealed.is_some()),
+        action,
         account: r.account,
         name: r.name,
         priority: r.priority,
@@ -92,14 +122,34 @@ impl ReplyService {
     pub fn new(
         store: Arc<dyn ReplyRuleStore>,
         accounts: AccountService,
+        key: Option<MasterKey>,
         clock: SharedClock,
     ) -> Self {
         ReplyService {
             store,
             accounts,
+            key,
             clock,
             cache: Arc::new(RwLock::new(HashMap::new())),
         }
+    }
+
+    /// A fresh secret for rule `id`, and its sealed text for the row.
+    fn new_secret(&self, id: &RuleId) -> Result<(WebhookSecret, String), ReplyError> {
+        let key = self.key.as_ref().ok_or(ReplyError::NoMasterKey)?;
+        let secret = WebhookSecret::generate();
+        let sealed = key
+            .seal(&secret_context(id), secret.expose())
+            .map_err(|_| ReplyError::WrongMasterKey)?;
+        Ok((secret, sealed))
+    }
+
+    fn open_secret(&self, id: &RuleId, sealed: &str) -> Result<WebhookSecret, ReplyError> {
+        let key = self.key.as_ref().ok_or(ReplyError::NoMasterKey)?;
+        let text = key
+            .open(&secret_context(id), sealed)
+            .map_err(|_| ReplyError::WrongMasterKey)?;
+        WebhookSecret::parse(text.expose()).map_err(|_| ReplyError::WrongMasterKey)
     }
 
     async fn require_account(&self, account: &AccountId) -> Result<(), ReplyError> {
@@ -118,13 +168,20 @@ impl ReplyService {
             .remove(account);
     }
 
-    pub async fn create(&self, account: &AccountId, new: NewRule) -> Result<ReplyRule, ReplyError> {
+    pub async fn create(&self, account: &AccountId, new: NewRule) -> Result<SavedRule, ReplyError> {
         self.require_account(account).await?;
         new.matcher.validate()?;
         new.action.validate()?;
         let now = millis(self.clock.now());
+        let id = RuleId::new();
+        let secret = new
+            .action
+            .is_webhook()
+            .then(|| self.new_secret(&id))
+            .transpose()?;
         let rule = ReplyRule {
-            id: RuleId::new(),
+            webhook_secret_set: new.action.is_webhook().then_some(true),
+            id,
             account: account.clone(),
             name: new.name,
             priority: new.priority,
@@ -134,9 +191,13 @@ impl ReplyService {
             created_at: now,
             updated_at: now,
         };
-        self.store.insert(&to_record(&rule)?).await?;
+        let (webhook_secret, sealed) = secret.unzip();
+        self.store.insert(&to_record(&rule, sealed)?).await?;
         self.forget(account);
-        Ok(rule)
+        Ok(SavedRule {
+            rule,
+            webhook_secret,
+        })
     }
 
     pub async fn list(&self, account: &AccountId) -> Result<Vec<ReplyRule>, ReplyError> {
@@ -157,13 +218,16 @@ impl ReplyService {
         Ok(from_record(record)?)
     }
 
+    /// Applies `patch`. A rule that becomes a webhook rule gets a new secret (in the answer);
+    /// one that stops being one loses its secret.
     pub async fn update(
         &self,
         account: &AccountId,
         id: &RuleId,
         patch: RulePatch,
-    ) -> Result<ReplyRule, ReplyError> {
+    ) -> Result<SavedRule, ReplyError> {
         let mut rule = self.get(account, id).await?;
+        let was_webhook = rule.action.is_webhook();
         if let Some(name) = patch.name {
             rule.name = name;
         }
@@ -182,11 +246,55 @@ impl ReplyService {
             rule.action = a;
         }
         rule.updated_at = millis(self.clock.now());
-        if !self.store.update(&to_record(&rule)?).await? {
+        let (change, sealed, webhook_secret) = match (was_webhook, rule.action.is_webhook()) {
+            (false, true) => {
+                let (secret, sealed) = self.new_secret(id)?;
+                rule.webhook_secret_set = Some(true);
+                (SecretChange::Replace, Some(sealed), Some(secret))
+            }
+            (true, false) => {
+                rule.webhook_secret_set = None;
+                (SecretChange::Replace, None, None)
+            }
+            (true, true) | (false, false) => (SecretChange::Keep, None, None),
+        };
+        if !self
+            .store
+            .update(&to_record(&rule, sealed)?, change)
+            .await?
+        {
             return Err(ReplyError::NotFound(id.to_string()));
         }
         self.forget(account);
-        Ok(rule)
+        Ok(SavedRule {
+            rule,
+            webhook_secret,
+        })
+    }
+
+    /// A new signing secret for a webhook rule; the old one stops signing at once on this
+    /// instance, and within [`RULES_TTL`] on the others.
+    pub async fn rotate_secret(
+        &self,
+        account: &AccountId,
+        id: &RuleId,
+    ) -> Result<WebhookSecret, ReplyError> {
+        let rule = self.get(account, id).await?;
+        if !rule.action.is_webhook() {
+            return Err(ReplyError::NotAWebhook(id.to_string()));
+        }
+        let (secret, sealed) = self.new_secret(id)?;
+        let now = millis(self.clock.now());
+        if !self
+            .store
+            .set_webhook_secret(account, id.as_str(), &sealed, now)
+            .await?
+        {
+            return Err(ReplyError::NotFound(id.to_string()));
+        }
+        self.forget(account);
+        tracing::info!(account = %account, rule = %id, "reply webhook secret rotated");
+        Ok(secret)
     }
 
     pub async fn delete(&self, account: &AccountId, id: &RuleId) -> Result<(), ReplyError> {
@@ -210,12 +318,26 @@ impl ReplyService {
         }
         let mut compiled = Vec::new();
         for record in self.store.list(account).await? {
-            match from_record(record) {
-                Ok(rule) => compiled.push(CompiledRule::new(rule)),
+            let sealed = record.webhook_secret_sealed.clone();
+            let rule = match from_record(record) {
+                Ok(rule) => rule,
                 Err(e) => {
-                    tracing::warn!(account = %account, error = %e, "skipping an unreadable reply rule")
+                    tracing::warn!(account = %account, error = %e, "skipping an unreadable reply rule");
+                    continue;
                 }
-            }
+            };
+            // A webhook rule whose secret does not open is skipped rather than asked unsigned.
+            let secret = match sealed.filter(|_| rule.action.is_webhook()) {
+                None => None,
+                Some(sealed) => match self.open_secret(&rule.id, &sealed) {
+                    Ok(secret) => Some(secret),
+                    Err(e) => {
+                        tracing::warn!(account = %account, rule = %rule.id, error = %e, "skipping a reply rule whose webhook secret does not open");
+                        continue;
+                    }
+                },
+            };
+            compiled.push(CompiledRule::new(rule, secret));
         }
         let set = Arc::new(compiled);
         self.cache
@@ -225,17 +347,18 @@ impl ReplyService {
         Ok(set)
     }
 
-    /// The action of the first enabled rule matching `message`, if any.
+    /// The first enabled rule matching `message`, if any: its action, and the opened secret
+    /// that signs a webhook action's request.
     pub async fn decide(
         &self,
         account: &AccountId,
         message: &InboundMessage,
         event_type: &str,
-    ) -> Result<Option<(RuleId, RuleAction)>, StoreError> {
+    ) -> Result<Option<Decision>, StoreError> {
         let rules = self.rules(account).await?;
         Ok(rules
             .iter()
             .find(|r| r.matches(message, event_type))
-            .map(|r| (r.rule.id.clone(), r.rule.action.clone())))
+            .map(|r| (r.rule.id.clone(), r.rule.action.clone(), r.secret.clone())))
     }
 }

@@ -18,6 +18,18 @@ pub struct RuleRecord {
     pub action: serde_json::Value,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// A webhook rule's signing secret, sealed with the master key; `None` for reply rules and
+    /// for webhook rules stored before secrets existed.
+    pub webhook_secret_sealed: Option<String>,
+}
+
+/// What an update does to the stored webhook secret. Keeping it by default means an edit that
+/// read the rule before a rotation cannot write the old secret back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretChange {
+    Keep,
+    /// Write the record's `webhook_secret_sealed`, `None` included.
+    Replace,
 }
 
 #[async_trait]
@@ -30,7 +42,16 @@ pub trait ReplyRuleStore: Send + Sync + 'static {
         account: &AccountId,
         rule_id: &str,
     ) -> Result<Option<RuleRecord>, StoreError>;
-    /// `Ok(false)` when no such rule.
-    async fn update(&self, rule: &RuleRecord) -> Result<bool, StoreError>;
+    /// Writes every field; the secret only with [`SecretChange::Replace`]. `Ok(false)` when no
+    /// such rule.
+    async fn update(&self, rule: &RuleRecord, secret: SecretChange) -> Result<bool, StoreError>;
+    /// Replaces the sealed webhook secret (rotation). `Ok(false)` when no such rule.
+    async fn set_webhook_secret(
+        &self,
+        account: &AccountId,
+        rule_id: &str,
+        sealed: &str,
+        updated_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
     async fn delete(&self, account: &AccountId, rule_id: &str) -> Result<bool, StoreError>;
 }

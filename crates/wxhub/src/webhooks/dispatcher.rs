@@ -11,12 +11,14 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use reqwest::header::{HeaderValue, CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
+use reqwest::header::RETRY_AFTER;
 
 use crate::clock::SharedClock;
 use crate::config::WebhooksConfig;
 use crate::crypto::MasterKey;
+use crate::signing::signed_post;
 use crate::store::webhooks::{DeliveryUpdate, DueDelivery, HealthChange, WebhookStore};
 use crate::store::StoreError;
 use crate::webhooks::error::WebhookError;
@@ -25,7 +27,6 @@ use crate::webhooks::model::{
 };
 use crate::webhooks::schedule::{parse_retry_after, random_jitter, Next, Schedule};
 use crate::webhooks::service::open_secrets;
-use crate::webhooks::signing::{signature_header, HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP};
 use crate::webhooks::url::{ensure_public, parse_endpoint_url};
 
 /// How much of a receiver's answer is kept on the attempt.
@@ -270,20 +271,15 @@ impl Dispatcher {
                 return Sent::failed(AttemptOutcome::Network, e.to_string());
             }
         }
-        let msg_id = &due.delivery.event_id;
-        let timestamp = now.timestamp();
-        let body = due.payload.as_bytes();
         let refs: Vec<_> = secrets.iter().collect();
-        let signature = signature_header(&refs, msg_id, timestamp, body);
-        let request = self
-            .http
-            .post(url)
-            .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
-            .header(USER_AGENT, concat!("wxhub/", env!("CARGO_PKG_VERSION")))
-            .header(HEADER_ID, msg_id.as_str())
-            .header(HEADER_TIMESTAMP, timestamp.to_string())
-            .header(HEADER_SIGNATURE, signature)
-            .body(due.payload.clone());
+        let request = signed_post(
+            &self.http,
+            url,
+            &refs,
+            due.delivery.event_id.as_str(),
+            now.timestamp(),
+            Bytes::from(due.payload.clone()),
+        );
         let mut response = match request.send().await {
             Ok(r) => r,
             Err(e) => return classify(&e),

@@ -14,6 +14,7 @@ use crate::accounts::model::AccountId;
 use crate::clock::SharedClock;
 use crate::config::WebhooksConfig;
 use crate::crypto::{CryptoError, MasterKey};
+use crate::signing::WebhookSecret;
 use crate::store::accounts::AccountStore;
 use crate::store::webhooks::{EndpointRecord, WebhookStore};
 use crate::webhooks::error::WebhookError;
@@ -21,7 +22,6 @@ use crate::webhooks::model::{
     Attempt, AttemptId, Delivery, DeliveryId, DeliveryStatus, Endpoint, EndpointHealth, EndpointId,
     Filter,
 };
-use crate::webhooks::signing::WebhookSecret;
 use crate::webhooks::url::{ensure_public, parse_endpoint_url};
 
 /// A validated registration.

@@ -253,3 +253,82 @@ fn callback_settings_are_shown_and_changed_from_the_command_line() {
         serde_json::json!({"unfollow_unbinds": false})
     );
 }
+
+#[test]
+fn a_webhook_rule_added_from_the_command_line_prints_its_secret_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let key = Some(KEY);
+    ok(&wxhub(
+        d,
+        key,
+        &[
+            "account",
+            "add",
+            "--id",
+            "cli-mp",
+            "--kind",
+            "mp",
+            "--appid",
+            "wxcli0001",
+            "--secret",
+            "s",
+        ],
+        None,
+    ));
+    let secret_of = |out: &str| {
+        out.lines()
+            .find_map(|l| l.strip_prefix("webhook_secret:"))
+            .map(|s| s.trim().to_string())
+            .unwrap_or_else(|| panic!("no secret printed: {out}"))
+    };
+    let added = ok(&wxhub(
+        d,
+        key,
+        &[
+            "rules",
+            "add",
+            "cli-mp",
+            "--webhook",
+            "http://127.0.0.1:9/reply",
+        ],
+        None,
+    ));
+    let secret = secret_of(&added);
+    assert!(secret.starts_with("whsec_"), "{added}");
+    let rule_id = added
+        .split('"')
+        .find(|s| s.starts_with("rule_"))
+        .expect("rule id printed")
+        .to_string();
+
+    let listed = ok(&wxhub(d, key, &["rules", "list", "cli-mp"], None));
+    assert!(listed.contains(r#""webhook_secret_set":true"#), "{listed}");
+    assert!(!listed.contains(&secret), "{listed}");
+
+    let rotated = ok(&wxhub(
+        d,
+        key,
+        &["rules", "rotate-secret", "cli-mp", &rule_id],
+        None,
+    ));
+    let new_secret = secret_of(&rotated);
+    assert!(new_secret.starts_with("whsec_") && new_secret != secret);
+
+    // A reply rule has no secret to print.
+    let reply = ok(&wxhub(
+        d,
+        key,
+        &[
+            "rules",
+            "add",
+            "cli-mp",
+            "--keyword",
+            "hi",
+            "--text",
+            "hello",
+        ],
+        None,
+    ));
+    assert!(!reply.contains("webhook_secret"), "{reply}");
+}

@@ -18,6 +18,7 @@ mod helpers;
 mod lifecycle;
 mod receiver;
 mod reliability;
+mod replies;
 mod store;
 mod tokens;
 mod webhooks;

@@ -1,14 +1,14 @@
 //! [`ReplyRuleStore`](crate::store::replies::ReplyRuleStore) queries shared by both backends;
 //! `$N` placeholders work on SQLite and PostgreSQL.
 //!
-//! Matcher and action are JSON text on both. `priority`, `enabled` and the times go through
+//! Matcher and action are JSON text on both, the sealed webhook secret plain (nullable) text. `priority`, `enabled` and the times go through
 //! [`Columns`](crate::store::sql::Columns) (INTEGER on SQLite; INTEGER, BOOLEAN and
 //! TIMESTAMPTZ on PostgreSQL).
 
 use crate::store::StoreError;
 
-pub(crate) const COLUMNS: &str =
-    "rule_id, account_id, name, priority, enabled, matcher, action, created_at, updated_at";
+pub(crate) const COLUMNS: &str = "rule_id, account_id, name, priority, enabled, matcher, action, \
+     created_at, updated_at, webhook_secret_sealed";
 
 pub(crate) fn corrupt(what: &str) -> StoreError {
     StoreError::Corrupt(format!("reply rule {what}"))
@@ -57,6 +57,7 @@ macro_rules! reply_rule_store {
                     action: serde_json::from_str(&action).map_err(|_| corrupt("action"))?,
                     created_at: time("created_at")?,
                     updated_at: time("updated_at")?,
+                    webhook_secret_sealed: row.try_get("webhook_secret_sealed")?,
                 })
             }
         }
@@ -70,7 +71,7 @@ macro_rules! reply_rule_store {
                 use $crate::store::sql::Columns;
 
                 sqlx::query(&format!(
-                    "INSERT INTO reply_rules ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    "INSERT INTO reply_rules ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                     $crate::store::sql::replies::COLUMNS
                 ))
                 .bind(&rule.rule_id)
@@ -82,6 +83,7 @@ macro_rules! reply_rule_store {
                 .bind(rule.action.to_string())
                 .bind(<$db as Columns>::time_to_db(rule.created_at))
                 .bind(<$db as Columns>::time_to_db(rule.updated_at))
+                .bind(&rule.webhook_secret_sealed)
                 .execute(&self.pool)
                 .await?;
                 Ok(())
@@ -121,14 +123,21 @@ macro_rules! reply_rule_store {
             async fn update(
                 &self,
                 rule: &$crate::store::replies::RuleRecord,
+                secret: $crate::store::replies::SecretChange,
             ) -> Result<bool, $crate::store::StoreError> {
+                use $crate::store::replies::SecretChange;
                 use $crate::store::sql::Columns;
 
-                let done = sqlx::query(
+                let secret_column = match secret {
+                    SecretChange::Keep => "webhook_secret_sealed",
+                    SecretChange::Replace => "$9",
+                };
+                let sql = format!(
                     "UPDATE reply_rules SET name = $1, priority = $2, enabled = $3, matcher = $4,
-                       action = $5, updated_at = $6
-                     WHERE account_id = $7 AND rule_id = $8",
-                )
+                       action = $5, updated_at = $6, webhook_secret_sealed = {secret_column}
+                     WHERE account_id = $7 AND rule_id = $8"
+                );
+                let query = sqlx::query(&sql)
                 .bind(&rule.name)
                 .bind(<$db as Columns>::int_to_db(rule.priority))
                 .bind(<$db as Columns>::bool_to_db(rule.enabled))
@@ -136,7 +145,33 @@ macro_rules! reply_rule_store {
                 .bind(rule.action.to_string())
                 .bind(<$db as Columns>::time_to_db(rule.updated_at))
                 .bind(rule.account.as_str())
-                .bind(&rule.rule_id)
+                .bind(&rule.rule_id);
+                let done = match secret {
+                    SecretChange::Keep => query,
+                    SecretChange::Replace => query.bind(&rule.webhook_secret_sealed),
+                }
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn set_webhook_secret(
+                &self,
+                account: &$crate::accounts::model::AccountId,
+                rule_id: &str,
+                sealed: &str,
+                updated_at: chrono::DateTime<chrono::Utc>,
+            ) -> Result<bool, $crate::store::StoreError> {
+                use $crate::store::sql::Columns;
+
+                let done = sqlx::query(
+                    "UPDATE reply_rules SET webhook_secret_sealed = $1, updated_at = $2
+                     WHERE account_id = $3 AND rule_id = $4",
+                )
+                .bind(sealed)
+                .bind(<$db as Columns>::time_to_db(updated_at))
+                .bind(account.as_str())
+                .bind(rule_id)
                 .execute(&self.pool)
                 .await?;
                 Ok(done.rows_affected() > 0)

@@ -6,7 +6,7 @@ use wxhub::accounts::model::AccountId;
 use wxhub::events::{EventId, InsertOutcome, NewEvent};
 use wxhub::store::events::EventFilter;
 use wxhub::store::followers::FollowerChange;
-use wxhub::store::replies::RuleRecord;
+use wxhub::store::replies::{RuleRecord, SecretChange};
 use wxhub::store::Store;
 
 use super::on_both_backends;
@@ -207,6 +207,7 @@ async fn reply_rules_are_listed_by_priority(store: Store) {
         action: json!({"kind": "reply", "reply": {"type": "text", "content": id}}),
         created_at: at(),
         updated_at: at(),
+        webhook_secret_sealed: None,
     };
     store
         .reply_rules
@@ -222,7 +223,11 @@ async fn reply_rules_are_listed_by_priority(store: Store) {
     assert_eq!(list, vec![rule("r1", 10), rule("r2", 20)]);
     let mut changed = rule("r2", 5);
     changed.enabled = false;
-    assert!(store.reply_rules.update(&changed).await.expect("update"));
+    assert!(store
+        .reply_rules
+        .update(&changed, SecretChange::Keep)
+        .await
+        .expect("update"));
     assert_eq!(
         store.reply_rules.get(&a, "r2").await.expect("get"),
         Some(changed)
