@@ -34,8 +34,20 @@ use crate::tokens::TokenService;
 use crate::webhooks::{Dispatcher, FanOut, WebhookService};
 
 /// What handlers reach through `State`: services, never the store's traits directly.
+/// Shared behind one `Arc`: axum clones the state for every request.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppParts>);
+
+impl std::ops::Deref for AppState {
+    type Target = AppParts;
+
+    fn deref(&self) -> &AppParts {
+        &self.0
+    }
+}
+
+/// The services and settings behind [`AppState`].
+pub struct AppParts {
     pub accounts: AccountService,
     pub callers: CallerService,
     pub tokens: TokenService,
@@ -191,7 +203,6 @@ impl App {
         commit_hooks.add(Arc::new(feed));
         let writer = EventWriter::spawn(
             store.events.clone(),
-            store.followers.clone(),
             Some(commit_hooks.clone()),
             &tracker,
             shutdown.clone(),
@@ -220,7 +231,7 @@ impl App {
             accounts: accounts.clone(),
             client: late_client,
         }));
-        let state = AppState {
+        let state = AppState(Arc::new(AppParts {
             accounts,
             callers,
             events,
@@ -239,7 +250,7 @@ impl App {
             clock,
             config: Arc::new(config),
             store,
-        };
+        }));
         Ok(App {
             state,
             tracker,

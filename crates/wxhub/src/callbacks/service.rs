@@ -14,7 +14,7 @@ use serde::Deserialize;
 use tokio_util::task::TaskTracker;
 use wx_protocol::{
     open_echostr, verify_callback_signature, EncodingAesKey, EncryptedReply, EncryptedRequest,
-    Event, InboundMessage, MessageCrypt, ReplyMessage, MAX_XML_BYTES,
+    InboundMessage, MessageCrypt, ReplyMessage, MAX_XML_BYTES,
 };
 
 use super::error::CallbackError;
@@ -27,7 +27,6 @@ use crate::events::InsertOutcome;
 use crate::replies::model::{ReplyContent, DEFAULT_WEBHOOK_TIMEOUT_MS, MAX_WEBHOOK_TIMEOUT_MS};
 use crate::replies::{webhook, LateReplySender, ReplyService, RuleAction};
 use crate::secret::Secret;
-use crate::store::followers::FollowerChange;
 
 /// A callback's `timestamp` may be this far from the hub's clock, either way. WeChat's
 /// retries come within seconds; an older timestamp is a replayed capture.
@@ -298,17 +297,11 @@ impl CallbackService {
         let message = InboundMessage::parse(&plaintext).map_err(|_| CallbackError::Malformed)?;
         let now = self.inner.clock.now();
         let event = new_event(account, &message, now);
-        let follower = follower_change(account, &message, &event, now);
         let payload = event.payload.clone();
         let event_type = event.event_type.clone();
-        let outcome = self
-            .inner
-            .writer
-            .write(event, follower)
-            .await
-            .map_err(|e| match e {
-                WriteError::Store | WriteError::Stopped => CallbackError::Unavailable,
-            })?;
+        let outcome = self.inner.writer.write(event).await.map_err(|e| match e {
+            WriteError::Store | WriteError::Stopped => CallbackError::Unavailable,
+        })?;
         let first_delivery = matches!(outcome, InsertOutcome::Inserted(_));
         metrics::counter!("wxhub_callbacks_total", "outcome" => if first_delivery { "stored" } else { "duplicate" }).increment(1);
         let reply = self
@@ -447,30 +440,5 @@ impl CallbackService {
                 }
             }
         });
-    }
-}
-
-/// Follow and unfollow update the follower record (MP accounts).
-fn follower_change(
-    account: &AccountId,
-    message: &InboundMessage,
-    event: &crate::events::NewEvent,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Option<FollowerChange> {
-    match message.event()? {
-        Event::Subscribe { scene, .. } => Some(FollowerChange::Followed {
-            account: account.clone(),
-            openid: message.from_user_name.clone(),
-            at: now,
-            scene: if scene.is_some() { "qr_scene" } else { "plain" }.to_owned(),
-            qr_source: event.qr_source,
-            qr_scene: scene.as_ref().map(|s| s.scene().to_owned()),
-        }),
-        Event::Unsubscribe => Some(FollowerChange::Unfollowed {
-            account: account.clone(),
-            openid: message.from_user_name.clone(),
-            at: now,
-        }),
-        _ => None,
     }
 }

@@ -11,8 +11,9 @@
 //! transaction survives a crash of the process (the WAL is written before COMMIT returns);
 //! only a power loss or OS crash may lose the last commits. PostgreSQL: its own settings.
 //!
-//! After each commit the writer applies follow/unfollow changes of the newly inserted events
-//! (a second, small transaction) and tells the [`CommitListener`] (the delivery side's feed).
+//! The follower changes of newly inserted events (follow, unfollow) are part of the same
+//! transaction, so a crash never leaves a stored event without its follower update. After
+//! each commit the writer tells the [`CommitListener`] (the delivery side's feed).
 
 use std::sync::Arc;
 
@@ -22,7 +23,6 @@ use tokio_util::task::TaskTracker;
 
 use crate::events::{InsertOutcome, NewEvent, StoredEvent};
 use crate::store::events::EventStore;
-use crate::store::followers::{FollowerChange, FollowerStore};
 
 /// The most events one transaction carries.
 pub const MAX_BATCH: usize = 512;
@@ -73,7 +73,6 @@ pub enum WriteError {
 
 struct Job {
     event: NewEvent,
-    follower: Option<FollowerChange>,
     done: oneshot::Sender<Result<InsertOutcome, WriteError>>,
 }
 
@@ -88,34 +87,21 @@ impl EventWriter {
     /// empty, or when every handle is dropped.
     pub fn spawn(
         events: Arc<dyn EventStore>,
-        followers: Arc<dyn FollowerStore>,
         listener: Option<Arc<dyn CommitListener>>,
         tracker: &TaskTracker,
         shutdown: CancellationToken,
     ) -> EventWriter {
         let (tx, rx) = mpsc::channel(QUEUE);
-        let worker = Worker {
-            events,
-            followers,
-            listener,
-        };
+        let worker = Worker { events, listener };
         tracker.spawn(worker.run(rx, shutdown));
         EventWriter { tx }
     }
 
     /// Stores `event` (with its follower change) and returns once it is committed.
-    pub async fn write(
-        &self,
-        event: NewEvent,
-        follower: Option<FollowerChange>,
-    ) -> Result<InsertOutcome, WriteError> {
+    pub async fn write(&self, event: NewEvent) -> Result<InsertOutcome, WriteError> {
         let (done, wait) = oneshot::channel();
         self.tx
-            .send(Job {
-                event,
-                follower,
-                done,
-            })
+            .send(Job { event, done })
             .await
             .map_err(|_| WriteError::Stopped)?;
         wait.await.map_err(|_| WriteError::Stopped)?
@@ -124,7 +110,6 @@ impl EventWriter {
 
 struct Worker {
     events: Arc<dyn EventStore>,
-    followers: Arc<dyn FollowerStore>,
     listener: Option<Arc<dyn CommitListener>>,
 }
 
@@ -152,42 +137,35 @@ impl Worker {
 
     /// Commits one batch and answers its waiters.
     async fn step(&self, batch: &mut Vec<Job>) {
-        let events: Vec<NewEvent> = batch.iter().map(|j| j.event.clone()).collect();
+        let (events, waiters): (Vec<NewEvent>, Vec<_>) =
+            batch.drain(..).map(|j| (j.event, j.done)).unzip();
         let started = std::time::Instant::now();
         let result = self.events.insert_batch(&events).await;
         metrics::histogram!("wxhub_event_batch_size").record(events.len() as f64);
         metrics::histogram!("wxhub_event_batch_seconds").record(started.elapsed().as_secs_f64());
         match result {
             Ok(outcomes) => {
-                let mut inserted = Vec::new();
-                let mut changes = Vec::new();
-                for (job, outcome) in batch.iter_mut().zip(&outcomes) {
-                    if let InsertOutcome::Inserted(e) = outcome {
-                        inserted.push(e.clone());
-                        if let Some(change) = job.follower.take() {
-                            changes.push(change);
-                        }
-                    }
-                }
-                if let Err(e) = self.followers.apply(&changes).await {
-                    // The events are stored; the follower table catches up on the next
-                    // follow/unfollow or a follower sync.
-                    tracing::warn!(error = %e, count = changes.len(), "updating followers failed");
-                }
+                let inserted: Vec<StoredEvent> = outcomes
+                    .iter()
+                    .filter_map(|o| match o {
+                        InsertOutcome::Inserted(e) => Some(e.clone()),
+                        InsertOutcome::Duplicate(_) => None,
+                    })
+                    .collect();
                 if !inserted.is_empty() {
                     if let Some(listener) = &self.listener {
                         listener.committed(&inserted);
                     }
                 }
-                for (job, outcome) in batch.drain(..).zip(outcomes) {
+                for (done, outcome) in waiters.into_iter().zip(outcomes) {
                     // A waiter that gave up (client gone) is fine: the event is stored.
-                    let _ = job.done.send(Ok(outcome));
+                    let _ = done.send(Ok(outcome));
                 }
             }
             Err(e) => {
                 tracing::error!(error = %e, count = events.len(), "storing callback events failed");
-                for job in batch.drain(..) {
-                    let _ = job.done.send(Err(WriteError::Store));
+                for done in waiters {
+                    let _ = done.send(Err(WriteError::Store));
                 }
             }
         }

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::accounts::model::AccountId;
+use crate::store::followers::FollowerChange;
 
 /// `evt_<ulid>`: unique, sortable by creation time.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -74,6 +75,9 @@ pub struct NewEvent {
     pub received_at: DateTime<Utc>,
     pub qr_source: Option<u8>,
     pub payload: serde_json::Value,
+    /// The follower record change this event implies (follow, unfollow), applied in the
+    /// same transaction as the event itself, and only when the event is new.
+    pub follower: Option<FollowerChange>,
 }
 
 /// What storing one [`NewEvent`] did.

@@ -17,6 +17,7 @@ use wx_protocol::{ContactChange, Event, InboundBody, InboundMessage, ScanTrigger
 
 use super::model::{EventId, NewEvent};
 use crate::accounts::model::AccountId;
+use crate::store::followers::FollowerChange;
 
 /// `text`, `image` …, events by lower-cased Event name, contact changes as
 /// `change_contact.<change_type>`.
@@ -150,6 +151,32 @@ pub fn new_event(
         received_at,
         qr_source,
         payload: Value::Object(payload),
+        follower: follower_change(account, message, qr_source, received_at),
+    }
+}
+
+/// Follow and unfollow change the follower record.
+fn follower_change(
+    account: &AccountId,
+    message: &InboundMessage,
+    qr_source: Option<u8>,
+    at: DateTime<Utc>,
+) -> Option<FollowerChange> {
+    match message.event()? {
+        Event::Subscribe { scene, .. } => Some(FollowerChange::Followed {
+            account: account.clone(),
+            openid: message.from_user_name.clone(),
+            at,
+            scene: if scene.is_some() { "qr_scene" } else { "plain" }.to_owned(),
+            qr_source,
+            qr_scene: scene.as_ref().map(|s| s.scene().to_owned()),
+        }),
+        Event::Unsubscribe => Some(FollowerChange::Unfollowed {
+            account: account.clone(),
+            openid: message.from_user_name.clone(),
+            at,
+        }),
+        _ => None,
     }
 }
 

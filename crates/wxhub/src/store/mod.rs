@@ -14,6 +14,7 @@ pub mod callers;
 mod error;
 pub mod events;
 pub mod followers;
+mod gate;
 pub mod postgres;
 pub mod replies;
 mod sql;
@@ -30,6 +31,7 @@ use accounts::AccountStore;
 use callers::CallerStore;
 use events::EventStore;
 use followers::FollowerStore;
+pub use gate::{GatePass, WriteGate};
 use replies::ReplyRuleStore;
 use tokens::TokenStore;
 use webhooks::WebhookStore;
@@ -120,21 +122,33 @@ pub struct Store {
 impl Store {
     pub fn new(db: Db) -> Store {
         match &db {
-            Db::Sqlite(pool) => Store {
-                accounts: Arc::new(sqlite::accounts::SqliteAccountStore::new(pool.clone())),
-                callers: Arc::new(sqlite::callers::SqliteCallerStore::new(pool.clone())),
-                tokens: Arc::new(sqlite::tokens::SqliteTokenStore::new(pool.clone())),
-                events: Arc::new(sqlite::events::SqliteEventStore::new(pool.clone())),
-                webhooks: Arc::new(sqlite::webhooks::SqliteWebhookStore::new(pool.clone())),
-                followers: Arc::new(sqlite::followers::SqliteFollowerStore::new(pool.clone())),
-                reply_rules: Arc::new(sqlite::replies::SqliteReplyRuleStore::new(pool.clone())),
-                db,
-            },
+            Db::Sqlite(pool) => {
+                let gate = WriteGate::serial();
+                Store {
+                    accounts: Arc::new(sqlite::accounts::SqliteAccountStore::new(pool.clone())),
+                    callers: Arc::new(sqlite::callers::SqliteCallerStore::new(pool.clone())),
+                    tokens: Arc::new(sqlite::tokens::SqliteTokenStore::new(pool.clone())),
+                    events: Arc::new(sqlite::events::SqliteEventStore::new(
+                        pool.clone(),
+                        gate.clone(),
+                    )),
+                    webhooks: Arc::new(sqlite::webhooks::SqliteWebhookStore::new(
+                        pool.clone(),
+                        gate,
+                    )),
+                    followers: Arc::new(sqlite::followers::SqliteFollowerStore::new(pool.clone())),
+                    reply_rules: Arc::new(sqlite::replies::SqliteReplyRuleStore::new(pool.clone())),
+                    db,
+                }
+            }
             Db::Postgres(pool) => Store {
                 accounts: Arc::new(postgres::accounts::PgAccountStore::new(pool.clone())),
                 callers: Arc::new(postgres::callers::PgCallerStore::new(pool.clone())),
                 tokens: Arc::new(postgres::tokens::PgTokenStore::new(pool.clone())),
-                events: Arc::new(postgres::events::PgEventStore::new(pool.clone())),
+                events: Arc::new(postgres::events::PgEventStore::new(
+                    pool.clone(),
+                    WriteGate::open(),
+                )),
                 webhooks: Arc::new(postgres::webhooks::PgWebhookStore::new(pool.clone())),
                 followers: Arc::new(postgres::followers::PgFollowerStore::new(pool.clone())),
                 reply_rules: Arc::new(postgres::replies::PgReplyRuleStore::new(pool.clone())),

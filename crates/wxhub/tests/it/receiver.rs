@@ -178,6 +178,7 @@ pub fn new_event(account: &str, event_type: &str, qr_source: Option<u8>) -> NewE
         received_at,
         qr_source,
         payload,
+        follower: None,
     }
 }
 

@@ -7,4 +7,5 @@ event_store! {
     /// [`EventStore`](crate::store::events::EventStore) on PostgreSQL.
     pub struct PgEventStore(sqlx::Postgres);
     claim_lock = " FOR UPDATE SKIP LOCKED";
+    followers = super::followers::PgFollowerStore;
 }

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
-use sqlx::{PgPool, Postgres, Row, Transaction};
+use sqlx::{PgPool, Postgres, QueryBuilder, Row, Transaction};
 
 use crate::accounts::model::AccountId;
 use crate::events::model::{EventId, StoredEvent};
@@ -53,34 +53,39 @@ impl FanOutTx for PgFanOut {
     }
 
     async fn insert_deliveries(&mut self, deliveries: &[NewDelivery]) -> Result<(), StoreError> {
-        for d in deliveries {
-            sqlx::query(
+        // 10 parameters per row: well below PostgreSQL's limit of 65 535 per statement.
+        for chunk in deliveries.chunks(500) {
+            let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
                 "INSERT INTO webhook_deliveries (id, endpoint_id, event_id, event_type, account_id, status, \
-                 attempts, step, next_attempt_at, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, 'pending', 0, 0, $6, $6, $6) \
-                 ON CONFLICT (endpoint_id, event_id) DO NOTHING",
-            )
-            .bind(d.id.as_str())
-            .bind(d.endpoint_id.as_str())
-            .bind(&d.event_id)
-            .bind(&d.event_type)
-            .bind(d.account.as_str())
-            .bind(d.created_at)
-            .execute(&mut *self.tx)
-            .await
-            .map_err(|e| classify_write(e, &[]))?;
+                 attempts, step, next_attempt_at, created_at, updated_at) ",
+            );
+            qb.push_values(chunk, |mut b, d| {
+                b.push_bind(d.id.as_str())
+                    .push_bind(d.endpoint_id.as_str())
+                    .push_bind(&d.event_id)
+                    .push_bind(&d.event_type)
+                    .push_bind(d.account.as_str())
+                    .push("'pending', 0, 0")
+                    .push_bind(d.created_at)
+                    .push_bind(d.created_at)
+                    .push_bind(d.created_at);
+            });
+            qb.push(" ON CONFLICT (endpoint_id, event_id) DO NOTHING");
+            qb.build()
+                .execute(&mut *self.tx)
+                .await
+                .map_err(|e| classify_write(e, &[]))?;
         }
         Ok(())
     }
 
     async fn commit(mut self: Box<Self>, now: DateTime<Utc>) -> Result<(), StoreError> {
-        for e in &self.events {
-            sqlx::query("UPDATE events SET dispatched_at = $1 WHERE seq = $2")
-                .bind(now)
-                .bind(e.seq)
-                .execute(&mut *self.tx)
-                .await?;
-        }
+        let seqs: Vec<i64> = self.events.iter().map(|e| e.seq).collect();
+        sqlx::query("UPDATE events SET dispatched_at = $1 WHERE seq = ANY($2)")
+            .bind(now)
+            .bind(&seqs)
+            .execute(&mut *self.tx)
+            .await?;
         self.tx.commit().await?;
         Ok(())
     }

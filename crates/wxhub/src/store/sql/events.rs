@@ -4,7 +4,8 @@
 //!
 //! A batch is one transaction: one multi-row `INSERT … ON CONFLICT DO NOTHING RETURNING` per
 //! chunk (SQLite ≥ 3.35 and PostgreSQL alike; rows matched by key, not by order), then one
-//! lookup of the rows that were already there. What differs: the column types (through
+//! lookup of the rows that were already there, then the follower changes of the inserted
+//! events (the follower store's `apply_in`). What differs: the column types (through
 //! [`Columns`](crate::store::sql::Columns)) and `claim_undispatched`'s lock clause, which
 //! each invocation names (`claim_lock = " FOR UPDATE SKIP LOCKED";` on PostgreSQL, `"";` on
 //! SQLite, which has one writer).
@@ -23,17 +24,18 @@ pub(crate) fn corrupt(what: impl Into<String>) -> StoreError {
 }
 
 /// Declares an event store over one `sqlx::Database`:
-/// `event_store! { /// doc  pub struct PgEventStore(sqlx::Postgres); claim_lock = "…"; }`.
+/// `event_store! { /// doc  pub struct PgEventStore(sqlx::Postgres); claim_lock = "…"; followers = PgFollowerStore; }`.
 macro_rules! event_store {
-    ($(#[$attr:meta])* pub struct $name:ident($db:ty); claim_lock = $lock:literal;) => {
+    ($(#[$attr:meta])* pub struct $name:ident($db:ty); claim_lock = $lock:literal; followers = $followers:ty;) => {
         $(#[$attr])*
         pub struct $name {
             pool: sqlx::Pool<$db>,
+            gate: $crate::store::WriteGate,
         }
 
         impl $name {
-            pub fn new(pool: sqlx::Pool<$db>) -> Self {
-                Self { pool }
+            pub fn new(pool: sqlx::Pool<$db>, gate: $crate::store::WriteGate) -> Self {
+                Self { pool, gate }
             }
 
             fn row_to_event(
@@ -88,6 +90,7 @@ macro_rules! event_store {
                 if events.is_empty() {
                     return Ok(Vec::new());
                 }
+                let _turn = self.gate.enter().await;
                 let mut tx = self.pool.begin().await?;
                 // (account, dedup_key) -> the row inserted by this batch.
                 let mut inserted: HashMap<(String, String), (i64, String)> = HashMap::new();
@@ -136,6 +139,20 @@ macro_rules! event_store {
                     .await?;
                     let id = id.ok_or_else(|| corrupt("event neither inserted nor found"))?;
                     existing.insert(k, id);
+                }
+                // Follower changes of the events this batch inserted, in input order.
+                let changes: Vec<$crate::store::followers::FollowerChange> = events
+                    .iter()
+                    .filter(|e| {
+                        matches!(
+                            inserted.get(&(e.account.to_string(), e.dedup_key.clone())),
+                            Some((_, id)) if id == e.event_id.as_str()
+                        )
+                    })
+                    .filter_map(|e| e.follower.clone())
+                    .collect();
+                if !changes.is_empty() {
+                    <$followers>::apply_in(&mut tx, &changes).await?;
                 }
                 tx.commit().await?;
                 events

@@ -29,6 +29,71 @@ macro_rules! follower_store {
                 Self { pool }
             }
 
+            /// Applies `changes` in order inside `tx` (the event writer's batch uses this,
+            /// so an event and its follower change commit together).
+            pub(crate) async fn apply_in(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                changes: &[$crate::store::followers::FollowerChange],
+            ) -> Result<(), $crate::store::StoreError> {
+                use $crate::store::followers::FollowerChange;
+                use $crate::store::sql::Columns;
+
+                for change in changes {
+                    match change {
+                        FollowerChange::Followed {
+                            account,
+                            openid,
+                            at,
+                            scene,
+                            qr_source,
+                            qr_scene,
+                        } => {
+                            sqlx::query(
+                                "INSERT INTO followers (account_id, openid, subscribed, scene, qr_source, qr_scene, subscribed_at, updated_at)
+                                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                                 ON CONFLICT (account_id, openid) DO UPDATE SET subscribed = excluded.subscribed,
+                                   scene = excluded.scene, qr_source = excluded.qr_source,
+                                   qr_scene = excluded.qr_scene, subscribed_at = excluded.subscribed_at,
+                                   unsubscribed_at = NULL, updated_at = excluded.updated_at",
+                            )
+                            .bind(account.as_str())
+                            .bind(openid)
+                            .bind(<$db as Columns>::bool_to_db(true))
+                            .bind(scene)
+                            .bind(qr_source.map(|q| <$db as Columns>::int_to_db(i32::from(q))))
+                            .bind(qr_scene)
+                            .bind(<$db as Columns>::time_to_db(*at))
+                            .bind(<$db as Columns>::time_to_db(*at))
+                            .execute(&mut **tx)
+                            .await?;
+                        }
+                        FollowerChange::Unfollowed {
+                            account,
+                            openid,
+                            at,
+                        } => {
+                            sqlx::query(
+                                "INSERT INTO followers (account_id, openid, subscribed, unsubscribed_at, updated_at)
+                                 VALUES ($1, $2, $3, $4, $5)
+                                 ON CONFLICT (account_id, openid) DO UPDATE SET subscribed = excluded.subscribed,
+                                   nickname = NULL, avatar_url = NULL, sex = NULL, city = NULL,
+                                   province = NULL, country = NULL, language = NULL,
+                                   unsubscribed_at = excluded.unsubscribed_at,
+                                   updated_at = excluded.updated_at",
+                            )
+                            .bind(account.as_str())
+                            .bind(openid)
+                            .bind(<$db as Columns>::bool_to_db(false))
+                            .bind(<$db as Columns>::time_to_db(*at))
+                            .bind(<$db as Columns>::time_to_db(*at))
+                            .execute(&mut **tx)
+                            .await?;
+                        }
+                    }
+                }
+                Ok(())
+            }
+
             /// A follower from a row selecting `sql::followers::COLUMNS`.
             fn row_to_follower(
                 account: &$crate::accounts::model::AccountId,
@@ -74,66 +139,11 @@ macro_rules! follower_store {
                 &self,
                 changes: &[$crate::store::followers::FollowerChange],
             ) -> Result<(), $crate::store::StoreError> {
-                use $crate::store::followers::FollowerChange;
-                use $crate::store::sql::Columns;
-
                 if changes.is_empty() {
                     return Ok(());
                 }
                 let mut tx = self.pool.begin().await?;
-                for change in changes {
-                    match change {
-                        FollowerChange::Followed {
-                            account,
-                            openid,
-                            at,
-                            scene,
-                            qr_source,
-                            qr_scene,
-                        } => {
-                            sqlx::query(
-                                "INSERT INTO followers (account_id, openid, subscribed, scene, qr_source, qr_scene, subscribed_at, updated_at)
-                                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                                 ON CONFLICT (account_id, openid) DO UPDATE SET subscribed = excluded.subscribed,
-                                   scene = excluded.scene, qr_source = excluded.qr_source,
-                                   qr_scene = excluded.qr_scene, subscribed_at = excluded.subscribed_at,
-                                   unsubscribed_at = NULL, updated_at = excluded.updated_at",
-                            )
-                            .bind(account.as_str())
-                            .bind(openid)
-                            .bind(<$db as Columns>::bool_to_db(true))
-                            .bind(scene)
-                            .bind(qr_source.map(|q| <$db as Columns>::int_to_db(i32::from(q))))
-                            .bind(qr_scene)
-                            .bind(<$db as Columns>::time_to_db(*at))
-                            .bind(<$db as Columns>::time_to_db(*at))
-                            .execute(&mut *tx)
-                            .await?;
-                        }
-                        FollowerChange::Unfollowed {
-                            account,
-                            openid,
-                            at,
-                        } => {
-                            sqlx::query(
-                                "INSERT INTO followers (account_id, openid, subscribed, unsubscribed_at, updated_at)
-                                 VALUES ($1, $2, $3, $4, $5)
-                                 ON CONFLICT (account_id, openid) DO UPDATE SET subscribed = excluded.subscribed,
-                                   nickname = NULL, avatar_url = NULL, sex = NULL, city = NULL,
-                                   province = NULL, country = NULL, language = NULL,
-                                   unsubscribed_at = excluded.unsubscribed_at,
-                                   updated_at = excluded.updated_at",
-                            )
-                            .bind(account.as_str())
-                            .bind(openid)
-                            .bind(<$db as Columns>::bool_to_db(false))
-                            .bind(<$db as Columns>::time_to_db(*at))
-                            .bind(<$db as Columns>::time_to_db(*at))
-                            .execute(&mut *tx)
-                            .await?;
-                        }
-                    }
-                }
+                Self::apply_in(&mut tx, changes).await?;
                 tx.commit().await?;
                 Ok(())
             }

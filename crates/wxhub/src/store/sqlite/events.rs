@@ -7,4 +7,5 @@ event_store! {
     /// [`EventStore`](crate::store::events::EventStore) on SQLite.
     pub struct SqliteEventStore(sqlx::Sqlite);
     claim_lock = "";
+    followers = super::followers::SqliteFollowerStore;
 }

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, Sqlite, SqlitePool, Transaction};
+use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool, Transaction};
 
 use crate::accounts::model::AccountId;
 use crate::events::model::{EventId, StoredEvent};
@@ -14,7 +14,7 @@ use crate::store::webhooks::{
     EndpointRow, FanOutTx, HealthChange, NewDelivery, WebhookStore, ATTEMPT_COLUMNS,
     DELIVERY_COLUMNS, ENDPOINT_COLUMNS,
 };
-use crate::store::StoreError;
+use crate::store::{GatePass, StoreError, WriteGate};
 use crate::webhooks::model::{
     Attempt, AttemptId, AttemptOutcome, Delivery, DeliveryId, DeliveryStatus, Endpoint,
     EndpointHealth, EndpointId,
@@ -22,17 +22,20 @@ use crate::webhooks::model::{
 
 pub struct SqliteWebhookStore {
     pool: SqlitePool,
+    gate: WriteGate,
 }
 
 impl SqliteWebhookStore {
-    pub fn new(pool: SqlitePool) -> Self {
-        SqliteWebhookStore { pool }
+    pub fn new(pool: SqlitePool, gate: WriteGate) -> Self {
+        SqliteWebhookStore { pool, gate }
     }
 }
 
 struct SqliteFanOut {
     tx: Transaction<'static, Sqlite>,
     events: Vec<StoredEvent>,
+    /// Dropped after `tx` (fields drop in order): the next writer begins once this one ended.
+    _turn: GatePass,
 }
 
 #[async_trait]
@@ -53,33 +56,43 @@ impl FanOutTx for SqliteFanOut {
     }
 
     async fn insert_deliveries(&mut self, deliveries: &[NewDelivery]) -> Result<(), StoreError> {
-        for d in deliveries {
-            sqlx::query(
+        // 10 parameters per row: well below SQLite's limit of 32 766 per statement.
+        for chunk in deliveries.chunks(500) {
+            let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
                 "INSERT INTO webhook_deliveries (id, endpoint_id, event_id, event_type, account_id, status, \
-                 attempts, step, next_attempt_at, created_at, updated_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, 'pending', 0, 0, ?6, ?6, ?6) \
-                 ON CONFLICT (endpoint_id, event_id) DO NOTHING",
-            )
-            .bind(d.id.as_str())
-            .bind(d.endpoint_id.as_str())
-            .bind(&d.event_id)
-            .bind(&d.event_type)
-            .bind(d.account.as_str())
-            .bind(d.created_at)
-            .execute(&mut *self.tx)
-            .await
-            .map_err(|e| classify_write(e, &[]))?;
+                 attempts, step, next_attempt_at, created_at, updated_at) ",
+            );
+            qb.push_values(chunk, |mut b, d| {
+                b.push_bind(d.id.as_str())
+                    .push_bind(d.endpoint_id.as_str())
+                    .push_bind(&d.event_id)
+                    .push_bind(&d.event_type)
+                    .push_bind(d.account.as_str())
+                    .push("'pending', 0, 0")
+                    .push_bind(d.created_at)
+                    .push_bind(d.created_at)
+                    .push_bind(d.created_at);
+            });
+            qb.push(" ON CONFLICT (endpoint_id, event_id) DO NOTHING");
+            qb.build()
+                .execute(&mut *self.tx)
+                .await
+                .map_err(|e| classify_write(e, &[]))?;
         }
         Ok(())
     }
 
     async fn commit(mut self: Box<Self>, now: DateTime<Utc>) -> Result<(), StoreError> {
-        for e in &self.events {
-            sqlx::query("UPDATE events SET dispatched_at = ?1 WHERE seq = ?2")
-                .bind(now.timestamp_millis())
-                .bind(e.seq)
-                .execute(&mut *self.tx)
-                .await?;
+        if !self.events.is_empty() {
+            let mut qb: QueryBuilder<Sqlite> =
+                QueryBuilder::new("UPDATE events SET dispatched_at = ");
+            qb.push_bind(now.timestamp_millis()).push(" WHERE seq IN (");
+            let mut seqs = qb.separated(", ");
+            for e in &self.events {
+                seqs.push_bind(e.seq);
+            }
+            qb.push(")");
+            qb.build().execute(&mut *self.tx).await?;
         }
         self.tx.commit().await?;
         Ok(())
@@ -224,6 +237,7 @@ impl WebhookStore for SqliteWebhookStore {
     }
 
     async fn begin_fan_out(&self, limit: u32) -> Result<Box<dyn FanOutTx>, StoreError> {
+        let turn = self.gate.enter().await;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let rows = sqlx::query(
             "SELECT seq, event_id, account_id, event_type, received_at, qr_source, payload \
@@ -236,7 +250,11 @@ impl WebhookStore for SqliteWebhookStore {
             .iter()
             .map(event_from_row)
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Box::new(SqliteFanOut { tx, events }))
+        Ok(Box::new(SqliteFanOut {
+            tx,
+            events,
+            _turn: turn,
+        }))
     }
 
     async fn claim_due(
@@ -245,6 +263,7 @@ impl WebhookStore for SqliteWebhookStore {
         lease_until: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<DueDelivery>, StoreError> {
+        let turn = self.gate.enter().await;
         let rows: Vec<DeliveryRow> = sqlx::query_as(&format!(
             "UPDATE webhook_deliveries SET lease_until = ?2 WHERE id IN ( \
                SELECT d.id FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id \
@@ -258,6 +277,7 @@ impl WebhookStore for SqliteWebhookStore {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
+        drop(turn);
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             out.push(load_due(&self.pool, row).await?);
@@ -281,6 +301,7 @@ impl WebhookStore for SqliteWebhookStore {
         update: &DeliveryUpdate,
         failing_after: i64,
     ) -> Result<HealthChange, StoreError> {
+        let _turn = self.gate.enter().await;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         sqlx::query(&format!(
             "INSERT INTO webhook_attempts ({ATTEMPT_COLUMNS}) \

@@ -29,6 +29,7 @@ fn event(acct: &str, key: &str) -> NewEvent {
         dedup_key: format!("msg:{key}"),
         received_at: at(),
         qr_source: None,
+        follower: None,
     }
 }
 
@@ -131,6 +132,77 @@ on_both_backends!(
     events_contract_on_sqlite,
     events_contract_on_postgres,
     batch_inserts_new_events_and_finds_the_stored_ones
+);
+
+fn follow(acct: &str, key: &str, openid: &str) -> NewEvent {
+    NewEvent {
+        follower: Some(FollowerChange::Followed {
+            account: account(acct),
+            openid: openid.into(),
+            at: at(),
+            scene: "plain".into(),
+            qr_source: None,
+            qr_scene: None,
+        }),
+        ..event(acct, key)
+    }
+}
+
+fn unfollow(acct: &str, key: &str, openid: &str) -> NewEvent {
+    NewEvent {
+        follower: Some(FollowerChange::Unfollowed {
+            account: account(acct),
+            openid: openid.into(),
+            at: at(),
+        }),
+        ..event(acct, key)
+    }
+}
+
+async fn follower_changes_commit_with_their_events_and_only_once(store: Store) {
+    let a = account("acct-a");
+    store
+        .events
+        .insert_batch(&[follow("acct-a", "f1", "o1"), follow("acct-a", "f2", "o2")])
+        .await
+        .expect("insert");
+    let o1 = store.followers.get(&a, "o1").await.expect("get");
+    assert!(o1.expect("written with the batch").subscribed);
+
+    // In one batch: o1 unfollows; a retry of o2's follow (a duplicate) must not touch o2,
+    // which has since been marked unfollowed by a later batch.
+    store
+        .events
+        .insert_batch(&[unfollow("acct-a", "u2", "o2")])
+        .await
+        .expect("insert");
+    store
+        .events
+        .insert_batch(&[unfollow("acct-a", "u1", "o1"), follow("acct-a", "f2", "o2")])
+        .await
+        .expect("insert");
+    let o1 = store
+        .followers
+        .get(&a, "o1")
+        .await
+        .expect("get")
+        .expect("o1");
+    assert!(!o1.subscribed, "the unfollow in the batch applied");
+    let o2 = store
+        .followers
+        .get(&a, "o2")
+        .await
+        .expect("get")
+        .expect("o2");
+    assert!(
+        !o2.subscribed,
+        "a duplicate follow event changed the follower again"
+    );
+}
+on_both_backends!(
+    event_followers_contract_on_sqlite,
+    event_followers_contract_on_postgres,
+    follower_changes_commit_with_their_events_and_only_once
 );
 
 async fn unfollow_clears_the_profile_and_keeps_the_openid(store: Store) {
