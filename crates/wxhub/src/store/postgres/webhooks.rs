@@ -4,11 +4,12 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
-use sqlx::{PgPool, Postgres, QueryBuilder, Row, Transaction};
+use sqlx::{PgPool, Postgres, Row, Transaction};
 
 use crate::accounts::model::AccountId;
 use crate::events::model::{EventId, StoredEvent};
 use crate::store::error::classify_write;
+use crate::store::sql::webhooks::insert_deliveries;
 use crate::store::webhooks::{
     filter_columns, AttemptRow, DeliveryRow, DeliveryUpdate, DueDelivery, EndpointRecord,
     EndpointRow, FanOutTx, HealthChange, NewDelivery, WebhookStore, ATTEMPT_COLUMNS,
@@ -53,30 +54,7 @@ impl FanOutTx for PgFanOut {
     }
 
     async fn insert_deliveries(&mut self, deliveries: &[NewDelivery]) -> Result<(), StoreError> {
-        // 10 parameters per row: well below PostgreSQL's limit of 65 535 per statement.
-        for chunk in deliveries.chunks(500) {
-            let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
-                "INSERT INTO webhook_deliveries (id, endpoint_id, event_id, event_type, account_id, status, \
-                 attempts, step, next_attempt_at, created_at, updated_at) ",
-            );
-            qb.push_values(chunk, |mut b, d| {
-                b.push_bind(d.id.as_str())
-                    .push_bind(d.endpoint_id.as_str())
-                    .push_bind(&d.event_id)
-                    .push_bind(&d.event_type)
-                    .push_bind(d.account.as_str())
-                    .push("'pending', 0, 0")
-                    .push_bind(d.created_at)
-                    .push_bind(d.created_at)
-                    .push_bind(d.created_at);
-            });
-            qb.push(" ON CONFLICT (endpoint_id, event_id) DO NOTHING");
-            qb.build()
-                .execute(&mut *self.tx)
-                .await
-                .map_err(|e| classify_write(e, &[]))?;
-        }
-        Ok(())
+        insert_deliveries!(Postgres, self.tx, deliveries)
     }
 
     async fn commit(mut self: Box<Self>, now: DateTime<Utc>) -> Result<(), StoreError> {

@@ -66,6 +66,7 @@ pub(crate) mod events;
 pub(crate) mod followers;
 pub(crate) mod replies;
 pub(crate) mod tokens;
+pub(crate) mod webhooks;
 
 /// How a backend stores a point in time in a column that shared SQL compares and orders by.
 /// The SQL text is the same on both; only the bound and decoded Rust type differs.
