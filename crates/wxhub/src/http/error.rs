@@ -20,6 +20,8 @@ pub struct ApiError {
     message: String,
     wechat: Option<WeChatError>,
     cause: Option<anyhow::Error>,
+    /// Sent as `Retry-After` (whole seconds, at least 1).
+    retry_after: Option<std::time::Duration>,
 }
 
 /// WeChat's own error, passed through.
@@ -56,6 +58,7 @@ impl ApiError {
             message: message.into(),
             wechat: None,
             cause: None,
+            retry_after: None,
         }
     }
 
@@ -92,6 +95,7 @@ impl ApiError {
             message: "internal error".into(),
             wechat: None,
             cause: Some(cause.into()),
+            retry_after: None,
         }
     }
 
@@ -101,6 +105,12 @@ impl ApiError {
             errcode,
             errmsg: errmsg.into(),
         });
+        self
+    }
+
+    /// Tells the client when to try again (`Retry-After`), for a 429 or 503.
+    pub fn with_retry_after(mut self, after: std::time::Duration) -> Self {
+        self.retry_after = Some(after);
         self
     }
 
@@ -140,7 +150,16 @@ impl IntoResponse for ApiError {
                 wechat: self.wechat,
             },
         };
-        (self.status, axum::Json(body)).into_response()
+        let mut response = (self.status, axum::Json(body)).into_response();
+        if let Some(after) = self.retry_after {
+            // Rounded up: a client that waits exactly this long finds the way clear.
+            let secs = after.as_secs() + u64::from(after.subsec_nanos() > 0);
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(secs.max(1)),
+            );
+        }
+        response
     }
 }
 

@@ -54,7 +54,8 @@ impl From<TokenError> for ApiError {
                     retry_after.as_secs().max(1)
                 ),
             )
-            .with_wechat(crate::wechat::error::QUOTA_EXHAUSTED, errmsg),
+            .with_wechat(crate::wechat::error::QUOTA_EXHAUSTED, errmsg)
+            .with_retry_after(retry_after),
             TokenError::LockTimeout => ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "token_refresh_busy",

@@ -385,6 +385,23 @@ async fn quota_exhaustion_is_a_clear_error_and_not_retried() {
             .await;
         assert_error(&body, "wechat_quota_exhausted");
     }
+    // The 429 says when to come back: within the cooldown, never 0.
+    let raw = reqwest::Client::new()
+        .get(format!("http://{}/api/v1/accounts/demo-mp/token", hub.addr))
+        .bearer_auth(crate::helpers::ADMIN_TOKEN)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(raw.status(), StatusCode::TOO_MANY_REQUESTS);
+    let after: u64 = raw
+        .headers()
+        .get("retry-after")
+        .expect("Retry-After on a 429")
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("whole seconds");
+    assert!((1..=60).contains(&after), "Retry-After {after}");
     assert_eq!(wechat.token_fetches().await, 1);
 }
 
