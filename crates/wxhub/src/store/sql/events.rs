@@ -140,22 +140,7 @@ macro_rules! event_store {
                     let id = id.ok_or_else(|| corrupt("event neither inserted nor found"))?;
                     existing.insert(k, id);
                 }
-                // Follower changes of the events this batch inserted, in input order.
-                let changes: Vec<$crate::store::followers::FollowerChange> = events
-                    .iter()
-                    .filter(|e| {
-                        matches!(
-                            inserted.get(&(e.account.to_string(), e.dedup_key.clone())),
-                            Some((_, id)) if id == e.event_id.as_str()
-                        )
-                    })
-                    .filter_map(|e| e.follower.clone())
-                    .collect();
-                if !changes.is_empty() {
-                    <$followers>::apply_in(&mut tx, &changes).await?;
-                }
-                tx.commit().await?;
-                events
+                let outcomes = events
                     .iter()
                     .map(|e| {
                         let k = (e.account.to_string(), e.dedup_key.clone());
@@ -184,7 +169,19 @@ macro_rules! event_store {
                             }
                         }
                     })
-                    .collect()
+                    .collect::<Result<Vec<InsertOutcome>, $crate::store::StoreError>>()?;
+                // Follower changes of the events this batch inserted, in input order.
+                let changes: Vec<$crate::store::followers::FollowerChange> = events
+                    .iter()
+                    .zip(&outcomes)
+                    .filter(|(_, o)| matches!(o, InsertOutcome::Inserted(_)))
+                    .filter_map(|(e, _)| e.follower.clone())
+                    .collect();
+                if !changes.is_empty() {
+                    <$followers>::apply_in(&mut tx, &changes).await?;
+                }
+                tx.commit().await?;
+                Ok(outcomes)
             }
 
             async fn list(
