@@ -330,6 +330,16 @@ impl Demo {
         line(format!(
             "  curl -s -H \"$ADMIN\" \"$HUB/api/v1/events?account={DEMO_MP}&limit=5\"   # stored, normalised, newest first"
         ));
+        line(format!(
+            "  curl -s -H \"$ADMIN\" $HUB/api/v1/accounts/{DEMO_MP}/followers/{openid}   # the follower record the follow left"
+        ));
+        line(format!(
+            "  curl -s -H \"$ADMIN\" -X PATCH $HUB/api/v1/accounts/{DEMO_MP}/callback-settings -H 'content-type: application/json' -d '{{\"unfollow_unbinds\":true}}'"
+        ));
+        line(format!(
+            "  curl -s -H \"$ADMIN\" $HUB/api/v1/accounts/{DEMO_MP}/reply-rules -H 'content-type: application/json' -d \
+    '{{\"match\":{{\"kind\":\"keyword\",\"mode\":\"exact\",\"pattern\":\"ask\"}},\"action\":{{\"kind\":\"webhook\",\"url\":\"http://127.0.0.1:9999/reply\"}}}}'   # webhook_secret: verify its Standard Webhooks signature"
+        ));
         line("  curl -sN -H \"$ADMIN\" $HUB/api/v1/events/stream   # live, server-sent events (Last-Event-ID resumes)".into());
         line(format!(
             "  curl -s -H \"$ADMIN\" $HUB/api/v1/webhooks -H 'content-type: application/json' -d '{{\"url\":\"http://127.0.0.1:9999/hook\",\"accounts\":[\"{DEMO_MP}\"]}}'   # Standard Webhooks"
