@@ -162,8 +162,9 @@ async fn sigkill_during_a_callback_load_loses_and_duplicates_nothing_acknowledge
         outcomes.extend(t.await.expect("load task"));
     }
     // Every acknowledged message reaches the webhook (at least once), from either life of
-    // the hub.
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    // the hub. A delivery the killed hub had claimed stays leased for `webhooks.timeout_secs`
+    // (15) + 30 s before the restarted hub may claim it again, so allow that lease and more.
+    let deadline = std::time::Instant::now() + Duration::from_secs(75);
     loop {
         let delivered: std::collections::HashSet<String> = receiver
             .received()
