@@ -290,6 +290,12 @@ impl App {
             self.state.clock.clone(),
             self.state.config.webhooks.workers,
         );
+        if let crate::store::Db::Sqlite(pool) = &self.state.store.db {
+            self.tracker.spawn(crate::store::sqlite::checkpoint::run(
+                pool.clone(),
+                self.shutdown.clone(),
+            ));
+        }
         let callers = self.state.callers.clone();
         let shutdown = self.shutdown.clone();
         self.tracker.spawn(async move {

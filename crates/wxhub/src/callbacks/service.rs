@@ -297,7 +297,6 @@ impl CallbackService {
         let message = InboundMessage::parse(&plaintext).map_err(|_| CallbackError::Malformed)?;
         let now = self.inner.clock.now();
         let event = new_event(account, &message, now);
-        let payload = event.payload.clone();
         let event_type = event.event_type.clone();
         let outcome = self.inner.writer.write(event).await.map_err(|e| match e {
             WriteError::Store | WriteError::Stopped => CallbackError::Unavailable,
@@ -305,7 +304,7 @@ impl CallbackService {
         let first_delivery = matches!(outcome, InsertOutcome::Inserted(_));
         metrics::counter!("wxhub_callbacks_total", "outcome" => if first_delivery { "stored" } else { "duplicate" }).increment(1);
         let reply = self
-            .reply_for(account, &message, &event_type, &payload, &outcome, started)
+            .reply_for(account, &message, &event_type, &outcome, started)
             .await;
         Ok(match reply {
             None => Answer::Success,
@@ -341,7 +340,6 @@ impl CallbackService {
         account: &AccountId,
         message: &InboundMessage,
         event_type: &str,
-        payload: &serde_json::Value,
         outcome: &InsertOutcome,
         started: Instant,
     ) -> Option<ReplyContent> {
@@ -360,9 +358,11 @@ impl CallbackService {
         let (rule_id, action, secret) = decision?;
         match action {
             RuleAction::Reply { reply } => Some(reply),
-            // A retry of a stored event: the webhook was asked the first time.
-            RuleAction::Webhook { .. } if !matches!(outcome, InsertOutcome::Inserted(_)) => None,
             RuleAction::Webhook { url, timeout_ms } => {
+                // A retry of a stored event: the webhook was asked the first time.
+                let InsertOutcome::Inserted(stored) = outcome else {
+                    return None;
+                };
                 let budget = Duration::from_millis(
                     timeout_ms
                         .unwrap_or(DEFAULT_WEBHOOK_TIMEOUT_MS)
@@ -370,7 +370,7 @@ impl CallbackService {
                 )
                 .saturating_sub(started.elapsed());
                 let http = self.inner.http.clone();
-                let event = payload.clone();
+                let event = stored.payload.clone();
                 let event_id = outcome.event_id().to_string();
                 let timestamp = self.inner.clock.now().timestamp();
                 let mut call = tokio::spawn(async move {

@@ -31,7 +31,7 @@ const QUEUE: usize = 8192;
 
 /// Told after every committed batch that inserted something.
 pub trait CommitListener: Send + Sync + 'static {
-    fn committed(&self, events: &[StoredEvent]);
+    fn committed(&self, events: &[&StoredEvent]);
 }
 
 /// Every listener registered so far; listeners may be added after the writer started.
@@ -50,7 +50,7 @@ impl CommitHooks {
 }
 
 impl CommitListener for CommitHooks {
-    fn committed(&self, events: &[StoredEvent]) {
+    fn committed(&self, events: &[&StoredEvent]) {
         for l in self
             .listeners
             .read()
@@ -139,16 +139,17 @@ impl Worker {
     async fn step(&self, batch: &mut Vec<Job>) {
         let (events, waiters): (Vec<NewEvent>, Vec<_>) =
             batch.drain(..).map(|j| (j.event, j.done)).unzip();
+        let count = events.len();
         let started = std::time::Instant::now();
-        let result = self.events.insert_batch(&events).await;
-        metrics::histogram!("wxhub_event_batch_size").record(events.len() as f64);
+        let result = self.events.insert_batch(events).await;
+        metrics::histogram!("wxhub_event_batch_size").record(count as f64);
         metrics::histogram!("wxhub_event_batch_seconds").record(started.elapsed().as_secs_f64());
         match result {
             Ok(outcomes) => {
-                let inserted: Vec<StoredEvent> = outcomes
+                let inserted: Vec<&StoredEvent> = outcomes
                     .iter()
                     .filter_map(|o| match o {
-                        InsertOutcome::Inserted(e) => Some(e.clone()),
+                        InsertOutcome::Inserted(e) => Some(e),
                         InsertOutcome::Duplicate(_) => None,
                     })
                     .collect();
@@ -163,7 +164,7 @@ impl Worker {
                 }
             }
             Err(e) => {
-                tracing::error!(error = %e, count = events.len(), "storing callback events failed");
+                tracing::error!(error = %e, count, "storing callback events failed");
                 for done in waiters {
                     let _ = done.send(Err(WriteError::Store));
                 }

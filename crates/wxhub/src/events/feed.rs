@@ -51,7 +51,7 @@ impl EventFeed {
 
 /// The callbacks writer tells the feed after every committed batch.
 impl CommitListener for EventFeed {
-    fn committed(&self, _events: &[StoredEvent]) {
+    fn committed(&self, _events: &[&StoredEvent]) {
         self.notify();
     }
 }

@@ -16,6 +16,9 @@ pub enum StoreError {
     /// The database failed: unreachable, timeout, bug. Opaque to callers.
     #[error("database error")]
     Database(#[source] sqlx::Error),
+    /// SQLite's event batch writer (rusqlite) failed. Opaque to callers, like `Database`.
+    #[error("database error")]
+    Embedded(#[source] rusqlite::Error),
     #[error("running migrations")]
     Migrate(#[source] sqlx::migrate::MigrateError),
 }
@@ -23,6 +26,12 @@ pub enum StoreError {
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         StoreError::Database(e)
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Embedded(e)
     }
 }
 

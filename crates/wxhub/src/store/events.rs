@@ -24,7 +24,7 @@ pub trait EventStore: Send + Sync + 'static {
     /// Stores `events` in ONE transaction; one outcome per input, in input order. Two inputs
     /// with the same (account, dedup key) in one batch: the first is inserted, the second is
     /// its duplicate.
-    async fn insert_batch(&self, events: &[NewEvent]) -> Result<Vec<InsertOutcome>, StoreError>;
+    async fn insert_batch(&self, events: Vec<NewEvent>) -> Result<Vec<InsertOutcome>, StoreError>;
     /// Newest first.
     async fn list(&self, filter: &EventFilter, limit: u32) -> Result<Vec<StoredEvent>, StoreError>;
     /// Events with `seq > after`, oldest first (stream resume).

@@ -186,7 +186,7 @@ pub fn new_event(account: &str, event_type: &str, qr_source: Option<u8>) -> NewE
 pub async fn store_events(hub: &TestHub, store: &Store, events: &[NewEvent]) -> Vec<StoredEvent> {
     let outcomes = store
         .events
-        .insert_batch(events)
+        .insert_batch(events.to_vec())
         .await
         .expect("events stored");
     hub.state.events.feed().notify();

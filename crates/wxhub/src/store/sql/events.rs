@@ -5,7 +5,10 @@
 //! A batch is one transaction: one multi-row `INSERT … ON CONFLICT DO NOTHING RETURNING` per
 //! chunk (SQLite ≥ 3.35 and PostgreSQL alike; rows matched by key, not by order), then one
 //! lookup of the rows that were already there, then the follower changes of the inserted
-//! events (the follower store's `apply_in`). What differs: the column types (through
+//! events (the follower store's `apply_in`). PostgreSQL inserts this way, and so does an
+//! in-memory SQLite; a SQLite file is written by the rusqlite batch writer
+//! (`store/sqlite/event_batch.rs`), one [`INSERT_ONE`] per event in the same kind of
+//! transaction, with the same SQL text. What differs: the column types (through
 //! [`Columns`](crate::store::sql::Columns)) and `claim_undispatched`'s lock clause, which
 //! each invocation names (`claim_lock = " FOR UPDATE SKIP LOCKED";` on PostgreSQL, `"";` on
 //! SQLite, which has one writer).
@@ -18,6 +21,16 @@ pub(crate) const CHUNK: usize = 500;
 
 pub(crate) const COLUMNS: &str =
     "seq, event_id, account_id, event_type, received_at, qr_source, payload";
+
+/// One event, ignored when its (account, dedup key) is stored already; returns its `seq`
+/// when inserted. Binds event_id, account_id, event_type, dedup_key, received_at, qr_source,
+/// payload. SQLite's batch writer (`store/sqlite/event_batch.rs`) runs it once per event.
+pub(crate) const INSERT_ONE: &str = "INSERT INTO events (event_id, account_id, event_type, dedup_key, received_at, qr_source, payload) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (account_id, dedup_key) DO NOTHING RETURNING seq";
+
+/// The stored event_id of an (account, dedup key).
+pub(crate) const FIND_BY_KEY: &str =
+    "SELECT event_id FROM events WHERE account_id = $1 AND dedup_key = $2";
 
 pub(crate) fn corrupt(what: impl Into<String>) -> StoreError {
     StoreError::Corrupt(what.into())
@@ -78,8 +91,9 @@ macro_rules! event_store {
         impl $crate::store::events::EventStore for $name {
             async fn insert_batch(
                 &self,
-                events: &[$crate::events::NewEvent],
+                events: Vec<$crate::events::NewEvent>,
             ) -> Result<Vec<$crate::events::InsertOutcome>, $crate::store::StoreError> {
+                let events = &events[..];
                 use std::collections::HashMap;
 
                 use sqlx::Row as _;
@@ -130,9 +144,7 @@ macro_rules! event_store {
                     if existing.contains_key(&k) {
                         continue;
                     }
-                    let id: Option<String> = sqlx::query_scalar(
-                        "SELECT event_id FROM events WHERE account_id = $1 AND dedup_key = $2",
-                    )
+                    let id: Option<String> = sqlx::query_scalar($crate::store::sql::events::FIND_BY_KEY)
                     .bind(e.account.as_str())
                     .bind(e.dedup_key.as_str())
                     .fetch_optional(&mut *tx)

@@ -11,6 +11,25 @@ use crate::store::StoreError;
 pub(crate) const COLUMNS: &str =
     "openid, subscribed, nickname, scene, qr_source, qr_scene, subscribed_at, unsubscribed_at";
 
+/// A follow: binds account, openid, subscribed (true), scene, qr_source, qr_scene, at, at.
+/// Also run by SQLite's event batch writer (`store/sqlite/event_batch.rs`), on rusqlite.
+pub(crate) const FOLLOW: &str = "INSERT INTO followers (account_id, openid, subscribed, scene, qr_source, qr_scene, subscribed_at, updated_at)
+                                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                                 ON CONFLICT (account_id, openid) DO UPDATE SET subscribed = excluded.subscribed,
+                                   scene = excluded.scene, qr_source = excluded.qr_source,
+                                   qr_scene = excluded.qr_scene, subscribed_at = excluded.subscribed_at,
+                                   unsubscribed_at = NULL, updated_at = excluded.updated_at";
+
+/// An unfollow (profile cleared, openid kept): binds account, openid, subscribed (false),
+/// at, at.
+pub(crate) const UNFOLLOW: &str = "INSERT INTO followers (account_id, openid, subscribed, unsubscribed_at, updated_at)
+                                 VALUES ($1, $2, $3, $4, $5)
+                                 ON CONFLICT (account_id, openid) DO UPDATE SET subscribed = excluded.subscribed,
+                                   nickname = NULL, avatar_url = NULL, sex = NULL, city = NULL,
+                                   province = NULL, country = NULL, language = NULL,
+                                   unsubscribed_at = excluded.unsubscribed_at,
+                                   updated_at = excluded.updated_at";
+
 pub(crate) fn corrupt(what: &str) -> StoreError {
     StoreError::Corrupt(format!("follower {what}"))
 }
@@ -48,14 +67,7 @@ macro_rules! follower_store {
                             qr_source,
                             qr_scene,
                         } => {
-                            sqlx::query(
-                                "INSERT INTO followers (account_id, openid, subscribed, scene, qr_source, qr_scene, subscribed_at, updated_at)
-                                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                                 ON CONFLICT (account_id, openid) DO UPDATE SET subscribed = excluded.subscribed,
-                                   scene = excluded.scene, qr_source = excluded.qr_source,
-                                   qr_scene = excluded.qr_scene, subscribed_at = excluded.subscribed_at,
-                                   unsubscribed_at = NULL, updated_at = excluded.updated_at",
-                            )
+                            sqlx::query($crate::store::sql::followers::FOLLOW)
                             .bind(account.as_str())
                             .bind(openid)
                             .bind(<$db as Columns>::bool_to_db(true))
@@ -72,15 +84,7 @@ macro_rules! follower_store {
                             openid,
                             at,
                         } => {
-                            sqlx::query(
-                                "INSERT INTO followers (account_id, openid, subscribed, unsubscribed_at, updated_at)
-                                 VALUES ($1, $2, $3, $4, $5)
-                                 ON CONFLICT (account_id, openid) DO UPDATE SET subscribed = excluded.subscribed,
-                                   nickname = NULL, avatar_url = NULL, sex = NULL, city = NULL,
-                                   province = NULL, country = NULL, language = NULL,
-                                   unsubscribed_at = excluded.unsubscribed_at,
-                                   updated_at = excluded.updated_at",
-                            )
+                            sqlx::query($crate::store::sql::followers::UNFOLLOW)
                             .bind(account.as_str())
                             .bind(openid)
                             .bind(<$db as Columns>::bool_to_db(false))

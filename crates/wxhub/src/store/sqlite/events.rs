@@ -1,11 +1,92 @@
 //! [`EventStore`](crate::store::events::EventStore) on SQLite: the shared queries of
-//! `store/sql/events.rs`. Times are UTC milliseconds; one writer, so the claim takes no lock.
+//! `store/sql/events.rs` for reading, and the rusqlite batch writer of
+//! [`event_batch`](super::event_batch) for the callbacks' inserts (on a file database; an
+//! in-memory one has no file to open twice and keeps the shared sqlx insert). Times are UTC
+//! milliseconds; one writer, so the claim takes no lock.
 
+use std::path::PathBuf;
+
+use async_trait::async_trait;
+
+use super::event_batch::EventBatchWriter;
+use crate::events::{EventId, InsertOutcome, NewEvent, StoredEvent};
+use crate::store::events::{EventFilter, EventStore};
 use crate::store::sql::events::event_store;
+use crate::store::{StoreError, WriteGate};
 
 event_store! {
-    /// [`EventStore`](crate::store::events::EventStore) on SQLite.
-    pub struct SqliteEventStore(sqlx::Sqlite);
+    /// The shared event queries on SQLite.
+    pub struct SqliteEventQueries(sqlx::Sqlite);
     claim_lock = "";
     followers = super::followers::SqliteFollowerStore;
+}
+
+/// [`EventStore`] on SQLite.
+pub struct SqliteEventStore {
+    queries: SqliteEventQueries,
+    writer: Option<EventBatchWriter>,
+}
+
+impl SqliteEventStore {
+    pub fn new(pool: sqlx::SqlitePool, gate: WriteGate) -> Self {
+        let file = pool.connect_options().get_filename().to_path_buf();
+        let writer = on_disk(file).map(|file| EventBatchWriter::new(file, gate.clone()));
+        SqliteEventStore {
+            queries: SqliteEventQueries::new(pool, gate),
+            writer,
+        }
+    }
+}
+
+/// The database file, unless the database lives in memory.
+fn on_disk(file: PathBuf) -> Option<PathBuf> {
+    let name = file.to_string_lossy();
+    let in_memory = name.is_empty() || name.contains(":memory:") || name.contains("mode=memory");
+    (!in_memory).then_some(file)
+}
+
+#[async_trait]
+impl EventStore for SqliteEventStore {
+    async fn insert_batch(&self, events: Vec<NewEvent>) -> Result<Vec<InsertOutcome>, StoreError> {
+        match &self.writer {
+            Some(writer) => writer.insert_batch(events).await,
+            None => self.queries.insert_batch(events).await,
+        }
+    }
+
+    async fn list(&self, filter: &EventFilter, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {
+        self.queries.list(filter, limit).await
+    }
+
+    async fn after_seq(&self, after: i64, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {
+        self.queries.after_seq(after, limit).await
+    }
+
+    async fn find(&self, id: &EventId) -> Result<Option<StoredEvent>, StoreError> {
+        self.queries.find(id).await
+    }
+
+    async fn claim_undispatched(&self, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {
+        self.queries.claim_undispatched(limit).await
+    }
+
+    async fn mark_dispatched(&self, ids: &[EventId]) -> Result<(), StoreError> {
+        self.queries.mark_dispatched(ids).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_file_database_gets_the_batch_writer() {
+        assert_eq!(
+            on_disk(PathBuf::from("/var/lib/wxhub/wxhub.db")),
+            Some(PathBuf::from("/var/lib/wxhub/wxhub.db"))
+        );
+        assert_eq!(on_disk(PathBuf::from(":memory:")), None);
+        assert_eq!(on_disk(PathBuf::from("file:hub?mode=memory")), None);
+        assert_eq!(on_disk(PathBuf::new()), None);
+    }
 }

@@ -2,6 +2,8 @@
 
 pub mod accounts;
 pub mod callers;
+pub mod checkpoint;
+pub mod event_batch;
 pub mod events;
 pub mod followers;
 pub mod replies;
@@ -24,7 +26,8 @@ pub(crate) async fn connect(url: &str) -> Result<SqlitePool, ConnectError> {
         .foreign_keys(true)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
-        .busy_timeout(Duration::from_secs(5));
+        .busy_timeout(Duration::from_secs(5))
+        .pragma("wal_autocheckpoint", checkpoint::BACKSTOP_PAGES.to_string());
     if let Some(dir) = Path::new(options.get_filename()).parent() {
         if !dir.as_os_str().is_empty() && !dir.exists() {
             std::fs::create_dir_all(dir).map_err(|source| ConnectError::CreateDir {

@@ -37,7 +37,7 @@ async fn batch_inserts_new_events_and_finds_the_stored_ones(store: Store) {
     let first = event("acct-a", "1");
     let out = store
         .events
-        .insert_batch(std::slice::from_ref(&first))
+        .insert_batch(vec![first.clone()])
         .await
         .expect("insert");
     let InsertOutcome::Inserted(stored) = &out[0] else {
@@ -55,7 +55,7 @@ async fn batch_inserts_new_events_and_finds_the_stored_ones(store: Store) {
     let other = event("acct-b", "1");
     let out = store
         .events
-        .insert_batch(&[retry, new.clone(), twin, other.clone()])
+        .insert_batch(vec![retry, new.clone(), twin, other.clone()])
         .await
         .expect("insert batch");
     assert_eq!(out[0], InsertOutcome::Duplicate(first.event_id.clone()));
@@ -163,7 +163,10 @@ async fn follower_changes_commit_with_their_events_and_only_once(store: Store) {
     let a = account("acct-a");
     store
         .events
-        .insert_batch(&[follow("acct-a", "f1", "o1"), follow("acct-a", "f2", "o2")])
+        .insert_batch(vec![
+            follow("acct-a", "f1", "o1"),
+            follow("acct-a", "f2", "o2"),
+        ])
         .await
         .expect("insert");
     let o1 = store.followers.get(&a, "o1").await.expect("get");
@@ -173,12 +176,15 @@ async fn follower_changes_commit_with_their_events_and_only_once(store: Store) {
     // which has since been marked unfollowed by a later batch.
     store
         .events
-        .insert_batch(&[unfollow("acct-a", "u2", "o2")])
+        .insert_batch(vec![unfollow("acct-a", "u2", "o2")])
         .await
         .expect("insert");
     store
         .events
-        .insert_batch(&[unfollow("acct-a", "u1", "o1"), follow("acct-a", "f2", "o2")])
+        .insert_batch(vec![
+            unfollow("acct-a", "u1", "o1"),
+            follow("acct-a", "f2", "o2"),
+        ])
         .await
         .expect("insert");
     let o1 = store

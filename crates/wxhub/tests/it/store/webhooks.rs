@@ -104,7 +104,7 @@ async fn webhook_store_contract(store: Store) {
     // Fan-out: a dropped transaction leaves events undispatched; a committed one marks them.
     store
         .events
-        .insert_batch(&[
+        .insert_batch(vec![
             new_event("demo-mp", "text", None),
             new_event("demo-mp", "click", None),
         ])
