@@ -3,7 +3,8 @@
 //! Why a second driver: sqlx runs each SQLite statement on its connection's worker thread
 //! and hands every bound value and returned row across a channel, which costs several times
 //! what SQLite itself spends on a row (issue 6 measured 16 µs against rusqlite's 2.2 µs per
-//! row in batches). Here one blocking task owns one connection to the same file and runs the
+//! row in batches; in the whole callback path it bought about 4 % more requests/s). Here one
+//! blocking task owns one connection to the same file and runs the
 //! whole batch — one prepared, cached INSERT per event, the follower changes, the commit —
 //! without leaving its thread. Both drivers link the same `libsqlite3-sys`, so it is one
 //! SQLite library and one file lock.

@@ -38,11 +38,13 @@ impl SqliteEventStore {
     }
 }
 
-/// The database file, unless the database lives in memory.
+/// The database file, unless the database lives in memory. sqlx names an in-memory database
+/// `file:sqlx-in-memory-N` (for `sqlite::memory:`) or keeps the path of a `?mode=memory` URL,
+/// so the test is "a plain path to a file that exists" (migrations have created it by now).
 fn on_disk(file: PathBuf) -> Option<PathBuf> {
     let name = file.to_string_lossy();
-    let in_memory = name.is_empty() || name.contains(":memory:") || name.contains("mode=memory");
-    (!in_memory).then_some(file)
+    let uri_or_memory = name.starts_with("file:") || name.contains(":memory:");
+    (!uri_or_memory && file.is_file()).then_some(file)
 }
 
 #[async_trait]
@@ -81,12 +83,13 @@ mod tests {
 
     #[test]
     fn only_a_file_database_gets_the_batch_writer() {
-        assert_eq!(
-            on_disk(PathBuf::from("/var/lib/wxhub/wxhub.db")),
-            Some(PathBuf::from("/var/lib/wxhub/wxhub.db"))
-        );
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("wxhub.db");
+        std::fs::write(&file, b"").expect("create the file");
+        assert_eq!(on_disk(file.clone()), Some(file));
+        assert_eq!(on_disk(dir.path().join("not-there.db")), None);
+        assert_eq!(on_disk(PathBuf::from("file:sqlx-in-memory-0")), None);
         assert_eq!(on_disk(PathBuf::from(":memory:")), None);
-        assert_eq!(on_disk(PathBuf::from("file:hub?mode=memory")), None);
         assert_eq!(on_disk(PathBuf::new()), None);
     }
 }
