@@ -57,6 +57,8 @@ pub struct BenchOptions {
     pub duration: Duration,
     /// At most this many requests per measurement (also how many are prepared).
     pub requests: usize,
+    /// Baseline-then-hub measurements per scenario; more than one also prints medians.
+    pub rounds: usize,
     /// `None`: a temporary SQLite file.
     pub database_url: Option<String>,
     /// Target an already running hub instead (its account `bench-mp` must exist with the
@@ -95,6 +97,77 @@ impl fmt::Display for Run {
             self.errors
         )
     }
+}
+
+/// A baseline measurement and the hub's measurement right after it, on the same requests.
+struct Round {
+    baseline: Run,
+    hub: Run,
+}
+
+impl Round {
+    fn ratio(&self) -> f64 {
+        100.0 * self.hub.per_second() / self.baseline.per_second().max(f64::EPSILON)
+    }
+}
+
+/// Medians over several rounds, which the machine's own noise moves less than one run.
+struct Summary {
+    scenario: Scenario,
+    rounds: usize,
+    hub_per_second: f64,
+    baseline_per_second: f64,
+    ratio: (f64, f64, f64),
+    hub_p99: (Duration, Duration),
+}
+
+impl Summary {
+    fn of(scenario: Scenario, rounds: &[Round]) -> Summary {
+        let hub_p99: Vec<Duration> = rounds.iter().map(|r| r.hub.p99).collect();
+        Summary {
+            scenario,
+            rounds: rounds.len(),
+            hub_per_second: median(rounds.iter().map(|r| r.hub.per_second()).collect()),
+            baseline_per_second: median(rounds.iter().map(|r| r.baseline.per_second()).collect()),
+            ratio: min_median_max(rounds.iter().map(Round::ratio).collect()),
+            hub_p99: (
+                median(hub_p99.clone()),
+                hub_p99.into_iter().max().unwrap_or_default(),
+            ),
+        }
+    }
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (low, mid, high) = self.ratio;
+        write!(
+            f,
+            "{} over {} rounds (medians): hub {:.0} req/s, baseline {:.0} req/s, ratio {mid:.1} % \
+             (from {low:.1} to {high:.1} %), hub p99 {:.2} ms (worst round {:.2} ms)",
+            self.scenario.name(),
+            self.rounds,
+            self.hub_per_second,
+            self.baseline_per_second,
+            self.hub_p99.0.as_secs_f64() * 1000.0,
+            self.hub_p99.1.as_secs_f64() * 1000.0,
+        )
+    }
+}
+
+/// The middle value (the lower middle of an even count); `T::default()` when empty.
+fn median<T: PartialOrd + Copy + Default>(mut values: Vec<T>) -> T {
+    values.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    values
+        .get(values.len().saturating_sub(1) / 2)
+        .copied()
+        .unwrap_or_default()
+}
+
+fn min_median_max(values: Vec<f64>) -> (f64, f64, f64) {
+    let low = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let high = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    (low, median(values), high)
 }
 
 /// A prepared request: path with query, and body.
@@ -399,7 +472,6 @@ pub async fn run(opts: &BenchOptions) -> anyhow::Result<Vec<Run>> {
     );
     let (receiver, delivered) = spawn_receiver(shutdown.clone()).await?;
     for &scenario in &opts.scenarios {
-        let requests = Arc::new(prepare(scenario, opts.requests, account, &run_tag));
         // Warm both servers' connection pools and caches, unmeasured.
         let warm: Arc<Vec<Prepared>> = Arc::new(prepare(
             scenario,
@@ -425,22 +497,10 @@ pub async fn run(opts: &BenchOptions) -> anyhow::Result<Vec<Run>> {
             is_success,
         )
         .await?;
-
-        let baseline = drive(
-            format!("baseline bare handler ({})", scenario.name()),
-            &baseline_base,
-            requests.clone(),
-            opts.concurrency,
-            opts.duration,
-            is_success,
-        )
-        .await?;
-        println!("{baseline}");
         let mut note = String::new();
         if scenario == Scenario::SubscribeWebhook {
-            let before = delivered.load(Ordering::Relaxed);
             if subscribe(&hub_base, account, &receiver).await? {
-                note = format!(" (webhook subscriber at {receiver}; {before} deliveries before)");
+                note = format!(" (webhook subscriber at {receiver})");
             } else {
                 note = " (this hub has no webhook API: stored only)".into();
             }
@@ -449,35 +509,65 @@ pub async fn run(opts: &BenchOptions) -> anyhow::Result<Vec<Run>> {
             Scenario::TextKeyword => is_encrypted_reply as fn(&str) -> bool,
             Scenario::SubscribeWebhook => is_success,
         };
-        let hub = drive(
-            format!("hub {} on {backend}", scenario.name()),
-            &hub_base,
-            requests,
-            opts.concurrency,
-            opts.duration,
-            check,
-        )
-        .await?;
-        println!("{hub}");
-        println!(
-            "ratio hub/baseline ({}): {:.1} %{note}",
-            scenario.name(),
-            100.0 * hub.per_second() / baseline.per_second().max(f64::EPSILON)
-        );
-        if scenario == Scenario::SubscribeWebhook && !note.contains("no webhook API") {
-            // Give delivery a moment to catch up, then report what reached the receiver.
-            let until = Instant::now() + Duration::from_secs(10);
-            while delivered.load(Ordering::Relaxed) < hub.requests && Instant::now() < until {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
+        let mut rounds = Vec::with_capacity(opts.rounds);
+        for round in 1..=opts.rounds {
+            let requests = Arc::new(prepare(
+                scenario,
+                opts.requests,
+                account,
+                &format!("{run_tag}r{round}"),
+            ));
+            let of_rounds = if opts.rounds > 1 {
+                format!(", round {round}/{}", opts.rounds)
+            } else {
+                String::new()
+            };
+            let baseline = drive(
+                format!("baseline bare handler ({}{of_rounds})", scenario.name()),
+                &baseline_base,
+                requests.clone(),
+                opts.concurrency,
+                opts.duration,
+                is_success,
+            )
+            .await?;
+            println!("{baseline}");
+            let delivered_before = delivered.load(Ordering::Relaxed);
+            let hub = drive(
+                format!("hub {} on {backend}{of_rounds}", scenario.name()),
+                &hub_base,
+                requests,
+                opts.concurrency,
+                opts.duration,
+                check,
+            )
+            .await?;
+            println!("{hub}");
+            let round = Round { baseline, hub };
             println!(
-                "webhook deliveries received: {} of {}",
-                delivered.load(Ordering::Relaxed),
-                hub.requests
+                "ratio hub/baseline ({}): {:.1} %{note}",
+                scenario.name(),
+                round.ratio()
             );
+            if scenario == Scenario::SubscribeWebhook && !note.contains("no webhook API") {
+                // Give delivery a moment to catch up, then report what reached the receiver.
+                let expected = delivered_before + round.hub.requests;
+                let until = Instant::now() + Duration::from_secs(10);
+                while delivered.load(Ordering::Relaxed) < expected && Instant::now() < until {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                println!(
+                    "webhook deliveries received: {} of {}",
+                    delivered.load(Ordering::Relaxed) - delivered_before,
+                    round.hub.requests
+                );
+            }
+            rounds.push(round);
         }
-        runs.push(baseline);
-        runs.push(hub);
+        if rounds.len() > 1 {
+            println!("{}", Summary::of(scenario, &rounds));
+        }
+        runs.extend(rounds.into_iter().flat_map(|r| [r.baseline, r.hub]));
     }
     shutdown.cancel();
     if let Some(dir) = temp {
@@ -488,4 +578,37 @@ pub async fn run(opts: &BenchOptions) -> anyhow::Result<Vec<Run>> {
         }
     }
     Ok(runs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn medians_take_the_middle_and_the_lower_middle_of_an_even_count() {
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(vec![4.0, 1.0, 3.0, 2.0]), 2.0);
+        assert_eq!(median(Vec::<f64>::new()), 0.0);
+        assert_eq!(min_median_max(vec![40.0, 30.0, 35.0]), (30.0, 35.0, 40.0));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_small_bench_answers_every_callback_in_every_round() {
+        let runs = run(&BenchOptions {
+            scenarios: vec![Scenario::TextKeyword, Scenario::SubscribeWebhook],
+            concurrency: 4,
+            duration: Duration::from_secs(30),
+            requests: 50,
+            rounds: 2,
+            database_url: None,
+            url: None,
+        })
+        .await
+        .expect("bench runs");
+        // Two scenarios × two rounds × (baseline, hub), every request answered as expected.
+        assert_eq!(runs.len(), 8);
+        for r in &runs {
+            assert_eq!((r.requests, r.errors), (50, 0), "{r}");
+        }
+    }
 }

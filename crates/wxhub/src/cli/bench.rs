@@ -58,6 +58,10 @@ pub struct CallbacksArgs {
     /// Requests per measurement (at most; all are prepared before measuring).
     #[arg(long, default_value_t = 40_000)]
     pub requests: usize,
+    /// Baseline-then-hub rounds per scenario, each on fresh requests; with more than one the
+    /// medians are printed too (steadier on a machine whose speed wanders).
+    #[arg(long, default_value_t = 1)]
+    pub rounds: usize,
     /// Store for the in-process hub (default: a temporary SQLite file).
     #[arg(long)]
     pub database_url: Option<String>,
@@ -82,6 +86,7 @@ pub async fn run(_global: &GlobalArgs, cmd: BenchCommand) -> anyhow::Result<()> 
                 concurrency: args.concurrency,
                 duration: Duration::from_secs(args.duration.max(1)),
                 requests: args.requests.max(1),
+                rounds: args.rounds.max(1),
                 database_url: args.database_url,
                 url: args.url,
             })
