@@ -29,8 +29,9 @@ use crate::followers::FollowerService;
 use crate::proxy::ProxyService;
 use crate::replies::ReplyService;
 use crate::secret::Secret;
-use crate::store::{Db, Store};
+use crate::store::{Db, Dispatch, Store};
 use crate::tokens::TokenService;
+use crate::webhooks::worker::{DeliveriesReady, FanOutWake};
 use crate::webhooks::{Dispatcher, FanOut, WebhookService};
 
 /// What handlers reach through `State`: services, never the store's traits directly.
@@ -60,6 +61,8 @@ pub struct AppParts {
     pub fan_out: FanOut,
     /// Delivery step; background workers or tests drive it.
     pub dispatcher: Dispatcher,
+    /// Wakes the delivery workers when deliveries were created.
+    pub deliveries_ready: DeliveriesReady,
     pub bus: SharedBus,
     pub callbacks: CallbackService,
     pub replies: ReplyService,
@@ -163,7 +166,20 @@ impl App {
             .await
             .with_context(|| format!("opening the store at {}", crate::config::redact_dsn(&url)))?;
         db.migrate().await.context("migrating the store")?;
-        let store = Store::new(db);
+        let bus = crate::bus::connect(config.nats_url.as_ref().map(|u| u.expose()))
+            .await
+            .context("connecting the event bus")?;
+        tracing::info!(bus = bus.name(), "event bus ready");
+        let deliveries_ready = DeliveriesReady::default();
+        let dispatch = if bus.publishes() {
+            Dispatch::Separate
+        } else {
+            Dispatch::InEventBatch {
+                clock: clock.clone(),
+                ready: deliveries_ready.clone(),
+            }
+        };
+        let store = Store::with_dispatch(db, dispatch);
         let accounts =
             AccountService::new(store.accounts.clone(), master_key.clone(), clock.clone());
         accounts
@@ -177,10 +193,6 @@ impl App {
             config.http.caller_token_ttl_secs,
         );
         let (tokens, proxy) = build_tokens(&config, &store, &accounts, &clock).await?;
-        let bus = crate::bus::connect(config.nats_url.as_ref().map(|u| u.expose()))
-            .await
-            .context("connecting the event bus")?;
-        tracing::info!(bus = bus.name(), "event bus ready");
         let feed = EventFeed::new();
         let events = EventService::new(store.events.clone(), feed.clone(), shutdown.clone());
         let webhooks = WebhookService::new(
@@ -239,6 +251,7 @@ impl App {
             webhooks,
             fan_out,
             dispatcher,
+            deliveries_ready,
             bus,
             callbacks,
             replies,
@@ -285,8 +298,14 @@ impl App {
             &self.tracker,
             &self.shutdown,
             self.state.events.feed(),
+            if self.state.store.events.fans_out_in_batch() {
+                FanOutWake::PollOnly
+            } else {
+                FanOutWake::EveryBatch
+            },
             self.state.fan_out.clone(),
             self.state.dispatcher.clone(),
+            self.state.deliveries_ready.clone(),
             self.state.clock.clone(),
             self.state.config.webhooks.workers,
         );

@@ -6,7 +6,8 @@
 //! ([`NatsBus`]), the bus topic of seed 000 that business systems may consume directly.
 //! Publishing happens inside the fan-out transaction and is awaited (JetStream ack) before the
 //! events are marked dispatched; a crash in between republishes with the same message id,
-//! which JetStream drops as a duplicate.
+//! which JetStream drops as a duplicate. The outbox has nothing to publish, so on a SQLite
+//! file the events are fanned out in their own batch's transaction (`store::Dispatch`).
 
 mod nats;
 mod outbox;
@@ -47,6 +48,11 @@ pub enum BusError {
 pub trait EventBus: Send + Sync + 'static {
     /// `outbox` or `nats`, for logs and health.
     fn name(&self) -> &'static str;
+    /// False when storing an event already publishes it (the outbox), so fan-out may run
+    /// inside the event batch (`store::Dispatch::InEventBatch`).
+    fn publishes(&self) -> bool {
+        true
+    }
     /// Publishes `events` and returns once the bus has durably accepted every one.
     async fn publish(&self, events: &[StoredEvent]) -> Result<(), BusError>;
 }

@@ -14,6 +14,10 @@ impl EventBus for OutboxBus {
         "outbox"
     }
 
+    fn publishes(&self) -> bool {
+        false
+    }
+
     async fn publish(&self, _events: &[StoredEvent]) -> Result<(), BusError> {
         Ok(())
     }

@@ -25,6 +25,13 @@ pub trait EventStore: Send + Sync + 'static {
     /// with the same (account, dedup key) in one batch: the first is inserted, the second is
     /// its duplicate.
     async fn insert_batch(&self, events: Vec<NewEvent>) -> Result<Vec<InsertOutcome>, StoreError>;
+    /// Whether [`EventStore::insert_batch`] also fans the new events out (creates their
+    /// webhook deliveries and marks them dispatched in the same transaction; see
+    /// [`Dispatch`](crate::store::Dispatch)). When it does, fan-out's own step only picks up
+    /// leftovers.
+    fn fans_out_in_batch(&self) -> bool {
+        false
+    }
     /// Newest first.
     async fn list(&self, filter: &EventFilter, limit: u32) -> Result<Vec<StoredEvent>, StoreError>;
     /// Events with `seq > after`, oldest first (stream resume).

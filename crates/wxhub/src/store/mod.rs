@@ -26,7 +26,9 @@ use std::sync::Arc;
 
 pub use error::StoreError;
 
+use crate::clock::SharedClock;
 use crate::config::{database_kind, DatabaseKind};
+use crate::webhooks::worker::DeliveriesReady;
 use accounts::AccountStore;
 use callers::CallerStore;
 use events::EventStore;
@@ -119,8 +121,32 @@ pub struct Store {
     pub reply_rules: Arc<dyn ReplyRuleStore>,
 }
 
+/// Where new events are fanned out to webhooks.
+#[derive(Clone, Default)]
+pub enum Dispatch {
+    /// By fan-out's own step (`webhooks::fanout`), in a transaction of its own after the
+    /// events' batch: needed whenever a bus must have the events before they count as
+    /// dispatched (NATS), and on PostgreSQL.
+    #[default]
+    Separate,
+    /// Inside the event batch's transaction, on a SQLite file: the deliveries are created
+    /// and the events marked dispatched as they are stored, and `ready` is told once they
+    /// are committed. Only for the outbox bus, which has nothing to publish. It saves the
+    /// second write transaction per batch (and its rewrite of every event row) that fan-out's
+    /// own step costs, and the write lock it holds while callbacks wait.
+    InEventBatch {
+        clock: SharedClock,
+        ready: DeliveriesReady,
+    },
+}
+
 impl Store {
+    /// Fan-out in its own step ([`Dispatch::Separate`]).
     pub fn new(db: Db) -> Store {
+        Store::with_dispatch(db, Dispatch::Separate)
+    }
+
+    pub fn with_dispatch(db: Db, dispatch: Dispatch) -> Store {
         match &db {
             Db::Sqlite(pool) => {
                 let gate = WriteGate::serial();
@@ -131,6 +157,7 @@ impl Store {
                     events: Arc::new(sqlite::events::SqliteEventStore::new(
                         pool.clone(),
                         gate.clone(),
+                        dispatch,
                     )),
                     webhooks: Arc::new(sqlite::webhooks::SqliteWebhookStore::new(
                         pool.clone(),

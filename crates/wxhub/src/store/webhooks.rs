@@ -200,28 +200,34 @@ pub(crate) fn filter_columns(f: &Filter) -> (String, String, String) {
     )
 }
 
+/// The filter from its three JSON columns (the reverse of [`filter_columns`]).
+pub(crate) fn filter_from_columns(
+    accounts: &str,
+    event_types: &str,
+    qr_sources: &str,
+) -> Result<Filter, StoreError> {
+    let c = |e| corrupt("webhook endpoint filter", e);
+    let accounts: Vec<String> = serde_json::from_str(accounts).map_err(c)?;
+    let accounts = accounts
+        .iter()
+        .map(|a| AccountId::parse(a))
+        .collect::<Result<BTreeSet<_>, InvalidField>>()
+        .map_err(|e| corrupt("webhook endpoint filter", e))?;
+    Ok(Filter {
+        accounts,
+        event_types: serde_json::from_str(event_types).map_err(c)?,
+        qr_sources: serde_json::from_str(qr_sources).map_err(c)?,
+    })
+}
+
 impl EndpointRow {
     pub(crate) fn into_record(self) -> Result<EndpointRecord, StoreError> {
-        let c = |e| corrupt("webhook endpoint", e);
-        let accounts: Vec<String> = serde_json::from_str(&self.accounts).map_err(c)?;
-        let accounts = accounts
-            .iter()
-            .map(|a| AccountId::parse(a))
-            .collect::<Result<BTreeSet<_>, InvalidField>>()
-            .map_err(|e| corrupt("webhook endpoint", e))?;
-        let event_types: BTreeSet<String> =
-            serde_json::from_str(&self.event_types).map_err(|e| corrupt("webhook endpoint", e))?;
-        let qr_sources: BTreeSet<u8> =
-            serde_json::from_str(&self.qr_sources).map_err(|e| corrupt("webhook endpoint", e))?;
+        let filter = filter_from_columns(&self.accounts, &self.event_types, &self.qr_sources)?;
         Ok(EndpointRecord {
             endpoint: Endpoint {
                 id: EndpointId::parse(&self.id).map_err(|e| corrupt("webhook endpoint", e))?,
                 url: self.url,
-                filter: Filter {
-                    accounts,
-                    event_types,
-                    qr_sources,
-                },
+                filter,
                 description: self.description,
                 enabled: self.enabled,
                 owner: self.owner,

@@ -4,17 +4,52 @@
 //! deliveries, publishes the batch to the bus (awaiting its ack) and marks the events
 //! dispatched, all in one store transaction. If publishing fails the transaction rolls back
 //! and the next step tries the same events again.
+//!
+//! With the outbox bus on a SQLite file the event store does this inside the event batch
+//! itself (`store::Dispatch::InEventBatch`, with [`deliveries_for`]); the step then only
+//! picks up leftovers, on the worker's poll.
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
+
 use crate::bus::{BusError, SharedBus};
 use crate::clock::SharedClock;
+use crate::events::model::StoredEvent;
 use crate::store::webhooks::{NewDelivery, WebhookStore};
 use crate::store::StoreError;
-use crate::webhooks::model::DeliveryId;
+use crate::webhooks::model::{DeliveryId, EndpointId, Filter};
 
 /// Events claimed per step.
 pub const FAN_OUT_BATCH: u32 = 256;
+
+/// One delivery per event and endpoint whose filter the event passes, created at `now`.
+/// Fan-out's step uses it, and so does a store that fans out inside the event batch.
+pub fn deliveries_for<'e, 'p, P>(
+    events: impl IntoIterator<Item = &'e StoredEvent>,
+    endpoints: P,
+    now: DateTime<Utc>,
+) -> Vec<NewDelivery>
+where
+    P: Iterator<Item = (&'p EndpointId, &'p Filter)> + Clone,
+{
+    events
+        .into_iter()
+        .flat_map(|event| {
+            endpoints
+                .clone()
+                .filter(|(_, filter)| filter.matches(event))
+                .map(move |(id, _)| NewDelivery {
+                    id: DeliveryId::generate(),
+                    endpoint_id: id.clone(),
+                    event_id: event.event_id.to_string(),
+                    event_type: event.event_type.clone(),
+                    account: event.account.clone(),
+                    created_at: now,
+                })
+        })
+        .collect()
+}
 
 /// What one step did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -51,23 +86,11 @@ impl FanOut {
         }
         let endpoints = tx.endpoints().await?;
         let now = self.clock.now();
-        let deliveries: Vec<NewDelivery> = tx
-            .events()
-            .iter()
-            .flat_map(|event| {
-                endpoints
-                    .iter()
-                    .filter(|ep| ep.filter.matches(event))
-                    .map(move |ep| NewDelivery {
-                        id: DeliveryId::generate(),
-                        endpoint_id: ep.id.clone(),
-                        event_id: event.event_id.to_string(),
-                        event_type: event.event_type.clone(),
-                        account: event.account.clone(),
-                        created_at: now,
-                    })
-            })
-            .collect();
+        let deliveries = deliveries_for(
+            tx.events(),
+            endpoints.iter().map(|ep| (&ep.id, &ep.filter)),
+            now,
+        );
         tx.insert_deliveries(&deliveries).await?;
         if let Err(e) = self.bus.publish(tx.events()).await {
             if let Err(rollback) = tx.rollback().await {

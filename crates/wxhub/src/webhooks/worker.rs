@@ -20,20 +20,43 @@ const POLL: Duration = Duration::from_secs(2);
 /// Wait after a failing step (store or bus down) before trying again.
 const BACKOFF: Duration = Duration::from_secs(1);
 
+/// "New deliveries are due": whatever created them (fan-out's step, or a store that fans
+/// out inside the event batch) wakes the delivery workers that are waiting.
+#[derive(Debug, Clone, Default)]
+pub struct DeliveriesReady(Arc<Notify>);
+
+impl DeliveriesReady {
+    pub fn notify(&self) {
+        self.0.notify_waiters();
+    }
+}
+
+/// Which events the fan-out loop wakes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FanOutWake {
+    /// Every committed batch (the feed): fan-out's step is where events are dispatched.
+    EveryBatch,
+    /// Only the poll: the event store fans out inside each batch, so the loop merely picks
+    /// up what is left undispatched (events stored by an instance that published to a bus).
+    PollOnly,
+}
+
 /// Starts the fan-out loop and `workers` delivery loops on `tracker`.
+#[allow(clippy::too_many_arguments)]
 pub fn spawn(
     tracker: &TaskTracker,
     shutdown: &CancellationToken,
     feed: &EventFeed,
+    wake: FanOutWake,
     fan_out: FanOut,
     dispatcher: Dispatcher,
+    deliveries_ready: DeliveriesReady,
     clock: SharedClock,
     workers: usize,
 ) {
     if workers == 0 {
         return;
     }
-    let deliveries_ready = Arc::new(Notify::new());
     {
         let shutdown = shutdown.clone();
         let mut listener = feed.subscribe();
@@ -43,7 +66,7 @@ pub fn spawn(
                 match fan_out.fan_out_once().await {
                     Ok(done) if done.events > 0 => {
                         if done.deliveries > 0 {
-                            ready.notify_waiters();
+                            ready.notify();
                         }
                         continue;
                     }
@@ -59,9 +82,15 @@ pub fn spawn(
                         }
                     }
                 }
+                let feed_changed = async {
+                    match wake {
+                        FanOutWake::EveryBatch => listener.changed().await,
+                        FanOutWake::PollOnly => std::future::pending().await,
+                    }
+                };
                 tokio::select! {
                     () = shutdown.cancelled() => break,
-                    () = listener.changed() => {}
+                    () = feed_changed => {}
                     () = tokio::time::sleep(POLL) => {}
                 }
             }
@@ -74,6 +103,10 @@ pub fn spawn(
         let clock = clock.clone();
         tracker.spawn(async move {
             loop {
+                // Listening before the step, so a notification during it is not missed.
+                let notified = ready.0.notified();
+                tokio::pin!(notified);
+                notified.as_mut().enable();
                 let wait = match dispatcher.dispatch_once().await {
                     Ok(DispatchOutcome::Idle { next_due }) => next_due
                         .and_then(|at| (at - clock.now()).to_std().ok())
@@ -89,7 +122,7 @@ pub fn spawn(
                 };
                 tokio::select! {
                     () = shutdown.cancelled() => break,
-                    () = ready.notified() => {}
+                    () = notified => {}
                     () = tokio::time::sleep(wait) => {}
                 }
             }

@@ -660,3 +660,47 @@ async fn on_postgresql_events_fan_out_deliver_retry_and_list() {
         .await;
     assert_eq!(listed["items"][0]["event_id"], stored[1].event_id.as_str());
 }
+
+#[tokio::test]
+async fn with_the_outbox_a_callbacks_delivery_is_committed_with_its_event() {
+    // SQLite file, outbox bus, no background workers: nothing runs but what the test calls.
+    let hub = delivery_hub().await;
+    let receiver = TestReceiver::start().await;
+    register(
+        &hub,
+        json!({"url": receiver.url, "accounts": ["demo-mp"], "event_types": ["subscribe"]}),
+    )
+    .await;
+    let now = hub.clock.now().timestamp();
+    let follow = format!(
+        "<xml><ToUserName><![CDATA[gh_0123456789ab]]></ToUserName><FromUserName><![CDATA[o_user]]></FromUserName>\
+         <CreateTime>{now}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[subscribe]]></Event>\
+         <EventKey><![CDATA[]]></EventKey></xml>"
+    );
+    let text = crate::callbacks::text_xml(4242, "no subscriber for this", now);
+    for xml in [follow, text] {
+        let (query, body) = crate::callbacks::mp_request("safe", &xml, now, "wx00000000000001");
+        hub.anonymous()
+            .send(
+                hub.anonymous()
+                    .builder(reqwest::Method::POST, &format!("/callback/demo-mp?{query}"))
+                    .body(body),
+                StatusCode::OK,
+            )
+            .await;
+    }
+
+    // Answered means stored, and stored means fanned out: fan-out's own step finds nothing.
+    let fanned = hub.state.fan_out.drain().await.expect("fan-out");
+    assert_eq!((fanned.events, fanned.deliveries), (0, 0));
+    let outcomes = hub.state.dispatcher.drain().await.expect("dispatch");
+    assert!(
+        matches!(outcomes.as_slice(), [DispatchOutcome::Delivered(_)]),
+        "{outcomes:?}"
+    );
+    let got = receiver.received();
+    assert_eq!(got.len(), 1);
+    let body: Value = serde_json::from_slice(&got[0].body).expect("json body");
+    assert_eq!(body["type"], "subscribe");
+    assert_eq!(body["openid"], "o_user");
+}

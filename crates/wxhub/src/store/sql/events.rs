@@ -24,9 +24,10 @@ pub(crate) const COLUMNS: &str =
 
 /// One event, ignored when its (account, dedup key) is stored already; returns its `seq`
 /// when inserted. Binds event_id, account_id, event_type, dedup_key, received_at, qr_source,
-/// payload. SQLite's batch writer (`store/sqlite/event_batch.rs`) runs it once per event.
-pub(crate) const INSERT_ONE: &str = "INSERT INTO events (event_id, account_id, event_type, dedup_key, received_at, qr_source, payload) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (account_id, dedup_key) DO NOTHING RETURNING seq";
+/// payload, dispatched_at (NULL until fan-out has run). SQLite's batch writer
+/// (`store/sqlite/event_batch.rs`) runs it once per event.
+pub(crate) const INSERT_ONE: &str = "INSERT INTO events (event_id, account_id, event_type, dedup_key, received_at, qr_source, payload, dispatched_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (account_id, dedup_key) DO NOTHING RETURNING seq";
 
 /// The stored event_id of an (account, dedup key).
 pub(crate) const FIND_BY_KEY: &str =

@@ -6,6 +6,14 @@
 /// PostgreSQL's 65 535).
 pub(crate) const DELIVERY_CHUNK: usize = 500;
 
+/// One new delivery, due at once; left alone when the (endpoint, event) has one. Binds id,
+/// endpoint_id, event_id, event_type, account_id, and the time for created_at,
+/// updated_at and next_attempt_at. SQLite's event batch writer runs it once per delivery
+/// when it fans out inside the batch; [`insert_deliveries`] writes the same row multi-row.
+pub(crate) const INSERT_DELIVERY: &str = "INSERT INTO webhook_deliveries (id, endpoint_id, event_id, event_type, account_id, status, \
+     attempts, step, next_attempt_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 'pending', 0, 0, $6, $6, $6) \
+     ON CONFLICT (endpoint_id, event_id) DO NOTHING";
+
 /// Inserts fan-out's deliveries multi-row inside the fan-out transaction:
 /// `insert_deliveries!(sqlx::Sqlite, &mut *self.tx, deliveries)`, evaluating to
 /// `Result<(), StoreError>`. A delivery already there (endpoint, event) is left alone.

@@ -14,19 +14,30 @@
 //! pool's (`synchronous = NORMAL`, foreign keys, busy timeout; WAL is a property of the
 //! file), and the transaction starts `IMMEDIATE` after the [`WriteGate`] turn, like every
 //! other hot writer of this process.
+//!
+//! With [`Dispatch::InEventBatch`] (the outbox bus) the same transaction also fans the new
+//! events out: it reads the enabled endpoints' filters, creates one delivery per match
+//! (`webhooks::fanout::deliveries_for`, as fan-out's own step does) and stores the events
+//! already dispatched. Events and their deliveries then commit together, and there is no
+//! second write transaction per batch.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
 use crate::events::{EventId, InsertOutcome, NewEvent, StoredEvent};
 use crate::store::followers::FollowerChange;
 use crate::store::sql::events::{corrupt, FIND_BY_KEY, INSERT_ONE};
 use crate::store::sql::followers::{FOLLOW, UNFOLLOW};
+use crate::store::sql::webhooks::INSERT_DELIVERY;
 use crate::store::sql::Columns;
-use crate::store::{StoreError, WriteGate};
+use crate::store::webhooks::filter_from_columns;
+use crate::store::{Dispatch, StoreError, WriteGate};
+use crate::webhooks::fanout::deliveries_for;
+use crate::webhooks::model::{EndpointId, Filter};
 
 type Db = sqlx::Sqlite;
 
@@ -37,15 +48,28 @@ pub struct EventBatchWriter {
     /// Opened on first use (after migrations ran on the pool).
     conn: Arc<Mutex<Option<Connection>>>,
     gate: WriteGate,
+    dispatch: Dispatch,
+}
+
+/// What one committed batch did.
+struct Written {
+    outcomes: Vec<InsertOutcome>,
+    /// Deliveries created when the batch fanned out itself.
+    deliveries: usize,
 }
 
 impl EventBatchWriter {
-    pub fn new(path: PathBuf, gate: WriteGate) -> Self {
+    pub fn new(path: PathBuf, gate: WriteGate, dispatch: Dispatch) -> Self {
         EventBatchWriter {
             path: Arc::new(path),
             conn: Arc::new(Mutex::new(None)),
             gate,
+            dispatch,
         }
+    }
+
+    pub fn fans_out_in_batch(&self) -> bool {
+        matches!(self.dispatch, Dispatch::InEventBatch { .. })
     }
 
     /// Stores `events` in one transaction; one outcome per input, in input order.
@@ -69,12 +93,32 @@ impl EventBatchWriter {
             Some(conn) => conn,
             None => slot.insert(open(&self.path)?),
         };
-        let result = write_batch(conn, events);
-        if result.is_err() {
-            // A fresh connection next time: nothing of a failed batch is left open.
-            *slot = None;
+        let dispatch_at = match &self.dispatch {
+            Dispatch::InEventBatch { clock, .. } => Some(clock.now()),
+            Dispatch::Separate => None,
+        };
+        let written = match write_batch(conn, events, dispatch_at) {
+            Ok(written) => written,
+            Err(e) => {
+                // A fresh connection next time: nothing of a failed batch is left open.
+                *slot = None;
+                return Err(e);
+            }
+        };
+        drop(slot);
+        if let Dispatch::InEventBatch { ready, .. } = &self.dispatch {
+            let inserted = written
+                .outcomes
+                .iter()
+                .filter(|o| matches!(o, InsertOutcome::Inserted(_)))
+                .count();
+            metrics::counter!("wxhub_events_dispatched_total", "bus" => "outbox")
+                .increment(inserted as u64);
+            if written.deliveries > 0 {
+                ready.notify();
+            }
         }
-        result
+        Ok(written.outcomes)
     }
 }
 
@@ -94,11 +138,14 @@ fn open(path: &std::path::Path) -> Result<Connection, StoreError> {
     Ok(conn)
 }
 
+/// Writes the batch in one transaction; with `dispatch_at`, fans it out too (the module doc).
 fn write_batch(
     conn: &mut Connection,
     events: Vec<NewEvent>,
-) -> Result<Vec<InsertOutcome>, StoreError> {
+    dispatch_at: Option<DateTime<Utc>>,
+) -> Result<Written, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let dispatched_at = dispatch_at.map(<Db as Columns>::time_to_db);
     let mut outcomes = Vec::with_capacity(events.len());
     {
         let mut insert = tx.prepare_cached(INSERT_ONE)?;
@@ -117,6 +164,7 @@ fn write_batch(
                         <Db as Columns>::time_to_db(event.received_at),
                         event.qr_source.map(i64::from),
                         payload,
+                        dispatched_at,
                     ],
                     |row| row.get(0),
                 )
@@ -182,6 +230,88 @@ fn write_batch(
             }));
         }
     }
+    let mut deliveries = 0;
+    if let Some(now) = dispatch_at {
+        let inserted = outcomes.iter().filter_map(|o| match o {
+            InsertOutcome::Inserted(event) => Some(event),
+            InsertOutcome::Duplicate(_) => None,
+        });
+        let endpoints = enabled_filters(&tx)?;
+        let new = deliveries_for(inserted, endpoints.iter().map(|(id, f)| (id, f)), now);
+        let mut insert = tx.prepare_cached(INSERT_DELIVERY)?;
+        let at = sqlx_time(now);
+        for d in &new {
+            insert.execute(params![
+                d.id.as_str(),
+                d.endpoint_id.as_str(),
+                d.event_id,
+                d.event_type,
+                d.account.as_str(),
+                at,
+            ])?;
+        }
+        deliveries = new.len();
+    }
     tx.commit()?;
-    Ok(outcomes)
+    Ok(Written {
+        outcomes,
+        deliveries,
+    })
+}
+
+/// The filters of the enabled endpoints: all that matching needs.
+fn enabled_filters(
+    tx: &rusqlite::Transaction<'_>,
+) -> Result<Vec<(EndpointId, Filter)>, StoreError> {
+    let mut select = tx.prepare_cached(
+        "SELECT id, accounts, event_types, qr_sources FROM webhook_endpoints WHERE enabled = 1 ORDER BY id",
+    )?;
+    let rows = select.query_map([], |row| {
+        Ok((
+            row.get::<_, String>(0)?,
+            row.get::<_, String>(1)?,
+            row.get::<_, String>(2)?,
+            row.get::<_, String>(3)?,
+        ))
+    })?;
+    let mut endpoints = Vec::new();
+    for row in rows {
+        let (id, accounts, event_types, qr_sources) = row?;
+        let id = EndpointId::parse(&id).map_err(|_| corrupt("webhook endpoint id"))?;
+        endpoints.push((
+            id,
+            filter_from_columns(&accounts, &event_types, &qr_sources)?,
+        ));
+    }
+    Ok(endpoints)
+}
+
+/// A time as sqlx-sqlite writes a `DateTime<Utc>` (RFC 3339 text), which is how the webhook
+/// tables keep their times and what the delivery side's comparisons and reads expect.
+fn sqlx_time(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::AutoSi, false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn times_are_written_as_sqlx_writes_them() {
+        let pool = sqlx::SqlitePool::connect("sqlite::memory:")
+            .await
+            .expect("in-memory SQLite");
+        for at in [
+            DateTime::from_timestamp_millis(1_700_000_000_123).expect("valid"),
+            DateTime::from_timestamp(1_700_000_000, 0).expect("valid"),
+            DateTime::from_timestamp(1_700_000_000, 123_456_789).expect("valid"),
+        ] {
+            let (by_sqlx,): (String,) = sqlx::query_as("SELECT $1")
+                .bind(at)
+                .fetch_one(&pool)
+                .await
+                .expect("select");
+            assert_eq!(sqlx_time(at), by_sqlx);
+        }
+    }
 }

@@ -12,7 +12,7 @@ use super::event_batch::EventBatchWriter;
 use crate::events::{EventId, InsertOutcome, NewEvent, StoredEvent};
 use crate::store::events::{EventFilter, EventStore};
 use crate::store::sql::events::event_store;
-use crate::store::{StoreError, WriteGate};
+use crate::store::{Dispatch, StoreError, WriteGate};
 
 event_store! {
     /// The shared event queries on SQLite.
@@ -28,9 +28,11 @@ pub struct SqliteEventStore {
 }
 
 impl SqliteEventStore {
-    pub fn new(pool: sqlx::SqlitePool, gate: WriteGate) -> Self {
+    /// `dispatch` applies to a database file; an in-memory one always leaves fan-out to its
+    /// own step.
+    pub fn new(pool: sqlx::SqlitePool, gate: WriteGate, dispatch: Dispatch) -> Self {
         let file = pool.connect_options().get_filename().to_path_buf();
-        let writer = on_disk(file).map(|file| EventBatchWriter::new(file, gate.clone()));
+        let writer = on_disk(file).map(|file| EventBatchWriter::new(file, gate.clone(), dispatch));
         SqliteEventStore {
             queries: SqliteEventQueries::new(pool, gate),
             writer,
@@ -66,6 +68,12 @@ impl EventStore for SqliteEventStore {
 
     async fn find(&self, id: &EventId) -> Result<Option<StoredEvent>, StoreError> {
         self.queries.find(id).await
+    }
+
+    fn fans_out_in_batch(&self) -> bool {
+        self.writer
+            .as_ref()
+            .is_some_and(EventBatchWriter::fans_out_in_batch)
     }
 
     async fn claim_undispatched(&self, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {
