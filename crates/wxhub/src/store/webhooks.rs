@@ -6,7 +6,7 @@
 //! A crash before commit leaves the events undispatched, so they fan out again (deliveries are
 //! unique per endpoint and event, and the bus dedups on the event id).
 //!
-//! Dispatch claims due deliveries with a lease; [`WebhookStore::record_attempt`] stores the
+//! Dispatch claims due deliveries with a lease; [`WebhookStore::record_attempts`] stores the
 //! attempt, moves the delivery on and updates the endpoint's health in one transaction. A
 //! worker that dies mid-attempt leaves a lease that expires, and the delivery is tried again.
 
@@ -115,15 +115,28 @@ pub trait WebhookStore: Send + Sync + 'static {
     ) -> Result<Vec<DueDelivery>, StoreError>;
     /// The earliest `next_attempt_at` of a pending or failing delivery of an enabled endpoint.
     async fn next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError>;
-    /// Stores `attempt`, applies `update` to its delivery (releasing the lease) and updates
-    /// the endpoint's health: a success resets it; a failure counts, and the endpoint becomes
+    /// Stores each attempt, applies its update to its delivery (releasing the lease) and
+    /// updates the endpoint's health, all in one transaction; one health change per attempt,
+    /// in order. A success resets the health; a failure counts, and the endpoint becomes
     /// failing once `failing_after` consecutive attempts failed or the delivery died.
+    async fn record_attempts(
+        &self,
+        attempts: &[(Attempt, DeliveryUpdate)],
+        failing_after: i64,
+    ) -> Result<Vec<HealthChange>, StoreError>;
+
+    /// [`WebhookStore::record_attempts`] for one attempt.
     async fn record_attempt(
         &self,
         attempt: &Attempt,
         update: &DeliveryUpdate,
         failing_after: i64,
-    ) -> Result<HealthChange, StoreError>;
+    ) -> Result<HealthChange, StoreError> {
+        self.record_attempts(&[(attempt.clone(), update.clone())], failing_after)
+            .await?
+            .pop()
+            .ok_or_else(|| StoreError::Corrupt("no health change for a stored attempt".into()))
+    }
 
     async fn get_delivery(
         &self,

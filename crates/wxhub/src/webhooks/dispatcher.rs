@@ -29,6 +29,9 @@ use crate::webhooks::schedule::{parse_retry_after, random_jitter, Next, Schedule
 use crate::webhooks::service::open_secrets;
 use crate::webhooks::url::{ensure_public, parse_endpoint_url};
 
+/// Deliveries a background worker claims per step.
+pub const CLAIM_BATCH: u32 = 16;
+
 /// How much of a receiver's answer is kept on the attempt.
 const RESPONSE_KEEP: usize = 512;
 
@@ -122,16 +125,50 @@ impl Dispatcher {
 
     /// One step: deliver the earliest due delivery, or report when the next one is due.
     pub async fn dispatch_once(&self) -> Result<DispatchOutcome, DispatchError> {
+        let mut outcomes = self.dispatch_many(1).await?;
+        Ok(outcomes
+            .pop()
+            .unwrap_or(DispatchOutcome::Idle { next_due: None }))
+    }
+
+    /// One step over up to `limit` due deliveries, earliest first: claimed together, sent
+    /// concurrently, and their attempts stored together in one transaction (one write turn
+    /// instead of one per delivery). `[Idle]` when nothing was due. If storing fails, every
+    /// delivery of the step keeps its lease and is tried again when the lease runs out.
+    pub async fn dispatch_many(&self, limit: u32) -> Result<Vec<DispatchOutcome>, DispatchError> {
         let now = self.clock.now();
         let lease =
             chrono::Duration::seconds(i64::try_from(self.config.timeout_secs).unwrap_or(60) + 30);
-        let Some(due) = self.store.claim_due(now, now + lease, 1).await?.pop() else {
-            return Ok(DispatchOutcome::Idle {
+        let due = self.store.claim_due(now, now + lease, limit).await?;
+        if due.is_empty() {
+            return Ok(vec![DispatchOutcome::Idle {
                 next_due: self.store.next_due().await?,
-            });
-        };
+            }]);
+        }
+        let tried = futures::future::join_all(due.iter().map(|d| self.attempt(d, now))).await;
+        let (records, outcomes): (Vec<_>, Vec<_>) = tried
+            .into_iter()
+            .map(|(attempt, update, outcome)| ((attempt, update), outcome))
+            .unzip();
+        let failing_after = i64::from(self.config.failing_after);
+        let health = self.store.record_attempts(&records, failing_after).await?;
+        for ((d, (attempt, _)), (outcome, health)) in
+            due.iter().zip(&records).zip(outcomes.iter().zip(health))
+        {
+            self.report(d, attempt, outcome, health);
+        }
+        Ok(outcomes)
+    }
+
+    /// Sends one claimed delivery: the attempt to store, the delivery's next state, and what
+    /// the step reports.
+    async fn attempt(
+        &self,
+        due: &DueDelivery,
+        now: DateTime<Utc>,
+    ) -> (Attempt, DeliveryUpdate, DispatchOutcome) {
         let started = Instant::now();
-        let sent = self.send(&due, now).await;
+        let sent = self.send(due, now).await;
         let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
         let step = usize::try_from(due.delivery.step).unwrap_or(usize::MAX);
         let delivery_id = due.delivery.id.clone();
@@ -185,13 +222,7 @@ impl Dispatcher {
             duration_ms,
             next_attempt_at: update.next_attempt_at,
         };
-        let failing_after = i64::from(self.config.failing_after);
-        let health = self
-            .store
-            .record_attempt(&attempt, &update, failing_after)
-            .await?;
-        self.report(&due, &attempt, &outcome, health);
-        Ok(outcome)
+        (attempt, update, outcome)
     }
 
     /// Runs steps until nothing is due now; returns the outcomes (tests).

@@ -12,7 +12,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::clock::SharedClock;
 use crate::events::feed::EventFeed;
-use crate::webhooks::dispatcher::{DispatchOutcome, Dispatcher};
+use crate::webhooks::dispatcher::{DispatchOutcome, Dispatcher, CLAIM_BATCH};
 use crate::webhooks::fanout::FanOut;
 
 /// Longest wait between two looks at the store.
@@ -107,11 +107,13 @@ pub fn spawn(
                 let notified = ready.0.notified();
                 tokio::pin!(notified);
                 notified.as_mut().enable();
-                let wait = match dispatcher.dispatch_once().await {
-                    Ok(DispatchOutcome::Idle { next_due }) => next_due
-                        .and_then(|at| (at - clock.now()).to_std().ok())
-                        .map_or(POLL, |d| d.min(POLL)),
-                    Ok(_) => continue,
+                let wait = match dispatcher.dispatch_many(CLAIM_BATCH).await {
+                    Ok(outcomes) => match outcomes.as_slice() {
+                        [DispatchOutcome::Idle { next_due }] => next_due
+                            .and_then(|at| (at - clock.now()).to_std().ok())
+                            .map_or(POLL, |d| d.min(POLL)),
+                        _ => continue,
+                    },
                     Err(e) => {
                         tracing::warn!(
                             error = format!("{:#}", anyhow::Error::from(e)),

@@ -281,6 +281,56 @@ async fn webhook_store_contract(store: Store) {
         (health.before, health.after, health.consecutive_failures),
         (EndpointHealth::Failing, EndpointHealth::Healthy, 0)
     );
+
+    // Several attempts in one transaction: health changes in order, each delivery moved on.
+    let other = deliveries
+        .iter()
+        .find(|x| x.id != first)
+        .expect("the other delivery");
+    let failing = |at| DeliveryUpdate {
+        status: DeliveryStatus::Failing,
+        step: 1,
+        next_attempt_at: Some(at),
+    };
+    let changes = w
+        .record_attempts(
+            &[
+                (
+                    attempt(other, 1, AttemptOutcome::HttpError),
+                    failing(retry_at),
+                ),
+                (attempt(&d, 4, AttemptOutcome::Network), failing(retry_at)),
+            ],
+            2,
+        )
+        .await
+        .expect("two attempts");
+    assert_eq!(
+        changes
+            .iter()
+            .map(|h| (h.before, h.after, h.consecutive_failures))
+            .collect::<Vec<_>>(),
+        vec![
+            (EndpointHealth::Healthy, EndpointHealth::Healthy, 1),
+            (EndpointHealth::Healthy, EndpointHealth::Failing, 2),
+        ]
+    );
+    for (id, attempts) in [(&other.id, 1), (&first, 4)] {
+        let got = w
+            .get_delivery(&b.endpoint.id, id)
+            .await
+            .expect("get")
+            .expect("found");
+        assert_eq!(
+            (got.status, got.attempts, got.next_attempt_at),
+            (DeliveryStatus::Failing, attempts, Some(retry_at))
+        );
+    }
+    assert!(w
+        .record_attempts(&[], 2)
+        .await
+        .expect("nothing to store")
+        .is_empty());
 }
 
 on_both_backends!(
