@@ -9,7 +9,7 @@ use sqlx::{PgPool, Postgres, Row, Transaction};
 use crate::accounts::model::AccountId;
 use crate::events::model::{EventId, StoredEvent};
 use crate::store::error::classify_write;
-use crate::store::sql::webhooks::insert_deliveries;
+use crate::store::sql::webhooks::{insert_deliveries, record_attempt_in};
 use crate::store::webhooks::{
     filter_columns, AttemptRow, DeliveryRow, DeliveryUpdate, DueDelivery, EndpointRecord,
     EndpointRow, FanOutTx, HealthChange, NewDelivery, WebhookStore, ATTEMPT_COLUMNS,
@@ -17,8 +17,7 @@ use crate::store::webhooks::{
 };
 use crate::store::StoreError;
 use crate::webhooks::model::{
-    Attempt, AttemptId, AttemptOutcome, Delivery, DeliveryId, DeliveryStatus, Endpoint,
-    EndpointHealth, EndpointId,
+    Attempt, AttemptId, Delivery, DeliveryId, DeliveryStatus, Endpoint, EndpointId,
 };
 
 pub struct PgWebhookStore {
@@ -264,7 +263,7 @@ impl WebhookStore for PgWebhookStore {
         let mut tx = self.pool.begin().await?;
         let mut changes = Vec::with_capacity(attempts.len());
         for (a, update) in attempts {
-            changes.push(record_in(&mut tx, a, update, failing_after).await?);
+            changes.push(record_attempt_in!(&mut tx, a, update, failing_after)?);
         }
         tx.commit().await?;
         Ok(changes)
@@ -363,82 +362,4 @@ impl WebhookStore for PgWebhookStore {
         .await?;
         Ok(done.rows_affected())
     }
-}
-
-/// Stores one attempt, moves its delivery on and updates its endpoint's health, inside `tx`.
-async fn record_in(
-    tx: &mut Transaction<'static, Postgres>,
-    a: &Attempt,
-    update: &DeliveryUpdate,
-    failing_after: i64,
-) -> Result<HealthChange, StoreError> {
-    sqlx::query(&format!(
-        "INSERT INTO webhook_attempts ({ATTEMPT_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-    ))
-    .bind(a.id.as_str())
-    .bind(a.delivery_id.as_str())
-    .bind(a.endpoint_id.as_str())
-    .bind(&a.event_id)
-    .bind(a.attempt_no)
-    .bind(a.at)
-    .bind(a.outcome.as_str())
-    .bind(a.status_code)
-    .bind(&a.error)
-    .bind(&a.response)
-    .bind(a.duration_ms)
-    .bind(a.next_attempt_at)
-    .execute(&mut **tx)
-    .await
-    .map_err(|e| classify_write(e, &[]))?;
-    sqlx::query(
-            "UPDATE webhook_deliveries SET status = $2, attempts = $3, step = $4, next_attempt_at = $5, \
-             lease_until = NULL, last_status_code = $6, last_error = $7, updated_at = $8 WHERE id = $1",
-        )
-        .bind(a.delivery_id.as_str())
-        .bind(update.status.as_str())
-        .bind(a.attempt_no)
-        .bind(update.step)
-        .bind(update.next_attempt_at)
-        .bind(a.status_code)
-        .bind(&a.error)
-        .bind(a.at)
-        .execute(&mut **tx)
-        .await?;
-    let (before,): (String,) = sqlx::query_as("SELECT health FROM webhook_endpoints WHERE id = $1")
-        .bind(a.endpoint_id.as_str())
-        .fetch_one(&mut **tx)
-        .await?;
-    let (after, failures): (String, i64) = if a.outcome == AttemptOutcome::Success {
-        sqlx::query_as(
-            "UPDATE webhook_endpoints SET health = 'healthy', consecutive_failures = 0, \
-                 failing_since = NULL WHERE id = $1 RETURNING health, consecutive_failures",
-        )
-        .bind(a.endpoint_id.as_str())
-        .fetch_one(&mut **tx)
-        .await?
-    } else {
-        sqlx::query_as(
-                "UPDATE webhook_endpoints SET consecutive_failures = consecutive_failures + 1, \
-                 failing_since = COALESCE(failing_since, $2), \
-                 health = CASE WHEN consecutive_failures + 1 >= $3 OR $4::boolean THEN 'failing' ELSE health END \
-                 WHERE id = $1 RETURNING health, consecutive_failures",
-            )
-            .bind(a.endpoint_id.as_str())
-            .bind(a.at)
-            .bind(failing_after)
-            .bind(update.status == DeliveryStatus::Dead)
-            .fetch_one(&mut **tx)
-            .await?
-    };
-
-    let health = |s: &str| {
-        EndpointHealth::parse(s)
-            .ok_or_else(|| StoreError::Corrupt(format!("webhook endpoint health {s}")))
-    };
-    Ok(HealthChange {
-        before: health(&before)?,
-        after: health(&after)?,
-        consecutive_failures: failures,
-    })
 }

@@ -1,6 +1,6 @@
-//! The parts of the webhook stores whose SQL is the same on both backends (the rest of
-//! `store/sqlite/webhooks.rs` and `store/postgres/webhooks.rs` still differ in placeholders
-//! and types).
+//! The parts of the webhook stores whose SQL is the same on both backends: creating
+//! deliveries, and storing attempts (the rest of `store/sqlite/webhooks.rs` and
+//! `store/postgres/webhooks.rs` still differ in placeholders and types).
 
 /// Rows per delivery INSERT (10 parameters each: far below SQLite's 32 766 and
 /// PostgreSQL's 65 535).
@@ -47,3 +47,90 @@ macro_rules! insert_deliveries {
 }
 
 pub(crate) use insert_deliveries;
+
+/// Stores one attempt, moves its delivery on (releasing the lease) and updates its endpoint's
+/// health, inside a transaction — the body of `record_attempts` on both backends:
+/// `record_attempt_in!(&mut tx, attempt, update, failing_after)`, evaluating to
+/// `Result<HealthChange, StoreError>`.
+macro_rules! record_attempt_in {
+    ($tx:expr, $attempt:expr, $update:expr, $failing_after:expr) => {{
+        let tx = $tx;
+        let a = $attempt;
+        let update = $update;
+        let failing_after: i64 = $failing_after;
+        async {
+            sqlx::query(&format!(
+                "INSERT INTO webhook_attempts ({}) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                $crate::store::webhooks::ATTEMPT_COLUMNS
+            ))
+            .bind(a.id.as_str())
+            .bind(a.delivery_id.as_str())
+            .bind(a.endpoint_id.as_str())
+            .bind(&a.event_id)
+            .bind(a.attempt_no)
+            .bind(a.at)
+            .bind(a.outcome.as_str())
+            .bind(a.status_code)
+            .bind(&a.error)
+            .bind(&a.response)
+            .bind(a.duration_ms)
+            .bind(a.next_attempt_at)
+            .execute(&mut **tx)
+            .await
+            .map_err(|e| $crate::store::error::classify_write(e, &[]))?;
+            sqlx::query(
+                "UPDATE webhook_deliveries SET status = $2, attempts = $3, step = $4, next_attempt_at = $5, \
+                 lease_until = NULL, last_status_code = $6, last_error = $7, updated_at = $8 WHERE id = $1",
+            )
+            .bind(a.delivery_id.as_str())
+            .bind(update.status.as_str())
+            .bind(a.attempt_no)
+            .bind(update.step)
+            .bind(update.next_attempt_at)
+            .bind(a.status_code)
+            .bind(&a.error)
+            .bind(a.at)
+            .execute(&mut **tx)
+            .await?;
+            let (before,): (String,) = sqlx::query_as("SELECT health FROM webhook_endpoints WHERE id = $1")
+                .bind(a.endpoint_id.as_str())
+                .fetch_one(&mut **tx)
+                .await?;
+            let (after, failures): (String, i64) = if a.outcome == $crate::webhooks::model::AttemptOutcome::Success {
+                sqlx::query_as(
+                    "UPDATE webhook_endpoints SET health = 'healthy', consecutive_failures = 0, \
+                         failing_since = NULL WHERE id = $1 RETURNING health, consecutive_failures",
+                )
+                .bind(a.endpoint_id.as_str())
+                .fetch_one(&mut **tx)
+                .await?
+            } else {
+                sqlx::query_as(
+                    "UPDATE webhook_endpoints SET consecutive_failures = consecutive_failures + 1, \
+                     failing_since = COALESCE(failing_since, $2), \
+                     health = CASE WHEN consecutive_failures + 1 >= $3 OR $4 THEN 'failing' ELSE health END \
+                     WHERE id = $1 RETURNING health, consecutive_failures",
+                )
+                .bind(a.endpoint_id.as_str())
+                .bind(a.at)
+                .bind(failing_after)
+                .bind(update.status == $crate::webhooks::model::DeliveryStatus::Dead)
+                .fetch_one(&mut **tx)
+                .await?
+            };
+            let health = |s: &str| {
+                $crate::webhooks::model::EndpointHealth::parse(s)
+                    .ok_or_else(|| $crate::store::StoreError::Corrupt(format!("webhook endpoint health {s}")))
+            };
+            Ok::<_, $crate::store::StoreError>($crate::store::webhooks::HealthChange {
+                before: health(&before)?,
+                after: health(&after)?,
+                consecutive_failures: failures,
+            })
+        }
+        .await
+    }};
+}
+
+pub(crate) use record_attempt_in;
