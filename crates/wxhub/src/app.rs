@@ -179,6 +179,17 @@ impl App {
                 ready: deliveries_ready.clone(),
             }
         };
+        if let Db::Sqlite(pool) = &db {
+            let released = crate::store::sqlite::webhooks::release_leases(pool)
+                .await
+                .context("releasing the webhook delivery leases of the previous run")?;
+            if released > 0 {
+                tracing::info!(
+                    released,
+                    "deliveries claimed by the previous run are due again"
+                );
+            }
+        }
         let store = Store::with_dispatch(db, dispatch);
         let accounts =
             AccountService::new(store.accounts.clone(), master_key.clone(), clock.clone());

@@ -704,3 +704,32 @@ async fn with_the_outbox_a_callbacks_delivery_is_committed_with_its_event() {
     assert_eq!(body["type"], "subscribe");
     assert_eq!(body["openid"], "o_user");
 }
+
+#[tokio::test]
+async fn a_restarted_hub_on_sqlite_delivers_at_once_what_its_predecessor_had_claimed() {
+    let hub = delivery_hub().await;
+    let store = hub.db.store().await;
+    let receiver = TestReceiver::start().await;
+    register(&hub, json!({"url": receiver.url, "accounts": ["demo-mp"]})).await;
+    store_events(&hub, &store, &[new_event("demo-mp", "subscribe", Some(0))]).await;
+    hub.state.fan_out.drain().await.expect("fan-out");
+    // The hub claims the delivery and ends before storing an attempt (as if killed).
+    let now = hub.clock.now();
+    let claimed = store
+        .webhooks
+        .claim_due(now, now + Duration::minutes(5), 10)
+        .await
+        .expect("claim");
+    assert_eq!(claimed.len(), 1);
+    let (config, db) = (hub.config.clone(), hub.db.clone());
+    hub.stop().await.expect("stops");
+
+    let again = spawn_hub_with(config, db).await;
+    again.clock.set(now);
+    let outcomes = again.state.dispatcher.drain().await.expect("dispatch");
+    assert!(
+        matches!(outcomes.as_slice(), [DispatchOutcome::Delivered(_)]),
+        "due again at once, not when the lease runs out: {outcomes:?}"
+    );
+    assert_eq!(receiver.received().len(), 1);
+}

@@ -31,6 +31,18 @@ impl SqliteWebhookStore {
     }
 }
 
+/// Frees every delivery lease. Run at startup: an embedded SQLite file has one hub, so a lease
+/// found then belongs to a run that ended without storing the attempt (killed mid-delivery),
+/// and its delivery is due again now rather than when the lease would have run out.
+pub async fn release_leases(pool: &SqlitePool) -> Result<u64, StoreError> {
+    let done = sqlx::query(
+        "UPDATE webhook_deliveries SET lease_until = NULL WHERE lease_until IS NOT NULL",
+    )
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 struct SqliteFanOut {
     tx: Transaction<'static, Sqlite>,
     events: Vec<StoredEvent>,
