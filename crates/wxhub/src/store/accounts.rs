@@ -48,7 +48,8 @@ pub trait AccountStore: Send + Sync + 'static {
         account: &AccountRecord,
         expected_version: i64,
     ) -> Result<bool, StoreError>;
-    /// `Ok(false)` when there was nothing to delete.
+    /// Deletes the account with its reply rules, callback settings, follower records and
+    /// stored tokens, in one transaction. `Ok(false)` when there was nothing to delete.
     async fn delete(&self, id: &AccountId) -> Result<bool, StoreError>;
     async fn count(&self) -> Result<u64, StoreError>;
 }

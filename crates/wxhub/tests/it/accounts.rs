@@ -456,3 +456,59 @@ async fn callers_see_only_their_accounts_and_cannot_manage_them() {
         )
         .await;
 }
+
+#[tokio::test]
+async fn a_deleted_account_takes_its_rules_settings_and_followers_along() {
+    let hub = crate::helpers::spawn_hub().await;
+    hub.add_mp("demo-mp", "wx00000000000001").await;
+    let account = AccountId::parse("demo-mp").expect("id");
+    hub.client
+        .post(
+            "/api/v1/accounts/demo-mp/reply-rules",
+            json!({"match": {"kind": "keyword", "mode": "exact", "pattern": "hi"},
+                   "action": {"kind": "reply", "reply": {"type": "text", "content": "hello"}}}),
+            StatusCode::CREATED,
+        )
+        .await;
+    hub.client
+        .patch(
+            "/api/v1/accounts/demo-mp/callback-settings",
+            json!({"unfollow_unbinds": true}),
+            StatusCode::OK,
+        )
+        .await;
+    let store = hub.db.store().await;
+    store
+        .followers
+        .apply(&[wxhub::store::followers::FollowerChange::Followed {
+            account: account.clone(),
+            openid: "o_follower".into(),
+            at: hub.state.clock.now(),
+            scene: "plain".into(),
+            qr_source: Some(0),
+            qr_scene: None,
+        }])
+        .await
+        .expect("follower stored");
+
+    hub.client
+        .delete("/api/v1/accounts/demo-mp", StatusCode::NO_CONTENT)
+        .await;
+    // The same id registered again starts clean.
+    hub.add_mp("demo-mp", "wx00000000000002").await;
+    let rules = hub
+        .client
+        .get("/api/v1/accounts/demo-mp/reply-rules", StatusCode::OK)
+        .await;
+    assert_eq!(rules["items"], json!([]), "{rules}");
+    let settings = hub
+        .client
+        .get("/api/v1/accounts/demo-mp/callback-settings", StatusCode::OK)
+        .await;
+    assert_eq!(settings["unfollow_unbinds"], false, "{settings}");
+    let followers = hub
+        .client
+        .get("/api/v1/accounts/demo-mp/followers", StatusCode::OK)
+        .await;
+    assert_eq!(followers["items"], json!([]), "{followers}");
+}

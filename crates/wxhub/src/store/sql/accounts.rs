@@ -2,6 +2,16 @@
 //! `$N` placeholders work on SQLite and PostgreSQL. Times are bound as `DateTime<Utc>` on both
 //! (TEXT on SQLite, TIMESTAMPTZ on PostgreSQL); no query compares them.
 
+/// The tables whose rows belong to one account and go when it is deleted (callers' grants go
+/// by foreign key). Rows keyed by AppID in `tokens` are the credentials of that app, but the
+/// row names its account, so they go too.
+pub(crate) const OWNED_BY_ACCOUNT: [&str; 4] = [
+    "reply_rules",
+    "account_callback_settings",
+    "followers",
+    "tokens",
+];
+
 /// Declares an account store over one `sqlx::Database`:
 /// `account_store! { /// doc  pub struct SqliteAccountStore(sqlx::Sqlite); }`.
 macro_rules! account_store {
@@ -126,10 +136,20 @@ macro_rules! account_store {
                 &self,
                 id: &$crate::accounts::model::AccountId,
             ) -> Result<bool, $crate::store::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                // What only served the account goes with it; events, deliveries and their
+                // attempts stay as history.
+                for owned in $crate::store::sql::accounts::OWNED_BY_ACCOUNT {
+                    sqlx::query(&format!("DELETE FROM {owned} WHERE account_id = $1"))
+                        .bind(id.as_str())
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 let done = sqlx::query("DELETE FROM accounts WHERE id = $1")
                     .bind(id.as_str())
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await?;
+                tx.commit().await?;
                 Ok(done.rows_affected() == 1)
             }
 
