@@ -33,10 +33,13 @@ impl SqliteWebhookStore {
 
 /// Frees every delivery lease. Run at startup: an embedded SQLite file has one hub, so a lease
 /// found then belongs to a run that ended without storing the attempt (killed mid-delivery),
-/// and its delivery is due again now rather than when the lease would have run out.
+/// and its delivery is due again now rather than when the lease would have run out. Only
+/// pending and failing deliveries hold leases (an attempt's record clears it), so the scan
+/// stays on their partial index instead of reading every delivery ever made.
 pub async fn release_leases(pool: &SqlitePool) -> Result<u64, StoreError> {
     let done = sqlx::query(
-        "UPDATE webhook_deliveries SET lease_until = NULL WHERE lease_until IS NOT NULL",
+        "UPDATE webhook_deliveries SET lease_until = NULL \
+         WHERE status IN ('pending', 'failing') AND lease_until IS NOT NULL",
     )
     .execute(pool)
     .await?;
