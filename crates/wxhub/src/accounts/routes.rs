@@ -374,7 +374,9 @@ async fn rotate_secret(
     Ok(Json(accounts.rotate_secret(&id, secret).await?))
 }
 
-/// Remove an account (admin). Callers lose their grant to it.
+/// Remove an account (admin). Callers lose their grant to it; its reply rules, callback
+/// settings, follower records and stored tokens go with it. Its events and webhook
+/// deliveries stay as history.
 #[utoipa::path(delete, path = "/api/v1/accounts/{id}", tag = "accounts", params(("id" = String, Path)),
     security(("bearer" = [])), responses((status = 204), (status = 404, body = ErrorBody)))]
 async fn delete_account(
