@@ -16,6 +16,7 @@ use crate::accounts::model::{
 };
 use crate::accounts::service::AccountService;
 use crate::app::AppState;
+use crate::callers::CallerService;
 use crate::http::auth::account_not_found;
 use crate::http::error::ErrorBody;
 use crate::http::{ApiError, Caller, Json, Page, PageParams, Path, Query};
@@ -375,17 +376,20 @@ async fn rotate_secret(
 }
 
 /// Remove an account (admin). Callers lose their grant to it; its reply rules, callback
-/// settings, follower records and stored tokens go with it. Its events and webhook
-/// deliveries stay as history.
+/// settings, follower records and stored tokens go with it; webhook endpoints stop naming
+/// it (one that named only it is disabled) and its undelivered deliveries are given up.
+/// Its events and delivery history stay.
 #[utoipa::path(delete, path = "/api/v1/accounts/{id}", tag = "accounts", params(("id" = String, Path)),
     security(("bearer" = [])), responses((status = 204), (status = 404, body = ErrorBody)))]
 async fn delete_account(
     State(accounts): State<AccountService>,
+    State(callers): State<CallerService>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     caller.require_admin()?;
     let id = parse_id(&id)?;
     accounts.delete(&id).await?;
+    callers.forget_account(&id);
     Ok(StatusCode::NO_CONTENT)
 }

@@ -17,6 +17,7 @@ use crate::callers::model::{check_domain, Caller, ClientId, NewCaller, QrSource,
 use crate::callers::service::CallerService;
 use crate::http::error::ErrorBody;
 use crate::http::{ApiError, Caller as Authed, Json, JsonOrForm, Page, PageParams, Path, Query};
+use crate::replies::ReplyService;
 use crate::secret::Secret;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -215,12 +216,15 @@ async fn get_caller(
     responses((status = 204), (status = 404, body = ErrorBody)))]
 async fn delete_caller(
     State(callers): State<CallerService>,
+    State(replies): State<ReplyService>,
     caller: Authed,
     Path(client_id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     caller.require_admin()?;
     let id = parse_client_id(&client_id)?;
     callers.delete(&id).await?;
+    // The caller's reply rules went with it; stop evaluating this instance's cached copy.
+    replies.forget_all();
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -213,6 +213,14 @@ impl CallerService {
         Ok(Some(caller))
     }
 
+    /// Drops this instance's cached authentications of callers granted `account`, so an
+    /// account deleted (and perhaps registered again for another app) is not used through a
+    /// grant cached before. Other instances forget within [`AUTH_CACHE_TTL`].
+    pub fn forget_account(&self, account: &AccountId) {
+        self.lock_cache()
+            .retain(|_, c| !c.caller.accounts.contains(account));
+    }
+
     /// One step of the token janitor: deletes expired tokens, returns how many.
     pub async fn purge_expired_tokens(&self) -> Result<u64, CallerError> {
         Ok(self.store.purge_expired_tokens(self.clock.now()).await?)

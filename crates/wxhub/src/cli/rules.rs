@@ -8,6 +8,7 @@ use crate::accounts::model::AccountId;
 use crate::replies::model::{KeywordMode, ReplyContent};
 use crate::replies::{NewRule, RuleAction, RuleId, RuleMatch};
 use crate::signing::WebhookSecret;
+use crate::store::replies::RuleViewer;
 
 #[derive(Debug, Subcommand)]
 pub enum RulesCommand {
@@ -151,7 +152,7 @@ pub async fn run(global: &GlobalArgs, cmd: RulesCommand) -> anyhow::Result<()> {
     match cmd {
         RulesCommand::List { account } => {
             let account = AccountId::parse(&account)?;
-            for rule in replies.list(&account).await? {
+            for rule in replies.list(&account, RuleViewer::Admin).await? {
                 println!("{}", serde_json::to_string(&rule)?);
             }
         }
@@ -160,6 +161,7 @@ pub async fn run(global: &GlobalArgs, cmd: RulesCommand) -> anyhow::Result<()> {
             let saved = replies
                 .create(
                     &account,
+                    None,
                     NewRule {
                         name: a.name.clone(),
                         priority: a.priority,
@@ -177,7 +179,7 @@ pub async fn run(global: &GlobalArgs, cmd: RulesCommand) -> anyhow::Result<()> {
         RulesCommand::RotateSecret { account, rule_id } => {
             let account = AccountId::parse(&account)?;
             let secret = replies
-                .rotate_secret(&account, &RuleId::parse(&rule_id)?)
+                .rotate_secret(&account, &RuleId::parse(&rule_id)?, RuleViewer::Admin)
                 .await?;
             print_secret(&secret);
         }
@@ -188,7 +190,9 @@ pub async fn run(global: &GlobalArgs, cmd: RulesCommand) -> anyhow::Result<()> {
         } => {
             anyhow::ensure!(yes, "removing a rule needs --yes");
             let account = AccountId::parse(&account)?;
-            replies.delete(&account, &RuleId::parse(&rule_id)?).await?;
+            replies
+                .delete(&account, &RuleId::parse(&rule_id)?, RuleViewer::Admin)
+                .await?;
             println!("removed {rule_id}");
         }
     }

@@ -4,6 +4,7 @@
 //! Readers are the admin, or a caller with the `events` scope, who sees its own accounts only.
 
 use std::convert::Infallible;
+use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -18,8 +19,10 @@ use utoipa_axum::routes;
 use crate::accounts::model::AccountId;
 use crate::app::AppState;
 use crate::callers::model::Scope;
+use crate::callers::CallerService;
 use crate::events::model::{EventId, StoredEvent};
 use crate::events::service::{AccountScope, EventError, EventService};
+use crate::http::auth::bearer;
 use crate::http::error::ErrorBody;
 use crate::http::{ApiError, Caller, Json, Page, PageParams, Path, Query};
 
@@ -157,6 +160,7 @@ async fn get_event(
     responses((status = 200, description = "text/event-stream"), (status = 404, body = ErrorBody)))]
 async fn stream_events(
     State(events): State<EventService>,
+    State(callers): State<CallerService>,
     caller: Caller,
     headers: HeaderMap,
     Query(q): Query<StreamQuery>,
@@ -180,8 +184,22 @@ async fn stream_events(
         })
         .transpose()?;
     let after = events.resume_point(&scope, last.as_ref()).await?;
+    let lost = match caller {
+        Caller::Admin => None,
+        Caller::Client(_) => Some(access_lost(
+            callers,
+            bearer(&headers)?.to_owned(),
+            scope.clone(),
+        )),
+    };
     let stream = events
         .stream(scope, after)
+        .take_until(async move {
+            match lost {
+                Some(lost) => lost.await,
+                None => futures::future::pending().await,
+            }
+        })
         .take_while(|item| {
             let go = match item {
                 Ok(_) => true,
@@ -199,6 +217,39 @@ async fn stream_events(
                 .data(event_json(&e).to_string()))
         });
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+/// How often an open stream checks that its caller may still read it (cheap: the check hits
+/// the callers' in-process cache between store reads).
+const STREAM_ACCESS_RECHECK: Duration = Duration::from_secs(2);
+
+/// Resolves when the caller behind `bearer` may no longer read `scope`: the bearer expired or
+/// was revoked with its caller, or the caller lost the `events` scope or an account the
+/// stream covers. A store error keeps the stream open until the next check.
+async fn access_lost(callers: CallerService, bearer: String, scope: AccountScope) {
+    loop {
+        tokio::time::sleep(STREAM_ACCESS_RECHECK).await;
+        let still_allowed = match callers.authenticate(&bearer).await {
+            Ok(Some(now)) => {
+                now.scopes.contains(&Scope::Events)
+                    && match &scope {
+                        AccountScope::All => false,
+                        AccountScope::Only(accounts) => {
+                            accounts.iter().all(|a| now.accounts.contains(a))
+                        }
+                    }
+            }
+            Ok(None) => false,
+            Err(e) => {
+                tracing::warn!(error = %e, "re-checking an event stream's caller failed");
+                true
+            }
+        };
+        if !still_allowed {
+            tracing::info!("event stream ended: its caller may no longer read it");
+            return;
+        }
+    }
 }
 
 /// An error with its causes, for the one log line that ends a stream.

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use axum::extract::{FromRef, FromRequestParts, MatchedPath};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use axum::http::HeaderMap;
 
 use crate::accounts::model::AccountId;
 use crate::app::AppState;
@@ -102,8 +103,9 @@ pub fn account_not_found(account: &AccountId) -> ApiError {
     ApiError::not_found("account_not_found", format!("account {account} not found"))
 }
 
-fn bearer(parts: &Parts) -> Result<&str, ApiError> {
-    let header = parts.headers.get(AUTHORIZATION).ok_or_else(|| {
+/// The bearer token of a request's `Authorization` header.
+pub fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
+    let header = headers.get(AUTHORIZATION).ok_or_else(|| {
         ApiError::unauthorized("unauthenticated", "missing Authorization: Bearer token")
     })?;
     let value = header
@@ -130,7 +132,7 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let state = AppState::from_ref(state);
-        let token = bearer(parts)?;
+        let token = bearer(&parts.headers)?;
         let caller = if state
             .admin_token
             .as_ref()

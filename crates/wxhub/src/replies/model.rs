@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use wx_protocol::{Article, Event, InboundBody, InboundMessage, NewsArticles, Reply};
 
 use crate::accounts::model::{AccountId, InvalidField};
+use crate::callers::model::ClientId;
 use crate::signing::WebhookSecret;
 
 /// `rule_<ulid>`.
@@ -291,6 +292,10 @@ pub struct ReplyRule {
     /// from before signing existed: their requests go unsigned until the secret is rotated.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub webhook_secret_set: Option<bool>,
+    /// The caller that made the rule (its client id); `null` for the admin's rules. A caller
+    /// sees and changes only its own rules; every enabled rule of the account is evaluated.
+    #[schema(value_type = Option<String>)]
+    pub owner: Option<ClientId>,
 }
 
 /// A rule compiled for matching (the regex built once, the webhook secret opened once).

@@ -1,5 +1,7 @@
 //! `/api/v1/accounts/{id}/reply-rules`: parse → authorize → call the service → map the error.
-//! Callers need the `events` scope on the account (a rule may send events to a webhook).
+//! Callers need the `events` scope on the account (a rule may send events to a webhook). A rule
+//! belongs to the caller that made it (or to the admin): callers list, read, change, rotate and
+//! delete only their own; the admin sees all. Every enabled rule of the account is evaluated.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -18,6 +20,7 @@ use crate::callers::model::Scope;
 use crate::http::auth::account_not_found;
 use crate::http::error::ErrorBody;
 use crate::http::{ApiError, Caller, Json, Path};
+use crate::store::replies::RuleViewer;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -105,6 +108,14 @@ fn parse_account(id: &str) -> Result<AccountId, ApiError> {
         .map_err(|_| ApiError::not_found("account_not_found", format!("account {id:?} not found")))
 }
 
+/// Whose rules a caller sees: the admin every rule, a caller only the rules it made.
+fn viewer(caller: &Caller) -> RuleViewer<'_> {
+    match caller.client() {
+        None => RuleViewer::Admin,
+        Some(c) => RuleViewer::Owner(c.client_id.as_str()),
+    }
+}
+
 fn parse_rule(id: &str) -> Result<RuleId, ApiError> {
     RuleId::parse(id)
         .map_err(|_| ApiError::not_found("rule_not_found", format!("reply rule {id:?} not found")))
@@ -125,6 +136,7 @@ async fn create_rule(
     let saved = replies
         .create(
             &account,
+            caller.client().map(|c| c.client_id.clone()),
             NewRule {
                 name: body.name,
                 priority: body.priority.unwrap_or(100),
@@ -148,7 +160,7 @@ async fn list_rules(
     let account = parse_account(&id)?;
     caller.require(Scope::Events, &account)?;
     Ok(Json(RulePage {
-        items: replies.list(&account).await?,
+        items: replies.list(&account, viewer(&caller)).await?,
         next_cursor: None,
     }))
 }
@@ -163,7 +175,11 @@ async fn get_rule(
 ) -> Result<Json<ReplyRule>, ApiError> {
     let account = parse_account(&id)?;
     caller.require(Scope::Events, &account)?;
-    Ok(Json(replies.get(&account, &parse_rule(&rule_id)?).await?))
+    Ok(Json(
+        replies
+            .get(&account, &parse_rule(&rule_id)?, viewer(&caller))
+            .await?,
+    ))
 }
 
 /// Change a reply rule.
@@ -187,7 +203,7 @@ async fn update_rule(
     };
     Ok(Json(
         replies
-            .update(&account, &parse_rule(&rule_id)?, patch)
+            .update(&account, &parse_rule(&rule_id)?, viewer(&caller), patch)
             .await?
             .into(),
     ))
@@ -206,7 +222,7 @@ async fn rotate_rule_secret(
     let account = parse_account(&id)?;
     caller.require(Scope::Events, &account)?;
     let secret = replies
-        .rotate_secret(&account, &parse_rule(&rule_id)?)
+        .rotate_secret(&account, &parse_rule(&rule_id)?, viewer(&caller))
         .await?;
     Ok(Json(RotatedRuleSecret {
         webhook_secret: secret.expose().to_string(),
@@ -223,6 +239,8 @@ async fn delete_rule(
 ) -> Result<StatusCode, ApiError> {
     let account = parse_account(&id)?;
     caller.require(Scope::Events, &account)?;
-    replies.delete(&account, &parse_rule(&rule_id)?).await?;
+    replies
+        .delete(&account, &parse_rule(&rule_id)?, viewer(&caller))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -19,10 +19,11 @@ use super::error::ReplyError;
 use super::model::{CompiledRule, ReplyRule, RuleAction, RuleId, RuleMatch};
 use crate::accounts::model::AccountId;
 use crate::accounts::{AccountError, AccountService};
+use crate::callers::model::ClientId;
 use crate::clock::SharedClock;
 use crate::crypto::MasterKey;
 use crate::signing::WebhookSecret;
-use crate::store::replies::{ReplyRuleStore, RuleRecord, SecretChange};
+use crate::store::replies::{ReplyRuleStore, RuleRecord, RuleViewer, SecretChange};
 use crate::store::StoreError;
 
 /// How long another instance's rule change may take to reach this one.
@@ -95,6 +96,7 @@ fn to_record(rule: &ReplyRule, sealed: Option<String>) -> Result<RuleRecord, Rep
         created_at: rule.created_at,
         updated_at: rule.updated_at,
         webhook_secret_sealed: sealed,
+        owner: rule.owner.as_ref().map(|o| o.to_string()),
     })
 }
 
@@ -102,8 +104,15 @@ fn from_record(r: RuleRecord) -> Result<ReplyRule, StoreError> {
     let corrupt = |what: &str| StoreError::Corrupt(format!("reply rule {} {what}", r.rule_id));
     let action: RuleAction =
         serde_json::from_value(r.action.clone()).map_err(|_| corrupt("action"))?;
+    let owner = r
+        .owner
+        .as_deref()
+        .map(ClientId::parse)
+        .transpose()
+        .map_err(|_| corrupt("owner"))?;
     Ok(ReplyRule {
         id: RuleId::parse(&r.rule_id).map_err(|_| corrupt("id"))?,
+        owner,
         matcher: serde_json::from_value(r.matcher.clone()).map_err(|_| corrupt("matcher"))?,
         webhook_secret_set: action
             .is_webhook()
@@ -168,7 +177,22 @@ impl ReplyService {
             .remove(account);
     }
 
-    pub async fn create(&self, account: &AccountId, new: NewRule) -> Result<SavedRule, ReplyError> {
+    /// Drops every cached rule set (after rules were deleted behind the service's back,
+    /// e.g. with their caller).
+    pub fn forget_all(&self) {
+        self.cache
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+
+    /// Adds a rule owned by `owner` (`None`: the admin).
+    pub async fn create(
+        &self,
+        account: &AccountId,
+        owner: Option<ClientId>,
+        new: NewRule,
+    ) -> Result<SavedRule, ReplyError> {
         self.require_account(account).await?;
         new.matcher.validate()?;
         new.action.validate()?;
@@ -190,6 +214,7 @@ impl ReplyService {
             action: new.action,
             created_at: now,
             updated_at: now,
+            owner,
         };
         let (webhook_secret, sealed) = secret.unzip();
         self.store.insert(&to_record(&rule, sealed)?).await?;
@@ -200,20 +225,33 @@ impl ReplyService {
         })
     }
 
-    pub async fn list(&self, account: &AccountId) -> Result<Vec<ReplyRule>, ReplyError> {
+    /// The account's rules that `viewer` may see, in the order they are tried.
+    pub async fn list(
+        &self,
+        account: &AccountId,
+        viewer: RuleViewer<'_>,
+    ) -> Result<Vec<ReplyRule>, ReplyError> {
         self.require_account(account).await?;
         let records = self.store.list(account).await?;
         Ok(records
             .into_iter()
+            .filter(|r| viewer.sees(r))
             .map(from_record)
             .collect::<Result<_, _>>()?)
     }
 
-    pub async fn get(&self, account: &AccountId, id: &RuleId) -> Result<ReplyRule, ReplyError> {
+    /// One rule; another caller's rule is not found, exactly like a missing one.
+    pub async fn get(
+        &self,
+        account: &AccountId,
+        id: &RuleId,
+        viewer: RuleViewer<'_>,
+    ) -> Result<ReplyRule, ReplyError> {
         let record = self
             .store
             .get(account, id.as_str())
             .await?
+            .filter(|r| viewer.sees(r))
             .ok_or_else(|| ReplyError::NotFound(id.to_string()))?;
         Ok(from_record(record)?)
     }
@@ -224,9 +262,10 @@ impl ReplyService {
         &self,
         account: &AccountId,
         id: &RuleId,
+        viewer: RuleViewer<'_>,
         patch: RulePatch,
     ) -> Result<SavedRule, ReplyError> {
-        let mut rule = self.get(account, id).await?;
+        let mut rule = self.get(account, id, viewer).await?;
         let was_webhook = rule.action.is_webhook();
         if let Some(name) = patch.name {
             rule.name = name;
@@ -278,8 +317,9 @@ impl ReplyService {
         &self,
         account: &AccountId,
         id: &RuleId,
+        viewer: RuleViewer<'_>,
     ) -> Result<WebhookSecret, ReplyError> {
-        let rule = self.get(account, id).await?;
+        let rule = self.get(account, id, viewer).await?;
         if !rule.action.is_webhook() {
             return Err(ReplyError::NotAWebhook(id.to_string()));
         }
@@ -297,7 +337,13 @@ impl ReplyService {
         Ok(secret)
     }
 
-    pub async fn delete(&self, account: &AccountId, id: &RuleId) -> Result<(), ReplyError> {
+    pub async fn delete(
+        &self,
+        account: &AccountId,
+        id: &RuleId,
+        viewer: RuleViewer<'_>,
+    ) -> Result<(), ReplyError> {
+        self.get(account, id, viewer).await?;
         if !self.store.delete(account, id.as_str()).await? {
             return Err(ReplyError::NotFound(id.to_string()));
         }

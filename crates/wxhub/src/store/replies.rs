@@ -21,6 +21,8 @@ pub struct RuleRecord {
     /// A webhook rule's signing secret, sealed with the master key; `None` for reply rules and
     /// for webhook rules stored before secrets existed.
     pub webhook_secret_sealed: Option<String>,
+    /// The caller that made the rule (its client id); `None` for the admin's rules.
+    pub owner: Option<String>,
 }
 
 /// What an update does to the stored webhook secret. Keeping it by default means an edit that
@@ -54,4 +56,21 @@ pub trait ReplyRuleStore: Send + Sync + 'static {
         updated_at: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
     async fn delete(&self, account: &AccountId, rule_id: &str) -> Result<bool, StoreError>;
+}
+
+/// Who asks for a rule: the admin sees every rule of an account, a caller only its own.
+#[derive(Debug, Clone, Copy)]
+pub enum RuleViewer<'a> {
+    Admin,
+    Owner(&'a str),
+}
+
+impl RuleViewer<'_> {
+    /// Whether this viewer may see and change `rule`.
+    pub fn sees(&self, rule: &RuleRecord) -> bool {
+        match self {
+            RuleViewer::Admin => true,
+            RuleViewer::Owner(owner) => rule.owner.as_deref() == Some(*owner),
+        }
+    }
 }

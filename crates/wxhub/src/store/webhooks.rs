@@ -10,7 +10,7 @@
 //! attempt, moves the delivery on and updates the endpoint's health in one transaction. A
 //! worker that dies mid-attempt leaves a lease that expires, and the delivery is tried again.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -173,6 +173,27 @@ pub trait WebhookStore: Send + Sync + 'static {
         since: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError>;
+}
+
+/// Which accounts' events each caller may receive now (from `sql::webhooks::EVENT_GRANTS`).
+#[derive(Debug, Default, Clone)]
+pub struct EventGrants(HashSet<(String, String)>);
+
+impl EventGrants {
+    pub fn new(pairs: impl IntoIterator<Item = (String, String)>) -> Self {
+        EventGrants(pairs.into_iter().collect())
+    }
+
+    /// Narrows a caller-owned endpoint's filter to the accounts its owner may receive events
+    /// of now; the admin's endpoints (no owner) keep theirs. An endpoint left with no account
+    /// matches nothing.
+    pub fn restrict(&self, owner: Option<&str>, filter: &mut Filter) {
+        if let Some(owner) = owner {
+            filter
+                .accounts
+                .retain(|a| self.0.contains(&(owner.to_owned(), a.as_str().to_owned())));
+        }
+    }
 }
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {

@@ -19,6 +19,7 @@ mod lifecycle;
 mod receiver;
 mod reliability;
 mod replies;
+mod security;
 mod store;
 mod tokens;
 mod webhooks;

@@ -381,6 +381,7 @@ async fn a_webhook_rule_from_before_secrets_is_asked_unsigned_until_its_secret_i
             created_at: now,
             updated_at: now,
             webhook_secret_sealed: None,
+            owner: None,
         })
         .await
         .expect("legacy rule stored");
@@ -433,6 +434,7 @@ async fn a_webhook_rule_whose_secret_does_not_open_is_skipped_not_asked_unsigned
                     )
                     .expect("sealed"),
             ),
+            owner: None,
         })
         .await
         .expect("rule stored");

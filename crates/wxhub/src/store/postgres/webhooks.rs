@@ -9,10 +9,12 @@ use sqlx::{PgPool, Postgres, Row, Transaction};
 use crate::accounts::model::AccountId;
 use crate::events::model::{EventId, StoredEvent};
 use crate::store::error::classify_write;
-use crate::store::sql::webhooks::{insert_deliveries, record_attempt_in};
+use crate::store::sql::webhooks::{
+    insert_deliveries, record_attempt_in, EVENT_GRANTS, OWNER_MAY_RECEIVE,
+};
 use crate::store::webhooks::{
     filter_columns, AttemptRow, DeliveryRow, DeliveryUpdate, DueDelivery, EndpointRecord,
-    EndpointRow, FanOutTx, HealthChange, NewDelivery, WebhookStore, ATTEMPT_COLUMNS,
+    EndpointRow, EventGrants, FanOutTx, HealthChange, NewDelivery, WebhookStore, ATTEMPT_COLUMNS,
     DELIVERY_COLUMNS, ENDPOINT_COLUMNS,
 };
 use crate::store::StoreError;
@@ -47,8 +49,18 @@ impl FanOutTx for PgFanOut {
         ))
         .fetch_all(&mut *self.tx)
         .await?;
+        let grants: Vec<(String, String)> = sqlx::query_as(EVENT_GRANTS)
+            .fetch_all(&mut *self.tx)
+            .await?;
+        let grants = EventGrants::new(grants);
         rows.into_iter()
-            .map(|r| r.into_record().map(|r| r.endpoint))
+            .map(|r| {
+                r.into_record().map(|r| {
+                    let mut endpoint = r.endpoint;
+                    grants.restrict(endpoint.owner.as_deref(), &mut endpoint.filter);
+                    endpoint
+                })
+            })
             .collect()
     }
 
@@ -230,6 +242,7 @@ impl WebhookStore for PgWebhookStore {
                SELECT d.id FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id \
                WHERE d.status IN ('pending', 'failing') AND d.next_attempt_at <= $1 \
                  AND (d.lease_until IS NULL OR d.lease_until <= $1) AND e.enabled \
+                 AND {OWNER_MAY_RECEIVE} \
                ORDER BY d.next_attempt_at LIMIT $3 FOR UPDATE OF d SKIP LOCKED) \
              RETURNING {DELIVERY_COLUMNS}"
         ))
@@ -246,10 +259,10 @@ impl WebhookStore for PgWebhookStore {
     }
 
     async fn next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let row: Option<(Option<DateTime<Utc>>,)> = sqlx::query_as(
+        let row: Option<(Option<DateTime<Utc>>,)> = sqlx::query_as(&format!(
             "SELECT MIN(d.next_attempt_at) FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id \
-             WHERE d.status IN ('pending', 'failing') AND e.enabled",
-        )
+             WHERE d.status IN ('pending', 'failing') AND e.enabled AND {OWNER_MAY_RECEIVE}"
+        ))
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.and_then(|(t,)| t))

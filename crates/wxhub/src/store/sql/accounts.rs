@@ -12,6 +12,17 @@ pub(crate) const OWNED_BY_ACCOUNT: [&str; 4] = [
     "tokens",
 ];
 
+/// An endpoint's account filter (a JSON array) without `id`; `None` when nothing is left.
+pub(crate) fn without_account(
+    accounts: &str,
+    id: &crate::accounts::model::AccountId,
+) -> Result<Option<String>, crate::store::StoreError> {
+    let mut list: Vec<String> = serde_json::from_str(accounts)
+        .map_err(|_| crate::store::StoreError::Corrupt("webhook endpoint accounts".into()))?;
+    list.retain(|a| a != id.as_str());
+    Ok((!list.is_empty()).then(|| serde_json::Value::from(list).to_string()))
+}
+
 /// Declares an account store over one `sqlx::Database`:
 /// `account_store! { /// doc  pub struct SqliteAccountStore(sqlx::Sqlite); }`.
 macro_rules! account_store {
@@ -144,6 +155,35 @@ macro_rules! account_store {
                         .bind(id.as_str())
                         .execute(&mut *tx)
                         .await?;
+                }
+                // Deliveries still due for the account are given up: their events belong to an
+                // app that is gone, and a new account registered under the same id is another.
+                sqlx::query(
+                    "UPDATE webhook_deliveries SET status = 'dead', lease_until = NULL, \
+                     next_attempt_at = NULL, last_error = 'account deleted' \
+                     WHERE account_id = $1 AND status IN ('pending', 'failing')",
+                )
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await?;
+                // Endpoints stop naming the account; one that named only it is disabled (its
+                // filter kept, so it can never widen to "every account").
+                let pattern = format!("%\"{}\"%", id.as_str());
+                let named: Vec<(String, String)> =
+                    sqlx::query_as("SELECT id, accounts FROM webhook_endpoints WHERE accounts LIKE $1")
+                        .bind(&pattern)
+                        .fetch_all(&mut *tx)
+                        .await?;
+                for (endpoint, accounts) in named {
+                    let update = match $crate::store::sql::accounts::without_account(&accounts, id)? {
+                        Some(rest) => {
+                            sqlx::query("UPDATE webhook_endpoints SET accounts = $1 WHERE id = $2")
+                                .bind(rest)
+                        }
+                        None => sqlx::query("UPDATE webhook_endpoints SET enabled = $1 WHERE id = $2")
+                            .bind(false),
+                    };
+                    update.bind(&endpoint).execute(&mut *tx).await?;
                 }
                 let done = sqlx::query("DELETE FROM accounts WHERE id = $1")
                     .bind(id.as_str())

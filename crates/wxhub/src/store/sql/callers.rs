@@ -3,6 +3,9 @@
 //! On SQLite the token-expiry comparisons compare sqlx's RFC 3339 text (UTC, `+00:00`, 0, 3, 6
 //! or 9 fraction digits), which orders like the time because `+` sorts before every digit.
 
+/// Tables whose rows a caller owns (column `owner` = its client id), deleted with it.
+pub(crate) const OWNED_BY_CALLER: [&str; 2] = ["webhook_endpoints", "reply_rules"];
+
 /// Declares a caller store over one `sqlx::Database`:
 /// `caller_store! { /// doc  pub struct SqliteCallerStore(sqlx::Sqlite); }`.
 macro_rules! caller_store {
@@ -118,10 +121,20 @@ macro_rules! caller_store {
                 &self,
                 id: &$crate::callers::model::ClientId,
             ) -> Result<bool, $crate::store::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                // What the caller owns goes with it: its webhook endpoints (their deliveries
+                // and attempts cascade) and its reply rules. Grants and tokens cascade.
+                for owned in $crate::store::sql::callers::OWNED_BY_CALLER {
+                    sqlx::query(&format!("DELETE FROM {owned} WHERE owner = $1"))
+                        .bind(id.as_str())
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 let done = sqlx::query("DELETE FROM callers WHERE client_id = $1")
                     .bind(id.as_str())
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await?;
+                tx.commit().await?;
                 Ok(done.rows_affected() == 1)
             }
 

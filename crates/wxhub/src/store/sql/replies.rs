@@ -8,7 +8,7 @@
 use crate::store::StoreError;
 
 pub(crate) const COLUMNS: &str = "rule_id, account_id, name, priority, enabled, matcher, action, \
-     created_at, updated_at, webhook_secret_sealed";
+     created_at, updated_at, webhook_secret_sealed, owner";
 
 pub(crate) fn corrupt(what: &str) -> StoreError {
     StoreError::Corrupt(format!("reply rule {what}"))
@@ -58,6 +58,7 @@ macro_rules! reply_rule_store {
                     created_at: time("created_at")?,
                     updated_at: time("updated_at")?,
                     webhook_secret_sealed: row.try_get("webhook_secret_sealed")?,
+                    owner: row.try_get("owner")?,
                 })
             }
         }
@@ -71,7 +72,7 @@ macro_rules! reply_rule_store {
                 use $crate::store::sql::Columns;
 
                 sqlx::query(&format!(
-                    "INSERT INTO reply_rules ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                    "INSERT INTO reply_rules ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                     $crate::store::sql::replies::COLUMNS
                 ))
                 .bind(&rule.rule_id)
@@ -84,6 +85,7 @@ macro_rules! reply_rule_store {
                 .bind(<$db as Columns>::time_to_db(rule.created_at))
                 .bind(<$db as Columns>::time_to_db(rule.updated_at))
                 .bind(&rule.webhook_secret_sealed)
+                .bind(&rule.owner)
                 .execute(&self.pool)
                 .await?;
                 Ok(())

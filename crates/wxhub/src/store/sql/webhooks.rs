@@ -2,6 +2,20 @@
 //! deliveries, and storing attempts (the rest of `store/sqlite/webhooks.rs` and
 //! `store/postgres/webhooks.rs` still differ in placeholders and types).
 
+/// Every (client_id, account_id) whose caller may receive that account's events now: the
+/// account is granted and the caller holds the `events` scope. Fan-out narrows caller-owned
+/// endpoints to these (`store::webhooks::EventGrants`).
+pub(crate) const EVENT_GRANTS: &str = "SELECT ca.client_id, ca.account_id FROM caller_accounts ca \
+     JOIN callers c ON c.client_id = ca.client_id WHERE c.scopes LIKE '%\"events\"%'";
+
+/// Over endpoint `e` and delivery `d`: the endpoint is the admin's, or its owner may receive
+/// the delivery's account's events now. Claiming a delivery checks it again, so a grant
+/// removed after fan-out stops the delivery too.
+pub(crate) const OWNER_MAY_RECEIVE: &str =
+    "(e.owner IS NULL OR EXISTS (SELECT 1 FROM caller_accounts ca \
+     JOIN callers c ON c.client_id = ca.client_id WHERE ca.client_id = e.owner \
+     AND ca.account_id = d.account_id AND c.scopes LIKE '%\"events\"%'))";
+
 /// Rows per delivery INSERT (10 parameters each: far below SQLite's 32 766 and
 /// PostgreSQL's 65 535).
 pub(crate) const DELIVERY_CHUNK: usize = 500;

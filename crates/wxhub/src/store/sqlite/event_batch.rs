@@ -32,9 +32,9 @@ use crate::events::{EventId, InsertOutcome, NewEvent, StoredEvent};
 use crate::store::followers::FollowerChange;
 use crate::store::sql::events::{corrupt, FIND_BY_KEY, INSERT_ONE};
 use crate::store::sql::followers::{FOLLOW, UNFOLLOW};
-use crate::store::sql::webhooks::INSERT_DELIVERY;
+use crate::store::sql::webhooks::{EVENT_GRANTS, INSERT_DELIVERY};
 use crate::store::sql::Columns;
-use crate::store::webhooks::filter_from_columns;
+use crate::store::webhooks::{filter_from_columns, EventGrants};
 use crate::store::{Dispatch, StoreError, WriteGate};
 use crate::webhooks::fanout::deliveries_for;
 use crate::webhooks::model::{EndpointId, Filter};
@@ -259,29 +259,37 @@ fn write_batch(
     })
 }
 
-/// The filters of the enabled endpoints: all that matching needs.
+/// The filters of the enabled endpoints, each caller-owned one narrowed to the accounts its
+/// owner may receive events of now: all that matching needs.
 fn enabled_filters(
     tx: &rusqlite::Transaction<'_>,
 ) -> Result<Vec<(EndpointId, Filter)>, StoreError> {
+    let mut grants = tx.prepare_cached(EVENT_GRANTS)?;
+    let grants = grants
+        .query_map([], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let grants = EventGrants::new(grants);
     let mut select = tx.prepare_cached(
-        "SELECT id, accounts, event_types, qr_sources FROM webhook_endpoints WHERE enabled = 1 ORDER BY id",
+        "SELECT id, owner, accounts, event_types, qr_sources FROM webhook_endpoints WHERE enabled = 1 ORDER BY id",
     )?;
     let rows = select.query_map([], |row| {
         Ok((
             row.get::<_, String>(0)?,
-            row.get::<_, String>(1)?,
+            row.get::<_, Option<String>>(1)?,
             row.get::<_, String>(2)?,
             row.get::<_, String>(3)?,
+            row.get::<_, String>(4)?,
         ))
     })?;
     let mut endpoints = Vec::new();
     for row in rows {
-        let (id, accounts, event_types, qr_sources) = row?;
+        let (id, owner, accounts, event_types, qr_sources) = row?;
         let id = EndpointId::parse(&id).map_err(|_| corrupt("webhook endpoint id"))?;
-        endpoints.push((
-            id,
-            filter_from_columns(&accounts, &event_types, &qr_sources)?,
-        ));
+        let mut filter = filter_from_columns(&accounts, &event_types, &qr_sources)?;
+        grants.restrict(owner.as_deref(), &mut filter);
+        endpoints.push((id, filter));
     }
     Ok(endpoints)
 }

@@ -9,10 +9,12 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool, Transaction};
 use crate::accounts::model::AccountId;
 use crate::events::model::{EventId, StoredEvent};
 use crate::store::error::classify_write;
-use crate::store::sql::webhooks::{insert_deliveries, record_attempt_in};
+use crate::store::sql::webhooks::{
+    insert_deliveries, record_attempt_in, EVENT_GRANTS, OWNER_MAY_RECEIVE,
+};
 use crate::store::webhooks::{
     filter_columns, AttemptRow, DeliveryRow, DeliveryUpdate, DueDelivery, EndpointRecord,
-    EndpointRow, FanOutTx, HealthChange, NewDelivery, WebhookStore, ATTEMPT_COLUMNS,
+    EndpointRow, EventGrants, FanOutTx, HealthChange, NewDelivery, WebhookStore, ATTEMPT_COLUMNS,
     DELIVERY_COLUMNS, ENDPOINT_COLUMNS,
 };
 use crate::store::{GatePass, StoreError, WriteGate};
@@ -65,8 +67,18 @@ impl FanOutTx for SqliteFanOut {
         ))
         .fetch_all(&mut *self.tx)
         .await?;
+        let grants: Vec<(String, String)> = sqlx::query_as(EVENT_GRANTS)
+            .fetch_all(&mut *self.tx)
+            .await?;
+        let grants = EventGrants::new(grants);
         rows.into_iter()
-            .map(|r| r.into_record().map(|r| r.endpoint))
+            .map(|r| {
+                r.into_record().map(|r| {
+                    let mut endpoint = r.endpoint;
+                    grants.restrict(endpoint.owner.as_deref(), &mut endpoint.filter);
+                    endpoint
+                })
+            })
             .collect()
     }
 
@@ -261,6 +273,7 @@ impl WebhookStore for SqliteWebhookStore {
                SELECT d.id FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id \
                WHERE d.status IN ('pending', 'failing') AND d.next_attempt_at <= ?1 \
                  AND (d.lease_until IS NULL OR d.lease_until <= ?1) AND e.enabled = 1 \
+                 AND {OWNER_MAY_RECEIVE} \
                ORDER BY d.next_attempt_at LIMIT ?3) \
              RETURNING {DELIVERY_COLUMNS}"
         ))
@@ -278,10 +291,10 @@ impl WebhookStore for SqliteWebhookStore {
     }
 
     async fn next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let row: Option<(Option<DateTime<Utc>>,)> = sqlx::query_as(
+        let row: Option<(Option<DateTime<Utc>>,)> = sqlx::query_as(&format!(
             "SELECT MIN(d.next_attempt_at) FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id \
-             WHERE d.status IN ('pending', 'failing') AND e.enabled = 1",
-        )
+             WHERE d.status IN ('pending', 'failing') AND e.enabled = 1 AND {OWNER_MAY_RECEIVE}"
+        ))
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.and_then(|(t,)| t))

@@ -286,6 +286,7 @@ async fn reply_rules_are_listed_by_priority(store: Store) {
         created_at: at(),
         updated_at: at(),
         webhook_secret_sealed: None,
+        owner: None,
     };
     store
         .reply_rules

@@ -22,6 +22,7 @@ fn rule(sealed: Option<&str>) -> RuleRecord {
         created_at: now,
         updated_at: now,
         webhook_secret_sealed: sealed.map(str::to_string),
+        owner: None,
     }
 }
 

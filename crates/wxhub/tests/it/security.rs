@@ -1,0 +1,384 @@
+//! Regression tests for what an outside probe of the hub found (issue 12), one test per finding,
+//! named after it. Storage-dependent ones run on SQLite and PostgreSQL.
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use wxhub::store::Db;
+use wxhub::webhooks::DispatchOutcome;
+
+use crate::helpers::{assert_error, Backend, TestClient, TestHub};
+use crate::receiver::{delivery_hub_on, new_event, store_events, TestReceiver};
+
+const CRM_ON_BOTH: &str = "demo-mp";
+
+/// A caller `crm` with `events` on demo-mp and other-mp, and a webhook endpoint it registered
+/// for both accounts.
+async fn crm_with_endpoint(hub: &TestHub, receiver: &TestReceiver) -> (String, TestClient) {
+    hub.add_mp("other-mp", "wx00000000000002").await;
+    let (id, secret) = hub
+        .add_caller(json!({"system_id": "crm", "name": "CRM",
+            "accounts": [CRM_ON_BOTH, "other-mp"], "scopes": ["events"]}))
+        .await;
+    let crm = hub.caller_client(&id, &secret).await;
+    crm.post(
+        "/api/v1/webhooks",
+        json!({"url": receiver.url, "accounts": [CRM_ON_BOTH, "other-mp"]}),
+        StatusCode::CREATED,
+    )
+    .await;
+    (id, crm)
+}
+
+async fn delivered(hub: &TestHub) -> usize {
+    let outcomes = hub.state.dispatcher.drain().await.expect("dispatch");
+    outcomes
+        .iter()
+        .filter(|o| matches!(o, DispatchOutcome::Delivered(_)))
+        .count()
+}
+
+async fn revoked_caller_webhooks_stop_receiving_events(backend: Backend) {
+    let hub = delivery_hub_on(backend).await;
+    let store = hub.db.store().await;
+    let receiver = TestReceiver::start().await;
+    let (client_id, _) = crm_with_endpoint(&hub, &receiver).await;
+
+    // One delivery waits when the caller is removed.
+    store_events(&hub, &store, &[new_event("demo-mp", "text", None)]).await;
+    let fanned = hub.state.fan_out.drain().await.expect("fan-out");
+    assert_eq!(fanned.deliveries, 1);
+    hub.client
+        .delete(
+            &format!("/api/v1/callers/{client_id}"),
+            StatusCode::NO_CONTENT,
+        )
+        .await;
+
+    assert_eq!(
+        delivered(&hub).await,
+        0,
+        "the waiting delivery went with it"
+    );
+    let endpoints = hub.client.get("/api/v1/webhooks", StatusCode::OK).await;
+    assert_eq!(endpoints["items"], json!([]), "its endpoints went with it");
+    store_events(&hub, &store, &[new_event("demo-mp", "text", None)]).await;
+    let fanned = hub.state.fan_out.drain().await.expect("fan-out");
+    assert_eq!((fanned.events, fanned.deliveries), (1, 0));
+    assert!(receiver.received().is_empty());
+}
+
+#[tokio::test]
+async fn revoked_caller_webhooks_stop_receiving_events_on_sqlite() {
+    revoked_caller_webhooks_stop_receiving_events(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn revoked_caller_webhooks_stop_receiving_events_on_postgres() {
+    revoked_caller_webhooks_stop_receiving_events(Backend::Postgres).await;
+}
+
+async fn reused_account_id_events_never_reach_an_old_callers_webhook(backend: Backend) {
+    let hub = delivery_hub_on(backend).await;
+    let store = hub.db.store().await;
+    let receiver = TestReceiver::start().await;
+    crm_with_endpoint(&hub, &receiver).await;
+    store_events(&hub, &store, &[new_event("demo-mp", "text", None)]).await;
+    hub.state.fan_out.drain().await.expect("fan-out");
+
+    // demo-mp is deleted and its id registered again, for another app.
+    hub.client
+        .delete("/api/v1/accounts/demo-mp", StatusCode::NO_CONTENT)
+        .await;
+    hub.add_mp("demo-mp", "wx000000000000ff").await;
+
+    assert_eq!(
+        delivered(&hub).await,
+        0,
+        "the old account's delivery is given up"
+    );
+    store_events(
+        &hub,
+        &store,
+        &[
+            new_event("demo-mp", "text", None),
+            new_event("other-mp", "text", None),
+        ],
+    )
+    .await;
+    let fanned = hub.state.fan_out.drain().await.expect("fan-out");
+    assert_eq!(fanned.deliveries, 1, "only other-mp's event");
+    assert_eq!(delivered(&hub).await, 1);
+    let got = receiver.received();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].json()["account"], "other-mp");
+    let endpoints = hub.client.get("/api/v1/webhooks", StatusCode::OK).await;
+    assert_eq!(endpoints["items"][0]["accounts"], json!(["other-mp"]));
+}
+
+#[tokio::test]
+async fn reused_account_id_events_never_reach_an_old_callers_webhook_on_sqlite() {
+    reused_account_id_events_never_reach_an_old_callers_webhook(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn reused_account_id_events_never_reach_an_old_callers_webhook_on_postgres() {
+    reused_account_id_events_never_reach_an_old_callers_webhook(Backend::Postgres).await;
+}
+
+/// Removes crm's grant of demo-mp behind the API's back (no route changes grants yet).
+async fn drop_grant(hub: &TestHub, client_id: &str, account: &str) {
+    let sql = "DELETE FROM caller_accounts WHERE client_id = $1 AND account_id = $2";
+    match hub.state.store_db() {
+        Db::Sqlite(pool) => sqlx::query(sql)
+            .bind(client_id)
+            .bind(account)
+            .execute(pool)
+            .await
+            .map(|_| ()),
+        Db::Postgres(pool) => sqlx::query(sql)
+            .bind(client_id)
+            .bind(account)
+            .execute(pool)
+            .await
+            .map(|_| ()),
+    }
+    .expect("grant removed");
+}
+
+async fn a_webhook_whose_owner_lost_the_grant_receives_nothing(backend: Backend) {
+    let hub = delivery_hub_on(backend).await;
+    let store = hub.db.store().await;
+    let receiver = TestReceiver::start().await;
+    let (client_id, _) = crm_with_endpoint(&hub, &receiver).await;
+    store_events(&hub, &store, &[new_event("demo-mp", "text", None)]).await;
+    hub.state.fan_out.drain().await.expect("fan-out");
+
+    drop_grant(&hub, &client_id, "demo-mp").await;
+    assert_eq!(delivered(&hub).await, 0, "checked again at delivery");
+    store_events(&hub, &store, &[new_event("demo-mp", "text", None)]).await;
+    let fanned = hub.state.fan_out.drain().await.expect("fan-out");
+    assert_eq!((fanned.events, fanned.deliveries), (1, 0), "and at fan-out");
+    assert!(receiver.received().is_empty());
+}
+
+#[tokio::test]
+async fn a_webhook_whose_owner_lost_the_grant_receives_nothing_on_sqlite() {
+    a_webhook_whose_owner_lost_the_grant_receives_nothing(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_webhook_whose_owner_lost_the_grant_receives_nothing_on_postgres() {
+    a_webhook_whose_owner_lost_the_grant_receives_nothing(Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn a_webhook_whose_owner_lost_the_grant_gets_nothing_from_the_callback_batch() {
+    // SQLite file + outbox bus: the callback's deliveries are made inside its event batch.
+    let hub = delivery_hub_on(Backend::Sqlite).await;
+    let receiver = TestReceiver::start().await;
+    let (client_id, _) = crm_with_endpoint(&hub, &receiver).await;
+    drop_grant(&hub, &client_id, "demo-mp").await;
+    let now = chrono::Utc::now().timestamp();
+    let xml = crate::callbacks::text_xml(777, "hello", now);
+    let (query, body) = crate::callbacks::mp_request("safe", &xml, now, "wx00000000000001");
+    hub.anonymous()
+        .send(
+            hub.anonymous()
+                .builder(Method::POST, &format!("/callback/demo-mp?{query}"))
+                .body(body),
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(hub.state.fan_out.drain().await.expect("fan-out").events, 0);
+    assert_eq!(delivered(&hub).await, 0);
+    assert!(receiver.received().is_empty());
+}
+
+/// Reads the stream until it ends; returns whether it did within `within`.
+async fn ends_within(response: reqwest::Response, within: Duration) -> bool {
+    let mut body = response.bytes_stream();
+    tokio::time::timeout(within, async {
+        while let Some(chunk) = body.next().await {
+            if chunk.is_err() {
+                break;
+            }
+        }
+    })
+    .await
+    .is_ok()
+}
+
+async fn open_stream(client: &TestClient) -> reqwest::Response {
+    let response = client
+        .builder(Method::GET, "/api/v1/events/stream?account=demo-mp")
+        .send()
+        .await
+        .expect("stream opens");
+    assert_eq!(response.status(), StatusCode::OK);
+    response
+}
+
+#[tokio::test]
+async fn an_event_stream_ends_when_its_caller_is_removed() {
+    let hub = delivery_hub_on(Backend::Sqlite).await;
+    let receiver = TestReceiver::start().await;
+    let (client_id, crm) = crm_with_endpoint(&hub, &receiver).await;
+    let stream = open_stream(&crm).await;
+    hub.client
+        .delete(
+            &format!("/api/v1/callers/{client_id}"),
+            StatusCode::NO_CONTENT,
+        )
+        .await;
+    assert!(ends_within(stream, Duration::from_secs(10)).await);
+}
+
+#[tokio::test]
+async fn an_event_stream_ends_when_its_bearer_expires() {
+    let hub = delivery_hub_on(Backend::Sqlite).await;
+    let receiver = TestReceiver::start().await;
+    let (_, crm) = crm_with_endpoint(&hub, &receiver).await;
+    let stream = open_stream(&crm).await;
+    hub.clock.advance(chrono::Duration::hours(3));
+    assert!(ends_within(stream, Duration::from_secs(10)).await);
+}
+
+#[tokio::test]
+async fn an_event_stream_stays_open_while_its_caller_may_read_it() {
+    let hub = delivery_hub_on(Backend::Sqlite).await;
+    let receiver = TestReceiver::start().await;
+    let (_, crm) = crm_with_endpoint(&hub, &receiver).await;
+    let stream = open_stream(&crm).await;
+    assert!(!ends_within(stream, Duration::from_secs(5)).await);
+}
+
+#[tokio::test]
+async fn a_cached_grant_does_not_outlive_a_deleted_account() {
+    let hub = delivery_hub_on(Backend::Sqlite).await;
+    let (id, secret) = hub
+        .add_caller(
+            json!({"system_id": "crm", "name": "CRM", "accounts": ["demo-mp"],
+            "scopes": ["tokens"]}),
+        )
+        .await;
+    let crm = hub.caller_client(&id, &secret).await;
+    // Authenticated once: the grant is cached.
+    crm.get("/api/v1/auth/me", StatusCode::OK).await;
+    hub.client
+        .delete("/api/v1/accounts/demo-mp", StatusCode::NO_CONTENT)
+        .await;
+    hub.add_mp("demo-mp", "wx000000000000ff").await;
+    let refused = crm
+        .get("/api/v1/accounts/demo-mp/token", StatusCode::NOT_FOUND)
+        .await;
+    assert_error(&refused, "account_not_found");
+}
+
+// ── Finding 6: reply rules belong to their caller ───────────────────────────────────────────
+
+async fn reply_rules_belong_to_their_caller(backend: Backend) {
+    let hub = delivery_hub_on(backend).await;
+    let caller = |system: &'static str| {
+        let hub = &hub;
+        async move {
+            let (id, secret) = hub
+                .add_caller(
+                    json!({"system_id": system, "name": system, "accounts": ["demo-mp"],
+                    "scopes": ["events"]}),
+                )
+                .await;
+            (id.clone(), hub.caller_client(&id, &secret).await)
+        }
+    };
+    let (_, crm) = caller("crm").await;
+    let (erp_id, erp) = caller("erp").await;
+    let rules = "/api/v1/accounts/demo-mp/reply-rules";
+    let rule = |content: &str| {
+        json!({"priority": 10, "match": {"kind": "any_text"},
+               "action": {"kind": "reply", "reply": {"type": "text", "content": content}}})
+    };
+    let admins = hub
+        .client
+        .post(rules, rule("admin"), StatusCode::CREATED)
+        .await;
+    assert_eq!(admins["owner"], Value::Null);
+    let crms = crm.post(rules, rule("crm"), StatusCode::CREATED).await;
+    let crm_rule = crms["id"].as_str().expect("id").to_string();
+    let erps = erp.post(rules, rule("erp"), StatusCode::CREATED).await;
+    assert_eq!(erps["owner"], erp_id.as_str());
+
+    // Each caller lists only its own; the admin all three.
+    let listed = crm.get(rules, StatusCode::OK).await;
+    let ids: Vec<&Value> = listed["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|r| &r["id"])
+        .collect();
+    assert_eq!(ids, vec![&crms["id"]]);
+    let all = hub.client.get(rules, StatusCode::OK).await;
+    assert_eq!(all["items"].as_array().expect("items").len(), 3);
+
+    // Another caller's rule, and the admin's, are not found for reading, changing, rotating
+    // or deleting.
+    for other in [&admins["id"], &crms["id"]] {
+        let path = format!("{rules}/{}", other.as_str().expect("id"));
+        assert_error(
+            &erp.get(&path, StatusCode::NOT_FOUND).await,
+            "rule_not_found",
+        );
+        let patched = erp
+            .patch(
+                &path,
+                json!({"action": {"kind": "webhook", "url": "http://127.0.0.1:9/mine"}}),
+                StatusCode::NOT_FOUND,
+            )
+            .await;
+        assert_error(&patched, "rule_not_found");
+        erp.post(
+            &format!("{path}/rotate-secret"),
+            json!({}),
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+        erp.delete(&path, StatusCode::NOT_FOUND).await;
+    }
+    // The owner and the admin may change it.
+    crm.patch(
+        &format!("{rules}/{crm_rule}"),
+        json!({"priority": 5}),
+        StatusCode::OK,
+    )
+    .await;
+    hub.client
+        .delete(&format!("{rules}/{crm_rule}"), StatusCode::NO_CONTENT)
+        .await;
+    assert_eq!(
+        hub.client.get(rules, StatusCode::OK).await["items"]
+            .as_array()
+            .expect("items")
+            .len(),
+        2
+    );
+
+    // A removed caller's rules go with it.
+    hub.client
+        .delete(&format!("/api/v1/callers/{erp_id}"), StatusCode::NO_CONTENT)
+        .await;
+    let left = hub.client.get(rules, StatusCode::OK).await;
+    assert_eq!(left["items"].as_array().expect("items").len(), 1);
+    assert_eq!(left["items"][0]["id"], admins["id"]);
+}
+
+#[tokio::test]
+async fn reply_rules_belong_to_their_caller_on_sqlite() {
+    reply_rules_belong_to_their_caller(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn reply_rules_belong_to_their_caller_on_postgres() {
+    reply_rules_belong_to_their_caller(Backend::Postgres).await;
+}
