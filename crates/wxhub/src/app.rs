@@ -426,7 +426,10 @@ async fn build_tokens(
         prefer_stable: settings.prefer_stable_token,
     };
     let tokens = TokenService::new(engine, Arc::new(lookup));
+    // Redirects are never followed: a 3xx goes back to the caller (token removed from its
+    // Location), so neither a foreign body nor the account's token crosses to another host.
     let proxy_http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(settings.proxy_timeout_secs.max(1)))
         .build()
         .context("building the proxy client")?;

@@ -23,7 +23,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
 impl From<ProxyError> for ApiError {
     fn from(e: ProxyError) -> Self {
         match e {
-            ProxyError::InvalidPath => ApiError::bad_request("invalid_path", e.to_string()),
+            ProxyError::InvalidPath(_) => ApiError::bad_request("invalid_path", e.to_string()),
+            ProxyError::NotProxied => ApiError::not_found("path_not_proxied", e.to_string()),
             ProxyError::BodyRead => ApiError::bad_request("unreadable_body", e.to_string()),
             ProxyError::Token(e) => e.into(),
             ProxyError::Upstream(

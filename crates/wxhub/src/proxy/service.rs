@@ -5,7 +5,12 @@
 //! - An SDK's own credential calls (`cgi-bin/token`, `stable_token`, WeCom `gettoken`, the
 //!   JS-SDK ticket endpoints) are answered by the hub from its cache, in WeChat's shape: the
 //!   SDK never needs the secret, and nothing but the token centre ever fetches a credential.
+//! - Only WeChat's API path families ([`PROXIED_FAMILIES`]) are forwarded, checked after
+//!   decoding: no `.`/`..` segment, no encoded `?`, `#`, `%` or `\\`, so a path can never leave
+//!   the account's `api_base` (anything else is 404 `path_not_proxied` or 400 `invalid_path`).
 //! - An `access_token` the client put in the query is removed, never forwarded.
+//! - Upstream redirects are never followed: a 3xx goes back as it came, with the account's
+//!   token taken out of its `Location`.
 //! - Request bodies up to `replay_limit` are buffered so the call can be retried once after
 //!   a token rejection (40001/42001/40014); larger bodies are streamed and cannot be
 //!   replayed, so for them the rejected token is still expired (the next call works) and
@@ -29,10 +34,34 @@ use crate::wechat::WeChatError;
 /// Answers at most this large are inspected for a token rejection.
 const INSPECT_LIMIT: usize = 64 * 1024;
 
+/// The first path segment of every WeChat API the proxy forwards: the Official Account and
+/// WeCom APIs (`cgi-bin/`), web OAuth (`sns/`), cards, customer service, statistics, stores,
+/// mini programs, Pay's marketing transfers (red packets) and the other documented families.
+pub const PROXIED_FAMILIES: &[&str] = &[
+    "cgi-bin",
+    "sns",
+    "card",
+    "customservice",
+    "datacube",
+    "merchant",
+    "wxa",
+    "wxaapi",
+    "mmpaymkttransfers",
+    "shakearound",
+    "bizwifi",
+    "semantic",
+    "scan",
+    "channels",
+    "product",
+    "tcb",
+];
+
 #[derive(Debug, thiserror::Error)]
 pub enum ProxyError {
-    #[error("invalid path")]
-    InvalidPath,
+    #[error("invalid path: {0}")]
+    InvalidPath(&'static str),
+    #[error("this path is not a WeChat API the proxy forwards")]
+    NotProxied,
     #[error("reading the request body failed")]
     BodyRead,
     #[error(transparent)]
@@ -84,33 +113,41 @@ impl ProxyService {
         request: ProxyRequest,
     ) -> Result<Response<Body>, ProxyError> {
         let creds = self.tokens.credentials(account).await?;
-        if let Some(kind) = intercepted(&creds.app, &request.path, request.query.as_deref()) {
+        let segments = proxied_path(&request.path)?;
+        let path = segments.join("/");
+        if let Some(kind) = intercepted(&creds.app, &path, request.query.as_deref()) {
             return self.answer_credential(account, kind).await;
         }
-        let base = url::Url::parse(&creds.api_base).map_err(|_| ProxyError::InvalidPath)?;
-        let path = request.path.trim_start_matches('/');
-        if path.is_empty() || path.contains('\\') || path.chars().any(char::is_control) {
-            return Err(ProxyError::InvalidPath);
-        }
+        let base = url::Url::parse(&creds.api_base)
+            .map_err(|_| ProxyError::InvalidPath("the account's api_base is not a URL"))?;
         let query = strip_access_token(request.query.as_deref());
         let headers = forwardable(&request.headers, REQUEST_HOP_HEADERS);
         let body = read_body(request.body, self.replay_limit).await?;
 
         let handle = self.tokens.handle(account);
         let token = handle.token().await?;
-        let target = |token: &TokenValue| target_url(&base, path, &query, token);
+        let target = |token: &TokenValue| target_url(&base, &segments, &query, token);
         match body {
             RequestBody::Buffered(bytes) => {
                 let first = self
-                    .send(&request.method, target(&token)?, &headers, bytes.clone())
+                    .send(
+                        &request.method,
+                        target(&token)?,
+                        &headers,
+                        bytes.clone(),
+                        &token,
+                    )
                     .await?;
                 match first {
                     Outcome::Done(response) => Ok(response),
-                    Outcome::Rejected(_) => {
-                        handle.expire_if(&token).await;
+                    Outcome::Rejected(response) => {
+                        // A token expired moments ago is kept: the same call would fail again.
+                        if !handle.expire_if(&token).await {
+                            return Ok(response);
+                        }
                         let token = handle.token().await?;
                         let second = self
-                            .send(&request.method, target(&token)?, &headers, bytes)
+                            .send(&request.method, target(&token)?, &headers, bytes, &token)
                             .await?;
                         match second {
                             Outcome::Done(response) | Outcome::Rejected(response) => Ok(response),
@@ -120,7 +157,7 @@ impl ProxyService {
             }
             RequestBody::Streamed(body) => {
                 match self
-                    .send(&request.method, target(&token)?, &headers, body)
+                    .send(&request.method, target(&token)?, &headers, body, &token)
                     .await?
                 {
                     Outcome::Done(response) => Ok(response),
@@ -171,6 +208,7 @@ impl ProxyService {
         url: url::Url,
         headers: &HeaderMap,
         body: impl Into<reqwest::Body>,
+        token: &TokenValue,
     ) -> Result<Outcome, ProxyError> {
         let upstream = self
             .http
@@ -182,6 +220,7 @@ impl ProxyService {
             .map_err(|e| ProxyError::Upstream(WeChatError::from_transport(e)))?;
         let status = upstream.status();
         let mut response_headers = forwardable(upstream.headers(), RESPONSE_HOP_HEADERS);
+        without_token_in_location(&mut response_headers, token);
         let inspect = looks_like_json(upstream.headers())
             && upstream
                 .content_length()
@@ -324,26 +363,106 @@ pub fn strip_access_token(query: Option<&str>) -> Vec<String> {
         .collect()
 }
 
+/// The decoded path after `/wx/{account}/` as segments, if it names a WeChat API family and
+/// cannot leave the account's `api_base`.
+pub fn proxied_path(path: &str) -> Result<Vec<&str>, ProxyError> {
+    let path = path.trim_start_matches('/');
+    let path = path.strip_suffix('/').unwrap_or(path);
+    if path.contains(['?', '#']) {
+        return Err(ProxyError::InvalidPath("an encoded ? or # in the path"));
+    }
+    if path.contains(['%', '\\']) || path.chars().any(char::is_control) {
+        return Err(ProxyError::InvalidPath(
+            "an encoded %, \\ or control character in the path",
+        ));
+    }
+    let segments: Vec<&str> = path.split('/').collect();
+    if segments
+        .iter()
+        .any(|s| s.is_empty() || *s == "." || *s == "..")
+    {
+        return Err(ProxyError::InvalidPath(
+            "an empty, . or .. segment in the path",
+        ));
+    }
+    match segments.first() {
+        Some(family) if PROXIED_FAMILIES.contains(family) => Ok(segments),
+        _ => Err(ProxyError::NotProxied),
+    }
+}
+
 fn target_url(
     base: &url::Url,
-    path: &str,
+    segments: &[&str],
     query: &[String],
     token: &TokenValue,
 ) -> Result<url::Url, ProxyError> {
-    let base_str = base.as_str().trim_end_matches('/');
     let encoded_token: String =
         url::form_urlencoded::byte_serialize(token.expose().as_bytes()).collect();
+    let mut url = base.clone();
+    url.path_segments_mut()
+        .map_err(|_| ProxyError::InvalidPath("the account's api_base cannot have a path"))?
+        .pop_if_empty()
+        .extend(segments);
     let mut parts = query.to_vec();
     parts.push(format!("access_token={encoded_token}"));
-    let url = url::Url::parse(&format!("{base_str}/{path}?{}", parts.join("&")))
-        .map_err(|_| ProxyError::InvalidPath)?;
-    // The account's host and nothing else.
+    url.set_query(Some(&parts.join("&")));
+    url.set_fragment(None);
+    // Under the account's API base and nothing else.
+    let base_path = base.path().trim_end_matches('/');
     if url.host_str() != base.host_str()
         || url.port_or_known_default() != base.port_or_known_default()
+        || !url.path().starts_with(&format!("{base_path}/"))
     {
-        return Err(ProxyError::InvalidPath);
+        return Err(ProxyError::InvalidPath(
+            "the path leaves the account's API base",
+        ));
     }
     Ok(url)
+}
+
+/// Takes the account's token out of a redirect's `Location`: the caller never sees it.
+fn without_token_in_location(headers: &mut HeaderMap, token: &TokenValue) {
+    let Some(location) = headers
+        .get(axum::http::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return;
+    };
+    let (before_fragment, fragment) = match location.split_once('#') {
+        Some((a, f)) => (a, Some(f)),
+        None => (location, None),
+    };
+    let mut cleaned = match before_fragment.split_once('?') {
+        Some((path, query)) => {
+            let kept = strip_access_token(Some(query));
+            if kept.is_empty() {
+                path.to_owned()
+            } else {
+                format!("{path}?{}", kept.join("&"))
+            }
+        }
+        None => before_fragment.to_owned(),
+    };
+    if let Some(f) = fragment {
+        cleaned.push('#');
+        cleaned.push_str(f);
+    }
+    // The token itself, wherever else it appears (raw or form-encoded), goes too.
+    let encoded: String = url::form_urlencoded::byte_serialize(token.expose().as_bytes()).collect();
+    for spelling in [token.expose(), encoded.as_str()] {
+        if !spelling.is_empty() {
+            cleaned = cleaned.replace(spelling, "");
+        }
+    }
+    match HeaderValue::from_str(&cleaned) {
+        Ok(v) => {
+            headers.insert(axum::http::header::LOCATION, v);
+        }
+        Err(_) => {
+            headers.remove(axum::http::header::LOCATION);
+        }
+    }
 }
 
 async fn read_body(body: Body, limit: usize) -> Result<RequestBody, ProxyError> {
@@ -383,14 +502,75 @@ mod tests {
     fn the_target_stays_on_the_accounts_host() {
         let base = url::Url::parse("http://127.0.0.1:9090").expect("url");
         let token = TokenValue::new("T+1");
-        let url =
-            target_url(&base, "cgi-bin/user/info", &["openid=o".into()], &token).expect("url");
+        let url = target_url(
+            &base,
+            &["cgi-bin", "user", "info"],
+            &["openid=o".into()],
+            &token,
+        )
+        .expect("url");
         assert_eq!(
             url.as_str(),
             "http://127.0.0.1:9090/cgi-bin/user/info?openid=o&access_token=T%2B1"
         );
-        assert!(target_url(&base, "@evil.com/x", &[], &token)
-            .is_ok_and(|u| u.host_str() == Some("127.0.0.1")));
+        let url = target_url(&base, &["cgi-bin", "@evil.com"], &[], &token).expect("url");
+        assert_eq!(url.host_str(), Some("127.0.0.1"));
+    }
+
+    #[test]
+    fn the_target_stays_under_the_api_base_path() {
+        let base = url::Url::parse("http://127.0.0.1:9090/mp/").expect("url");
+        let token = TokenValue::new("T");
+        let url = target_url(&base, &["cgi-bin", "menu", "get"], &[], &token).expect("url");
+        assert_eq!(url.path(), "/mp/cgi-bin/menu/get");
+    }
+
+    #[test]
+    fn only_wechat_api_families_are_proxied_and_nothing_escapes() {
+        assert_eq!(
+            proxied_path("cgi-bin/user/info").expect("ok"),
+            vec!["cgi-bin", "user", "info"]
+        );
+        assert!(proxied_path("/sns/userinfo/").is_ok());
+        assert!(proxied_path("mmpaymkttransfers/sendredpack").is_ok());
+        for refused in [
+            "cgi-bin/../../driver/accounts",
+            "cgi-bin/./token",
+            "",
+            "cgi-bin//token",
+            "cgi-bin/token?grant_type=x",
+            "cgi-bin/user/info#x",
+            "cgi-bin/%2e%2e/x",
+            "cgi-bin\\..\\x",
+            "cgi-bin/a\u{0}b",
+        ] {
+            assert!(
+                matches!(proxied_path(refused), Err(ProxyError::InvalidPath(_))),
+                "{refused}"
+            );
+        }
+        for unknown in ["driver/accounts", "_sandbox/x", "CGI-BIN/token", "admin"] {
+            assert!(
+                matches!(proxied_path(unknown), Err(ProxyError::NotProxied)),
+                "{unknown}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_redirect_location_loses_the_accounts_token() {
+        let token = TokenValue::new("REAL+TOKEN");
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "location",
+            HeaderValue::from_static(
+                "http://evil.example/x?a=1&access_token=REAL%2BTOKEN&b=REAL+TOKEN#f",
+            ),
+        );
+        without_token_in_location(&mut headers, &token);
+        let location = headers["location"].to_str().expect("text");
+        assert_eq!(location, "http://evil.example/x?a=1&b=#f");
+        assert!(!location.contains("REAL"));
     }
 
     #[test]

@@ -27,6 +27,9 @@ pub struct TokensConfig {
     pub key_prefix: String,
     /// Timeout of one call to WeChat's credential endpoints.
     pub upstream_timeout_secs: u64,
+    /// A token is compare-and-expired at most once in this many seconds per credential; a
+    /// passive refresh naming the current token more often gets 429 `token_refresh_too_soon`.
+    pub min_refresh_interval_secs: u64,
     /// Pass-through proxy: request bodies up to this size are buffered so the call can be
     /// retried after a token rejection; larger ones are streamed.
     pub proxy_replay_limit_bytes: usize,
@@ -47,6 +50,7 @@ impl Default for TokensConfig {
             near_cache_ms: 1000,
             key_prefix: engine.key_prefix,
             upstream_timeout_secs: 10,
+            min_refresh_interval_secs: engine.expire_interval.as_secs(),
             proxy_replay_limit_bytes: crate::proxy::service::DEFAULT_REPLAY_LIMIT,
             proxy_timeout_secs: crate::proxy::service::DEFAULT_TIMEOUT.as_secs(),
         }
@@ -62,6 +66,7 @@ impl TokensConfig {
             lock_wait: Duration::from_secs(self.lock_wait_secs.max(1)),
             quota_cooldown: Duration::from_secs(self.quota_cooldown_secs),
             force_interval: EngineConfig::default().force_interval,
+            expire_interval: Duration::from_secs(self.min_refresh_interval_secs),
         }
     }
 }

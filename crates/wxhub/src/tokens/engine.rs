@@ -50,6 +50,11 @@ pub struct EngineConfig {
     pub quota_cooldown: Duration,
     /// Minimum spacing of `stable_token` `force_refresh` calls per credential.
     pub force_interval: Duration,
+    /// Compare-and-expire acts at most once in this interval per credential: a token WeChat
+    /// rejects right after it was fetched (a forged rejection, a proxied path WeChat answers
+    /// 40001 for) is not refetched in a loop, and a passive refresh naming the current token
+    /// is honoured at most this often.
+    pub expire_interval: Duration,
 }
 
 impl Default for EngineConfig {
@@ -61,6 +66,7 @@ impl Default for EngineConfig {
             lock_wait: Duration::from_secs(20),
             quota_cooldown: Duration::from_secs(60),
             force_interval: Duration::from_secs(30),
+            expire_interval: Duration::from_secs(30),
         }
     }
 }
@@ -90,6 +96,25 @@ impl Want {
     }
 }
 
+/// What a compare-and-expire did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expiry {
+    /// The rejected token was current and is expired now: the next read fetches another.
+    Expired,
+    /// Another token is current already: the next read gets it.
+    NotCurrent,
+    /// The rejected token is current, but a token of this credential was expired less than
+    /// `expire_interval` ago; nothing changed. Try again after the duration.
+    TooSoon(Duration),
+}
+
+impl Expiry {
+    /// Whether the next read may yield another token than the rejected one.
+    pub fn renews(self) -> bool {
+        !matches!(self, Expiry::TooSoon(_))
+    }
+}
+
 type Flight = Shared<BoxFuture<'static, Result<CachedToken, TokenError>>>;
 
 #[derive(Clone)]
@@ -111,6 +136,8 @@ struct Inner {
     forced: Mutex<HashMap<CacheKey, Instant>>,
     /// Last failed refresh per key: background refreshes pause after one.
     failed: Mutex<HashMap<CacheKey, Instant>>,
+    /// Last compare-and-expire that acted, per key (on the engine's clock).
+    expired: Mutex<HashMap<CacheKey, DateTime<Utc>>>,
     tasks: TaskTracker,
 }
 
@@ -140,6 +167,7 @@ impl TokenEngine {
                 cooldowns: Mutex::new(HashMap::new()),
                 forced: Mutex::new(HashMap::new()),
                 failed: Mutex::new(HashMap::new()),
+                expired: Mutex::new(HashMap::new()),
                 tasks: TaskTracker::new(),
             }),
         }
@@ -208,9 +236,20 @@ impl TokenEngine {
     }
 
     /// Compare-and-expire: forget the token only if it is still `rejected`, in the cache
-    /// and in the store. A token another instance just fetched is left alone.
-    pub async fn expire_if(&self, key: &TokenKey, rejected: &TokenValue) {
+    /// and in the store. A token another instance just fetched is left alone, and so is the
+    /// current token when one was expired less than `expire_interval` ago.
+    pub async fn expire_if(&self, key: &TokenKey, rejected: &TokenValue) -> Expiry {
         let key = self.cache_key(key);
+        match self.inner.cache.get_fresh(&key).await {
+            Ok(Some(current)) if current.value != *rejected => return Expiry::NotCurrent,
+            Ok(_) => {}
+            Err(err) => self.inner.cache_failed("get", &key, &err),
+        }
+        if let Err(wait) = self.inner.claim_expiry(&key) {
+            tracing::info!(key = %key, wait_secs = wait.as_secs(), "token rejected again too soon; kept");
+            metrics::counter!("wxhub_token_expiry_deferred_total").increment(1);
+            return Expiry::TooSoon(wait);
+        }
         if let Err(err) = self.inner.cache.expire_if(&key, rejected).await {
             self.inner.cache_failed("expire_if", &key, &err);
         }
@@ -222,6 +261,7 @@ impl TokenEngine {
         {
             tracing::warn!(key = %key, error = %err, "token store compare-and-expire failed");
         }
+        Expiry::Expired
     }
 
     /// Starts a background refresh of the key if none runs (for the proactive refresher).
@@ -277,6 +317,20 @@ impl TokenEngine {
 const BACKGROUND_RETRY_PAUSE: Duration = Duration::from_secs(5);
 
 impl Inner {
+    /// Claims the key's compare-and-expire for now, or says how long until it may act again.
+    fn claim_expiry(&self, key: &CacheKey) -> Result<(), Duration> {
+        let now = self.clock.now();
+        let mut expired = lock(&self.expired);
+        if let Some(last) = expired.get(key) {
+            let since = (now - *last).to_std().unwrap_or_default();
+            if since < self.config.expire_interval {
+                return Err(self.config.expire_interval - since);
+            }
+        }
+        expired.insert(key.clone(), now);
+        Ok(())
+    }
+
     fn failed_recently(&self, key: &CacheKey) -> bool {
         lock(&self.failed)
             .get(key)

@@ -16,6 +16,10 @@ pub enum TokenError {
         errmsg: String,
         retry_after: Duration,
     },
+    /// A refresh named the current token, and a token of this credential was expired less
+    /// than the configured interval ago; the current token stays.
+    #[error("the current token was refreshed moments ago; retry after {} s", retry_after.as_secs().max(1))]
+    RefreshTooSoon { retry_after: Duration },
     /// Another instance holds the refresh lock and did not finish in time.
     #[error("timed out waiting for another instance to refresh the token")]
     LockTimeout,
@@ -38,6 +42,7 @@ impl TokenError {
                 Some((crate::wechat::error::QUOTA_EXHAUSTED, errmsg))
             }
             Self::WeChat(_)
+            | Self::RefreshTooSoon { .. }
             | Self::UnknownAccount
             | Self::LockTimeout
             | Self::Unsupported(_)

@@ -56,6 +56,12 @@ impl From<TokenError> for ApiError {
             )
             .with_wechat(crate::wechat::error::QUOTA_EXHAUSTED, errmsg)
             .with_retry_after(retry_after),
+            TokenError::RefreshTooSoon { retry_after } => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "token_refresh_too_soon",
+                message,
+            )
+            .with_retry_after(retry_after),
             TokenError::LockTimeout => ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "token_refresh_busy",
@@ -126,8 +132,10 @@ async fn get_token(
 }
 
 /// Passive refresh (seed 003): with `access_token`, replaces that token if it is still
-/// current; without, returns a token fetched within the last 30 s — a storm of calls causes
-/// one fetch.
+/// current (at most once per `tokens.min_refresh_interval_secs` per account: more often is
+/// 429 `token_refresh_too_soon` with `Retry-After`, and the current token stays); a token
+/// that is no longer current gets the current one. Without, returns a token fetched within
+/// the last 30 s — a storm of calls causes one fetch.
 #[utoipa::path(post, path = "/api/v1/accounts/{id}/token/refresh", tag = "tokens",
     params(("id" = String, Path)), request_body(content = Option<RefreshRequest>),
     security(("bearer" = [])),

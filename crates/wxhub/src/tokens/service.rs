@@ -7,7 +7,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
-use super::engine::{TokenEngine, Want};
+use super::engine::{Expiry, TokenEngine, Want};
 use super::error::TokenError;
 use super::key::{AppIdentity, TokenKind};
 use super::source::{AppCredentials, TokenRequest};
@@ -73,7 +73,11 @@ impl TokenService {
         let request = TokenRequest::new(creds, TokenKind::AccessToken);
         let want = match stale {
             Some(stale) => {
-                self.engine.expire_if(&request.key, &stale).await;
+                if let Expiry::TooSoon(retry_after) =
+                    self.engine.expire_if(&request.key, &stale).await
+                {
+                    return Err(TokenError::RefreshTooSoon { retry_after });
+                }
                 Want::Not(stale)
             }
             None => Want::FetchedWithin(self.passive_window),
@@ -82,13 +86,16 @@ impl TokenService {
     }
 
     /// Compare-and-expire of the account's access_token.
-    pub async fn expire_access_token_if(&self, account: &str, rejected: &TokenValue) {
+    pub async fn expire_access_token_if(&self, account: &str, rejected: &TokenValue) -> Expiry {
         match self.credentials(account).await {
             Ok(creds) => {
                 let request = TokenRequest::new(creds, TokenKind::AccessToken);
-                self.engine.expire_if(&request.key, rejected).await;
+                self.engine.expire_if(&request.key, rejected).await
             }
-            Err(err) => tracing::warn!(account, error = %err, "cannot expire token"),
+            Err(err) => {
+                tracing::warn!(account, error = %err, "cannot expire token");
+                Expiry::NotCurrent
+            }
         }
     }
 
@@ -217,10 +224,11 @@ impl TokenHandle for AccountTokens {
         Ok(self.service.access_token(&self.account).await?.value)
     }
 
-    async fn expire_if(&self, rejected: &TokenValue) {
+    async fn expire_if(&self, rejected: &TokenValue) -> bool {
         self.service
             .expire_access_token_if(&self.account, rejected)
-            .await;
+            .await
+            .renews()
     }
 }
 

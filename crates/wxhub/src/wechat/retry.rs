@@ -15,8 +15,9 @@ pub trait TokenHandle: Send + Sync {
     type Error: Send;
     /// The current token (fetching one if needed).
     async fn token(&self) -> Result<TokenValue, Self::Error>;
-    /// Expire the cached token if it is still `rejected`.
-    async fn expire_if(&self, rejected: &TokenValue);
+    /// Expire the cached token if it is still `rejected`. `false` when the next read would
+    /// yield the same token (it was expired moments ago): the call is then not repeated.
+    async fn expire_if(&self, rejected: &TokenValue) -> bool;
 }
 
 /// Whether a call's error means "WeChat refused this access_token".
@@ -55,7 +56,9 @@ where
     match call(token.clone()).await {
         Err(err) if err.rejects_token() => {
             metrics::counter!("wxhub_wechat_token_rejections_total").increment(1);
-            handle.expire_if(&token).await;
+            if !handle.expire_if(&token).await {
+                return Err(RetryError::Call(err));
+            }
             let fresh = handle.token().await.map_err(RetryError::Token)?;
             call(fresh).await.map_err(RetryError::Call)
         }
@@ -74,6 +77,8 @@ mod tests {
     struct FakeTokens {
         current: Mutex<u32>,
         expiries: AtomicUsize,
+        /// Acts like a token expired moments ago: `expire_if` keeps it.
+        keep: std::sync::atomic::AtomicBool,
     }
 
     #[async_trait]
@@ -83,12 +88,16 @@ mod tests {
             let n = *self.current.lock().map_err(|_| ())?;
             Ok(TokenValue::new(format!("tok{n}")))
         }
-        async fn expire_if(&self, rejected: &TokenValue) {
+        async fn expire_if(&self, rejected: &TokenValue) -> bool {
             self.expiries.fetch_add(1, Ordering::SeqCst);
+            if self.keep.load(Ordering::SeqCst) {
+                return false;
+            }
             let mut n = self.current.lock().expect("lock");
             if *rejected == TokenValue::new(format!("tok{n}")) {
                 *n += 1;
             }
+            true
         }
     }
 
@@ -96,6 +105,7 @@ mod tests {
         FakeTokens {
             current: Mutex::new(1),
             expiries: AtomicUsize::new(0),
+            keep: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -138,6 +148,24 @@ mod tests {
         .await;
         assert!(matches!(result, Err(RetryError::Call(e)) if e.errcode() == Some(42001)));
         assert_eq!(calls.load(Ordering::SeqCst), 2, "exactly one retry");
+    }
+
+    #[tokio::test]
+    async fn a_token_expired_moments_ago_is_not_retried_with() {
+        let tokens = fake();
+        tokens.keep.store(true, Ordering::SeqCst);
+        let calls = AtomicUsize::new(0);
+        let result: Result<(), _> = with_token_retry(&tokens, |_| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            async { Err(api(40001)) }
+        })
+        .await;
+        assert!(matches!(result, Err(RetryError::Call(e)) if e.errcode() == Some(40001)));
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            1,
+            "the same token would fail again"
+        );
     }
 
     #[tokio::test]

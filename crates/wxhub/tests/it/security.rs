@@ -382,3 +382,236 @@ async fn reply_rules_belong_to_their_caller_on_sqlite() {
 async fn reply_rules_belong_to_their_caller_on_postgres() {
     reply_rules_belong_to_their_caller(Backend::Postgres).await;
 }
+
+// ── Findings 2–4: the pass-through proxy and the token quota ────────────────────────────────
+
+/// An upstream that plays a hostile or broken WeChat for the proxy: it hands out tokens
+/// (`REALTOKEN<n>`, counted), redirects `cgi-bin/redirect` to `target` with the token it was
+/// given in the Location, and answers 40001 to everything else.
+struct FakeUpstream {
+    url: String,
+    token_fetches: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    shutdown: tokio_util::sync::CancellationToken,
+}
+
+impl FakeUpstream {
+    async fn start(target: String) -> FakeUpstream {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+
+        use axum::extract::{Request, State};
+        use axum::response::{IntoResponse, Response};
+
+        #[derive(Clone)]
+        struct Up {
+            fetches: Arc<AtomicUsize>,
+            target: String,
+        }
+        async fn answer(State(up): State<Up>, request: Request) -> Response {
+            let query = request.uri().query().unwrap_or_default().to_owned();
+            match request.uri().path() {
+                "/cgi-bin/token" | "/cgi-bin/stable_token" => {
+                    let n = up.fetches.fetch_add(1, Ordering::SeqCst) + 1;
+                    axum::Json(json!({"access_token": format!("REALTOKEN{n}"), "expires_in": 7200}))
+                        .into_response()
+                }
+                "/cgi-bin/redirect" => (
+                    axum::http::StatusCode::FOUND,
+                    [("location", format!("{}?next=1&{query}", up.target))],
+                    "moved",
+                )
+                    .into_response(),
+                _ => axum::Json(json!({"errcode": 40001, "errmsg": "invalid credential"}))
+                    .into_response(),
+            }
+        }
+        let fetches = Arc::new(AtomicUsize::new(0));
+        let app = axum::Router::new().fallback(answer).with_state(Up {
+            fetches: fetches.clone(),
+            target,
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind upstream");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        let stop = shutdown.clone();
+        tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(stop.cancelled_owned())
+                .await
+        });
+        FakeUpstream {
+            url,
+            token_fetches: fetches,
+            shutdown,
+        }
+    }
+
+    fn fetches(&self) -> usize {
+        self.token_fetches.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Drop for FakeUpstream {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// A hub with account `up-mp` whose API base is `api_base`.
+async fn hub_with_upstream(api_base: &str) -> TestHub {
+    let hub = crate::helpers::spawn_hub().await;
+    hub.client
+        .post(
+            "/api/v1/accounts",
+            json!({"id": "up-mp", "kind": "mp", "appid": "wx00000000000abc", "secret": "s3cret",
+                   "token": "callbacktoken", "mode": "plaintext", "api_base": api_base}),
+            StatusCode::CREATED,
+        )
+        .await;
+    hub
+}
+
+#[tokio::test]
+async fn the_proxy_follows_no_upstream_redirect_and_hides_the_token_in_location() {
+    let elsewhere = TestReceiver::start().await;
+    let upstream = FakeUpstream::start(elsewhere.url.clone()).await;
+    let hub = hub_with_upstream(&upstream.url).await;
+    // A client that follows nothing itself, to see what the hub answered.
+    let response = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+        .get(hub.client.url("/wx/up-mp/cgi-bin/redirect?x=1"))
+        .bearer_auth(crate::helpers::ADMIN_TOKEN)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(
+        response.status(),
+        StatusCode::FOUND,
+        "passed back as it came"
+    );
+    let location = response.headers()["location"].to_str().expect("text");
+    assert!(location.starts_with(&elsewhere.url), "{location}");
+    assert!(location.contains("x=1"), "{location}");
+    assert!(!location.contains("REALTOKEN"), "{location}");
+    assert!(!location.contains("access_token"), "{location}");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(elsewhere.received().is_empty(), "never followed");
+}
+
+#[tokio::test]
+async fn the_proxy_forwards_only_wechat_api_paths_that_stay_under_the_api_base() {
+    let sandbox = wx_sandbox::spawn(wx_sandbox::SandboxConfig::default())
+        .await
+        .expect("sandbox starts");
+    let hub = hub_with_upstream(&sandbox.base_url()).await;
+    for escape in [
+        "/wx/up-mp/cgi-bin/..%2F..%2Fsandbox%2Fmp%2Faccounts",
+        "/wx/up-mp/cgi-bin/%2E%2E%2Fsandbox/mp/accounts",
+        "/wx/up-mp/cgi-bin/x%5C..%5C..%5Csandbox",
+    ] {
+        let refused = hub
+            .client
+            .send(
+                hub.client.builder(Method::GET, escape),
+                StatusCode::BAD_REQUEST,
+            )
+            .await;
+        assert_error(&refused, "invalid_path");
+    }
+    for outside in ["/wx/up-mp/sandbox/mp/accounts", "/wx/up-mp/_driver/x"] {
+        let refused = hub
+            .client
+            .send(
+                hub.client.builder(Method::GET, outside),
+                StatusCode::NOT_FOUND,
+            )
+            .await;
+        assert_error(&refused, "path_not_proxied");
+    }
+}
+
+#[tokio::test]
+async fn an_encoded_question_mark_or_hash_in_a_proxied_path_is_refused() {
+    let upstream = FakeUpstream::start("http://127.0.0.1:9/".into()).await;
+    let hub = hub_with_upstream(&upstream.url).await;
+    for path in [
+        "/wx/up-mp/cgi-bin/getcallbackip%3Faccess_token=x%26",
+        "/wx/up-mp/cgi-bin/getcallbackip%23frag",
+    ] {
+        let refused = hub
+            .client
+            .send(
+                hub.client.builder(Method::GET, path),
+                StatusCode::BAD_REQUEST,
+            )
+            .await;
+        assert_error(&refused, "invalid_path");
+    }
+    assert_eq!(upstream.fetches(), 0, "nothing was asked of WeChat");
+}
+
+#[tokio::test]
+async fn a_token_wechat_keeps_rejecting_is_not_refetched_in_a_loop() {
+    let upstream = FakeUpstream::start("http://127.0.0.1:9/".into()).await;
+    let hub = hub_with_upstream(&upstream.url).await;
+    for _ in 0..20 {
+        let answer = hub
+            .client
+            .get("/wx/up-mp/cgi-bin/getcallbackip", StatusCode::OK)
+            .await;
+        assert_eq!(answer["errcode"], 40001, "WeChat's answer passed back");
+    }
+    assert_eq!(upstream.fetches(), 2, "the first token and one replacement");
+    // Once the interval has passed, a rejection may replace the token again.
+    hub.clock.advance(chrono::Duration::seconds(31));
+    hub.client
+        .get("/wx/up-mp/cgi-bin/getcallbackip", StatusCode::OK)
+        .await;
+    assert_eq!(upstream.fetches(), 3);
+}
+
+#[tokio::test]
+async fn a_refresh_naming_the_current_token_is_honoured_once_per_interval() {
+    let upstream = FakeUpstream::start("http://127.0.0.1:9/".into()).await;
+    let hub = hub_with_upstream(&upstream.url).await;
+    let refresh = |token: &str| {
+        hub.client
+            .builder(Method::POST, "/api/v1/accounts/up-mp/token/refresh")
+            .json(&json!({"access_token": token}))
+    };
+    let current = hub
+        .client
+        .get("/api/v1/accounts/up-mp/token", StatusCode::OK)
+        .await["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let renewed = hub.client.send(refresh(&current), StatusCode::OK).await;
+    let renewed = renewed["access_token"].as_str().expect("token").to_owned();
+    assert_ne!(renewed, current);
+    // The old token again: the current one, no fetch.
+    let again = hub.client.send(refresh(&current), StatusCode::OK).await;
+    assert_eq!(again["access_token"], renewed.as_str());
+    // The new token at once: refused, with Retry-After, and it stays.
+    for _ in 0..5 {
+        let response = refresh(&renewed).send().await.expect("sent");
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        let retry: u64 = response.headers()["retry-after"]
+            .to_str()
+            .expect("text")
+            .parse()
+            .expect("seconds");
+        assert!((1..=30).contains(&retry), "{retry}");
+        let body: Value = response.json().await.expect("json");
+        assert_error(&body, "token_refresh_too_soon");
+    }
+    assert_eq!(upstream.fetches(), 2);
+    hub.clock.advance(chrono::Duration::seconds(31));
+    let later = hub.client.send(refresh(&renewed), StatusCode::OK).await;
+    assert_ne!(later["access_token"], renewed.as_str());
+    assert_eq!(upstream.fetches(), 3);
+}
