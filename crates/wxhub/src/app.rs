@@ -19,6 +19,8 @@ use tokio_util::task::TaskTracker;
 
 use crate::accounts::AccountService;
 use crate::bus::SharedBus;
+use crate::cache::redis::RedisCache;
+use crate::cache::replay::{MemoryReplays, RedisReplays, ReplayCache};
 use crate::callbacks::writer::CommitHooks;
 use crate::callbacks::{CallbackService, EventWriter};
 use crate::callers::CallerService;
@@ -203,7 +205,22 @@ impl App {
             clock.clone(),
             config.http.caller_token_ttl_secs,
         );
-        let (tokens, proxy) = build_tokens(&config, &store, &accounts, &clock).await?;
+        let redis = match &config.redis_url {
+            Some(url) => Some(
+                RedisCache::connect(url.expose())
+                    .await
+                    .context("connecting to Redis (redis_url)")?,
+            ),
+            None => None,
+        };
+        let replays: Arc<dyn ReplayCache> = match &redis {
+            Some(redis) => Arc::new(RedisReplays::new(
+                redis.connection(),
+                format!("{}:replay", config.tokens.key_prefix),
+            )),
+            None => Arc::new(MemoryReplays::default()),
+        };
+        let (tokens, proxy) = build_tokens(&config, redis, &store, &accounts, &clock).await?;
         let feed = EventFeed::new();
         let events = EventService::new(store.events.clone(), feed.clone(), shutdown.clone());
         let webhooks = WebhookService::new(
@@ -243,6 +260,7 @@ impl App {
             writer,
             clock.clone(),
             tracker.clone(),
+            replays,
         );
         // Replies that miss WeChat's deadline go out as customer-service messages.
         let late_client = crate::wechat::WeChatClient::new(Duration::from_secs(
@@ -387,28 +405,24 @@ pub async fn serve(
     App::build(config, shutdown).await?.serve(listener).await
 }
 
-/// The token centre and the pass-through proxy: cache chosen once, from `redis_url`.
+/// The token centre and the pass-through proxy: cache chosen once (Redis when configured).
 async fn build_tokens(
     config: &Config,
+    redis: Option<RedisCache>,
     store: &Store,
     accounts: &AccountService,
     clock: &SharedClock,
 ) -> anyhow::Result<(TokenService, ProxyService)> {
-    use crate::cache::{memory::MemoryCache, near::NearCache, redis::RedisCache, TokenCache};
+    use crate::cache::{memory::MemoryCache, near::NearCache, TokenCache};
     use crate::tokens::{accounts::AccountsLookup, TokenEngine, WeChatTokenSource};
     use crate::wechat::WeChatClient;
 
     let settings = &config.tokens;
-    let cache: Arc<dyn TokenCache> = match &config.redis_url {
-        Some(url) => {
-            let redis = RedisCache::connect(url.expose())
-                .await
-                .context("connecting to Redis (redis_url)")?;
-            match settings.near_cache_ms {
-                0 => Arc::new(redis),
-                ms => Arc::new(NearCache::new(redis, Duration::from_millis(ms))),
-            }
-        }
+    let cache: Arc<dyn TokenCache> = match redis {
+        Some(redis) => match settings.near_cache_ms {
+            0 => Arc::new(redis),
+            ms => Arc::new(NearCache::new(redis, Duration::from_millis(ms))),
+        },
         None => Arc::new(MemoryCache::new()),
     };
     tracing::info!(cache = cache.backend(), "token cache ready");

@@ -20,6 +20,7 @@
 pub mod memory;
 pub mod near;
 pub mod redis;
+pub mod replay;
 
 use std::fmt;
 use std::time::Duration;

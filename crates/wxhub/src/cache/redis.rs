@@ -94,6 +94,11 @@ impl RedisCache {
         })
     }
 
+    /// The connection, for other users of the same Redis (the callbacks' replay cache).
+    pub fn connection(&self) -> ConnectionManager {
+        self.conn.clone()
+    }
+
     fn decode(fields: HashMap<String, String>) -> Result<Option<CachedToken>, CacheError> {
         if fields.is_empty() {
             return Ok(None);

@@ -26,12 +26,26 @@ pub enum CallbackError {
     Malformed,
     #[error("body too large")]
     TooLarge,
+    /// A plaintext signature already seen with another body (its body is not signed).
+    #[error("this signature was already used with another body")]
+    Replayed,
     #[error("storing the event failed")]
     Unavailable,
 }
 
 impl CallbackError {
+    /// The code answered. An unknown account, and one without a callback token, answer what a
+    /// bad signature answers: before a signature has verified, nothing tells whether an
+    /// account exists ([`CallbackError::reason`] says which it was, for logs and metrics).
     pub fn code(&self) -> &'static str {
+        match self {
+            CallbackError::UnknownAccount | CallbackError::NotConfigured => "bad_signature",
+            other => other.reason(),
+        }
+    }
+
+    /// What really happened, for logs and `wxhub_callbacks_refused_total{reason}`.
+    pub fn reason(&self) -> &'static str {
         match self {
             CallbackError::UnknownAccount => "account_not_found",
             CallbackError::NotConfigured => "callback_not_configured",
@@ -42,14 +56,17 @@ impl CallbackError {
             CallbackError::BadCiphertext => "bad_ciphertext",
             CallbackError::Malformed => "malformed_body",
             CallbackError::TooLarge => "body_too_large",
+            CallbackError::Replayed => "replayed_signature",
             CallbackError::Unavailable => "store_unavailable",
         }
     }
 
     pub fn status(&self) -> StatusCode {
         match self {
-            CallbackError::UnknownAccount | CallbackError::NotConfigured => StatusCode::NOT_FOUND,
-            CallbackError::BadSignature => StatusCode::UNAUTHORIZED,
+            CallbackError::UnknownAccount
+            | CallbackError::NotConfigured
+            | CallbackError::BadSignature
+            | CallbackError::Replayed => StatusCode::UNAUTHORIZED,
             CallbackError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             CallbackError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             CallbackError::MissingParam(_)
@@ -63,6 +80,12 @@ impl CallbackError {
 
 impl From<CallbackError> for ApiError {
     fn from(e: CallbackError) -> Self {
-        ApiError::new(e.status(), e.code(), e.to_string())
+        let message = match &e {
+            CallbackError::UnknownAccount | CallbackError::NotConfigured => {
+                CallbackError::BadSignature.to_string()
+            }
+            other => other.to_string(),
+        };
+        ApiError::new(e.status(), e.code(), message)
     }
 }

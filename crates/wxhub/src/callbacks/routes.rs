@@ -9,9 +9,7 @@ use axum::routing::get;
 use axum::Router;
 use bytes::Bytes;
 
-use super::error::CallbackError;
 use super::service::{Answer, CallbackQuery, CallbackService};
-use crate::accounts::model::AccountId;
 use crate::app::AppState;
 use crate::http::ApiError;
 
@@ -20,13 +18,6 @@ pub fn routes() -> Router<AppState> {
         "/callback/{account}",
         get(verify_url).post(receive_callback),
     )
-}
-
-fn parse_account(account: &str) -> Result<AccountId, ApiError> {
-    AccountId::parse(account).map_err(|_| {
-        tracing::warn!("callback refused: malformed account id in the path");
-        ApiError::from(CallbackError::UnknownAccount)
-    })
 }
 
 fn query(
@@ -41,7 +32,6 @@ async fn verify_url(
     Path(account): Path<String>,
     q: Result<Query<CallbackQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let account = parse_account(&account)?;
     let echo = callbacks.verify_url(&account, &query(q)).await?;
     Ok(([(CONTENT_TYPE, "text/plain; charset=utf-8")], echo).into_response())
 }
@@ -52,7 +42,6 @@ async fn receive_callback(
     q: Result<Query<CallbackQuery>, axum::extract::rejection::QueryRejection>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let account = parse_account(&account)?;
     Ok(match callbacks.receive(&account, &query(q), body).await? {
         Answer::Success => {
             ([(CONTENT_TYPE, "text/plain; charset=utf-8")], "success").into_response()

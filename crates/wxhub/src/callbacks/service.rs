@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 use tokio_util::task::TaskTracker;
 use wx_protocol::{
     open_echostr, verify_callback_signature, EncodingAesKey, EncryptedReply, EncryptedRequest,
@@ -21,7 +22,9 @@ use super::error::CallbackError;
 use super::writer::{EventWriter, WriteError};
 use crate::accounts::model::{AccountApp, AccountId, AccountKind, CallbackMode};
 use crate::accounts::{AccountError, AccountService};
+use crate::cache::replay::ReplayCache;
 use crate::clock::SharedClock;
+use crate::crypto::random_token;
 use crate::events::normalise::new_event;
 use crate::events::InsertOutcome;
 use crate::replies::model::{ReplyContent, DEFAULT_WEBHOOK_TIMEOUT_MS, MAX_WEBHOOK_TIMEOUT_MS};
@@ -63,6 +66,46 @@ struct Keys {
     token: Secret<String>,
     crypt: Option<MessageCrypt>,
     mode: CallbackMode,
+    /// Set on [`Keys::decoy`]: why there are no real keys.
+    missing: Option<MissingKeys>,
+}
+
+/// Why a callback has no real keys to check against.
+#[derive(Clone, Copy)]
+enum MissingKeys {
+    UnknownAccount,
+    NotConfigured,
+}
+
+impl Keys {
+    /// Random keys that no signature verifies, for an account that does not exist or has no
+    /// callback token: the request goes through the same checks as a real one and is refused
+    /// as a bad signature, so an unknown account cannot be told from a known one.
+    fn decoy(missing: MissingKeys) -> Keys {
+        Keys {
+            kind: AccountKind::Mp,
+            token: random_token("decoy_"),
+            crypt: Some(MessageCrypt::new(EncodingAesKey::generate(), "decoy")),
+            mode: CallbackMode::Compatible,
+            missing: Some(missing),
+        }
+    }
+
+    /// Whether a request comes encrypted (and its reply must go back encrypted).
+    fn encrypted(&self, q: &CallbackQuery) -> bool {
+        self.kind == AccountKind::Work
+            || q.encrypt_type.as_deref() == Some("aes")
+            || q.msg_signature.is_some()
+    }
+
+    /// The error for a signature that did not verify against these keys.
+    fn bad_signature(&self) -> CallbackError {
+        match self.missing {
+            None => CallbackError::BadSignature,
+            Some(MissingKeys::UnknownAccount) => CallbackError::UnknownAccount,
+            Some(MissingKeys::NotConfigured) => CallbackError::NotConfigured,
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -79,6 +122,8 @@ struct Inner {
     tracker: TaskTracker,
     late: RwLock<Option<Arc<dyn LateReplySender>>>,
     keys: RwLock<HashMap<AccountId, (Instant, Arc<Keys>)>>,
+    /// Plaintext signatures seen, with their bodies' fingerprints.
+    replays: Arc<dyn ReplayCache>,
 }
 
 fn required<'a>(v: &'a Option<String>, name: &'static str) -> Result<&'a str, CallbackError> {
@@ -87,10 +132,10 @@ fn required<'a>(v: &'a Option<String>, name: &'static str) -> Result<&'a str, Ca
         .ok_or(CallbackError::MissingParam(name))
 }
 
-fn reject(account: &AccountId, e: CallbackError) -> CallbackError {
+fn reject(account: &str, e: CallbackError) -> CallbackError {
     if !matches!(e, CallbackError::Unavailable) {
-        tracing::warn!(account = %account, reason = %e, "callback refused");
-        metrics::counter!("wxhub_callbacks_refused_total", "reason" => e.code()).increment(1);
+        tracing::warn!(account, reason = %e, "callback refused");
+        metrics::counter!("wxhub_callbacks_refused_total", "reason" => e.reason()).increment(1);
     }
     e
 }
@@ -102,6 +147,7 @@ impl CallbackService {
         writer: EventWriter,
         clock: SharedClock,
         tracker: TaskTracker,
+        replays: Arc<dyn ReplayCache>,
     ) -> Self {
         let http = reqwest::Client::builder()
             .pool_max_idle_per_host(64)
@@ -117,6 +163,7 @@ impl CallbackService {
                 tracker,
                 late: RwLock::new(None),
                 keys: RwLock::new(HashMap::new()),
+                replays,
             }),
         }
     }
@@ -140,16 +187,17 @@ impl CallbackService {
         }
         let creds = match self.inner.accounts.credentials(account).await {
             Ok(c) => c,
-            Err(AccountError::NotFound(_)) => return Err(CallbackError::UnknownAccount),
+            Err(AccountError::NotFound(_)) => {
+                return Ok(Arc::new(Keys::decoy(MissingKeys::UnknownAccount)))
+            }
             Err(e) => {
                 tracing::error!(account = %account, error = %e, "reading callback keys failed");
                 return Err(CallbackError::Unavailable);
             }
         };
-        let token = creds
-            .callback_token
-            .clone()
-            .ok_or(CallbackError::NotConfigured)?;
+        let Some(token) = creds.callback_token.clone() else {
+            return Ok(Arc::new(Keys::decoy(MissingKeys::NotConfigured)));
+        };
         let receive_id = match &creds.app {
             AccountApp::Mp { appid } => appid.to_string(),
             AccountApp::Work { corpid, .. } => corpid.to_string(),
@@ -169,6 +217,7 @@ impl CallbackService {
             token,
             crypt,
             mode: creds.mode,
+            missing: None,
         });
         self.inner
             .keys
@@ -193,20 +242,25 @@ impl CallbackService {
     /// `GET /callback/{account}`: URL verification. Returns the body to answer.
     pub async fn verify_url(
         &self,
-        account: &AccountId,
+        account: &str,
         q: &CallbackQuery,
     ) -> Result<String, CallbackError> {
-        self.verify_url_inner(account, q)
-            .await
-            .map_err(|e| reject(account, e))
+        let Ok(id) = AccountId::parse(account) else {
+            let keys = Keys::decoy(MissingKeys::UnknownAccount);
+            let refused = self.verify_with(&keys, q).err();
+            return Err(reject(
+                account,
+                refused.unwrap_or(CallbackError::UnknownAccount),
+            ));
+        };
+        let result = match self.keys(&id).await {
+            Ok(keys) => self.verify_with(&keys, q),
+            Err(e) => Err(e),
+        };
+        result.map_err(|e| reject(account, e))
     }
 
-    async fn verify_url_inner(
-        &self,
-        account: &AccountId,
-        q: &CallbackQuery,
-    ) -> Result<String, CallbackError> {
-        let keys = self.keys(account).await?;
+    fn verify_with(&self, keys: &Keys, q: &CallbackQuery) -> Result<String, CallbackError> {
         let timestamp = required(&q.timestamp, "timestamp")?;
         let nonce = required(&q.nonce, "nonce")?;
         let echostr = required(&q.echostr, "echostr")?;
@@ -224,7 +278,7 @@ impl CallbackService {
                     echostr,
                 )
                 .map_err(|e| match e {
-                    wx_protocol::CryptoError::InvalidSignature => CallbackError::BadSignature,
+                    wx_protocol::CryptoError::InvalidSignature => keys.bad_signature(),
                     _ => CallbackError::BadCiphertext,
                 })
             }
@@ -237,7 +291,7 @@ impl CallbackService {
                     None,
                     signature,
                 ) {
-                    return Err(CallbackError::BadSignature);
+                    return Err(keys.bad_signature());
                 }
                 Ok(echostr.to_owned())
             }
@@ -247,13 +301,92 @@ impl CallbackService {
     /// `POST /callback/{account}`: store the event, then answer.
     pub async fn receive(
         &self,
-        account: &AccountId,
+        account: &str,
         q: &CallbackQuery,
         body: Bytes,
     ) -> Result<Answer, CallbackError> {
-        self.receive_inner(account, q, body)
+        let Ok(id) = AccountId::parse(account) else {
+            // Not an account id: refused by the same checks an unknown account goes through.
+            let keys = Keys::decoy(MissingKeys::UnknownAccount);
+            let refused = self.open(&keys, None, q, &body).await.err();
+            return Err(reject(
+                account,
+                refused.unwrap_or(CallbackError::UnknownAccount),
+            ));
+        };
+        self.receive_inner(&id, q, body)
             .await
             .map_err(|e| reject(account, e))
+    }
+
+    /// Everything before the event is known to be WeChat's: the signature, the timestamp
+    /// window, the replay cache (plaintext) and decryption. Returns the plaintext XML.
+    async fn open(
+        &self,
+        keys: &Keys,
+        account: Option<&AccountId>,
+        q: &CallbackQuery,
+        body: &[u8],
+    ) -> Result<String, CallbackError> {
+        if body.len() > MAX_XML_BYTES {
+            return Err(CallbackError::TooLarge);
+        }
+        let body = std::str::from_utf8(body).map_err(|_| CallbackError::Malformed)?;
+        let timestamp = required(&q.timestamp, "timestamp")?;
+        let nonce = required(&q.nonce, "nonce")?;
+        self.check_timestamp(timestamp)?;
+        if keys.encrypted(q) {
+            let signature = required(&q.msg_signature, "msg_signature")?;
+            let crypt = keys.crypt.as_ref().ok_or(CallbackError::NotConfigured)?;
+            let envelope = EncryptedRequest::parse(body).map_err(|_| CallbackError::Malformed)?;
+            return envelope
+                .open(crypt, keys.token.expose(), timestamp, nonce, signature)
+                .map_err(|e| match e {
+                    wx_protocol::CryptoError::InvalidSignature => keys.bad_signature(),
+                    _ => CallbackError::BadCiphertext,
+                });
+        }
+        let signature = required(&q.signature, "signature")?;
+        if !verify_callback_signature(keys.token.expose(), timestamp, nonce, None, signature) {
+            return Err(keys.bad_signature());
+        }
+        if keys.mode == CallbackMode::Safe {
+            return Err(CallbackError::EncryptionRequired);
+        }
+        if let Some(account) = account {
+            self.check_replay(account, timestamp, nonce, body).await?;
+        }
+        Ok(body.to_owned())
+    }
+
+    /// A plaintext signature seen before with another body is a replay: WeChat's retries
+    /// repeat the body, a forger's do not.
+    async fn check_replay(
+        &self,
+        account: &AccountId,
+        timestamp: &str,
+        nonce: &str,
+        body: &str,
+    ) -> Result<(), CallbackError> {
+        let key = format!("wxhub:replay:{account}:{}:{nonce}", timestamp.trim());
+        let fingerprint = hex::encode(Sha256::digest(body.as_bytes()));
+        // Long enough to cover the whole window on both sides of the timestamp.
+        let ttl = Duration::from_secs(2 * TIMESTAMP_WINDOW_SECS.unsigned_abs() + 60);
+        match self
+            .inner
+            .replays
+            .first_or_same(&key, &fingerprint, ttl)
+            .await
+        {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(CallbackError::Replayed),
+            Err(e) => {
+                // Refusing would drop WeChat's real callbacks while the cache is down.
+                tracing::warn!(account = %account, error = %e, "replay cache unavailable; callback accepted");
+                metrics::counter!("wxhub_callback_replay_cache_errors_total").increment(1);
+                Ok(())
+            }
+        }
     }
 
     async fn receive_inner(
@@ -264,36 +397,7 @@ impl CallbackService {
     ) -> Result<Answer, CallbackError> {
         let started = Instant::now();
         let keys = self.keys(account).await?;
-        if body.len() > MAX_XML_BYTES {
-            return Err(CallbackError::TooLarge);
-        }
-        let body = std::str::from_utf8(&body).map_err(|_| CallbackError::Malformed)?;
-        let timestamp = required(&q.timestamp, "timestamp")?;
-        let nonce = required(&q.nonce, "nonce")?;
-        self.check_timestamp(timestamp)?;
-        let encrypted = keys.kind == AccountKind::Work
-            || q.encrypt_type.as_deref() == Some("aes")
-            || q.msg_signature.is_some();
-        let plaintext = if encrypted {
-            let signature = required(&q.msg_signature, "msg_signature")?;
-            let crypt = keys.crypt.as_ref().ok_or(CallbackError::NotConfigured)?;
-            let envelope = EncryptedRequest::parse(body).map_err(|_| CallbackError::Malformed)?;
-            envelope
-                .open(crypt, keys.token.expose(), timestamp, nonce, signature)
-                .map_err(|e| match e {
-                    wx_protocol::CryptoError::InvalidSignature => CallbackError::BadSignature,
-                    _ => CallbackError::BadCiphertext,
-                })?
-        } else {
-            if keys.mode == CallbackMode::Safe {
-                return Err(CallbackError::EncryptionRequired);
-            }
-            let signature = required(&q.signature, "signature")?;
-            if !verify_callback_signature(keys.token.expose(), timestamp, nonce, None, signature) {
-                return Err(CallbackError::BadSignature);
-            }
-            body.to_owned()
-        };
+        let plaintext = self.open(&keys, Some(account), q, &body).await?;
         let message = InboundMessage::parse(&plaintext).map_err(|_| CallbackError::Malformed)?;
         let now = self.inner.clock.now();
         let event = new_event(account, &message, now);
@@ -312,7 +416,7 @@ impl CallbackService {
                 None => Answer::Success,
                 Some(reply) => {
                     let xml = ReplyMessage::to(&message, now.timestamp(), reply).to_xml();
-                    if encrypted {
+                    if keys.encrypted(q) {
                         let crypt = keys.crypt.as_ref().ok_or(CallbackError::NotConfigured)?;
                         let nonce = format!("{:010}", rand::random::<u32>());
                         Answer::Xml(

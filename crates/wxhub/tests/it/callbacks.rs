@@ -464,17 +464,18 @@ async fn every_rejection_is_a_4xx_and_stores_nothing() {
     )
     .await;
     assert_error(&r, "missing_parameter");
-    // Unknown account, and a path that cannot be an account.
+    // Unknown account, and a path that cannot be an account: refused like a bad signature
+    // (issue 12, finding 11: nothing tells them from a known account).
     let r = post_raw(
         hub,
         "no-such-account",
         &query,
         body.clone(),
-        StatusCode::NOT_FOUND,
+        StatusCode::UNAUTHORIZED,
     )
     .await;
-    assert_error(&r, "account_not_found");
-    post_raw(hub, "Bad_Slug!", &query, body, StatusCode::NOT_FOUND).await;
+    assert_error(&r, "bad_signature");
+    post_raw(hub, "Bad_Slug!", &query, body, StatusCode::UNAUTHORIZED).await;
 
     assert!(rig.events().await.is_empty());
 }

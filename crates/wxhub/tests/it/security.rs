@@ -615,3 +615,146 @@ async fn a_refresh_naming_the_current_token_is_honoured_once_per_interval() {
     assert_ne!(later["access_token"], renewed.as_str());
     assert_eq!(upstream.fetches(), 3);
 }
+
+// ── Finding 11: an unknown callback account looks like a known one ─────────────────────────
+
+/// (status, body) of a raw callback request.
+async fn callback_answer(
+    hub: &TestHub,
+    method: Method,
+    account: &str,
+    query: &str,
+) -> (u16, Value) {
+    let body = "<xml><Encrypt><![CDATA[AAAA]]></Encrypt></xml>";
+    let response = hub
+        .anonymous()
+        .builder(method, &format!("/callback/{account}?{query}"))
+        .body(body)
+        .send()
+        .await
+        .expect("sent");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn an_unknown_callback_account_answers_exactly_like_a_known_one() {
+    let hub = crate::helpers::spawn_hub().await;
+    hub.add_mp("demo-mp", "wx00000000000001").await;
+    let ts = wxhub::clock::Clock::now(&hub.clock).timestamp();
+    let queries = [
+        String::new(),
+        "nonce=1".to_string(),
+        format!("timestamp={ts}&nonce=1"),
+        format!("timestamp={ts}&nonce=1&signature=abc"),
+        format!("timestamp={ts}&nonce=1&encrypt_type=aes&msg_signature=abc"),
+        format!("timestamp={ts}&nonce=1&signature=abc&echostr=hello"),
+        format!("timestamp={ts}&nonce=1&msg_signature=abc&echostr=hello"),
+        "timestamp=1&nonce=1&signature=abc".to_string(),
+    ];
+    for query in &queries {
+        for method in [Method::GET, Method::POST] {
+            let known = callback_answer(&hub, method.clone(), "demo-mp", query).await;
+            let unknown = callback_answer(&hub, method.clone(), "no-such-mp", query).await;
+            let malformed = callback_answer(&hub, method.clone(), "Not_A_Slug!", query).await;
+            assert_eq!(known, unknown, "{method} ?{query}");
+            assert_eq!(malformed, known, "{method} ?{query}");
+            assert_ne!(known.0, 404, "{method} ?{query}");
+            if query.contains("&signature=abc&echostr") {
+                assert_eq!(known.0, 401, "{method} ?{query}: {known:?}");
+            }
+        }
+    }
+}
+
+// ── Finding 7: a plaintext signature signs one body only ───────────────────────────────────
+
+async fn plaintext_hub(
+    redis: bool,
+    db: std::sync::Arc<crate::helpers::TestDb>,
+    prefix: &str,
+) -> TestHub {
+    let mut config = crate::helpers::test_config(&db);
+    if redis {
+        config.redis_url = Some(wxhub::config::Dsn::new(
+            std::env::var("WXHUB_TEST_REDIS_URL")
+                .unwrap_or_else(|_| "redis://127.0.0.1:6379/".into()),
+        ));
+        config.tokens.key_prefix = prefix.to_owned();
+    }
+    crate::helpers::spawn_hub_with(config, db).await
+}
+
+async fn post_callback(hub: &TestHub, query: &str, body: String) -> (StatusCode, Value) {
+    let response = hub
+        .anonymous()
+        .builder(Method::POST, &format!("/callback/plain-mp?{query}"))
+        .body(body)
+        .send()
+        .await
+        .expect("sent");
+    let status = response.status();
+    let text = response.text().await.expect("body");
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+async fn a_plaintext_signature_is_refused_with_another_body(redis: bool) {
+    let db = std::sync::Arc::new(crate::helpers::TestDb::sqlite());
+    let prefix = format!("wxhub-test:{}", ulid::Ulid::new());
+    let one = plaintext_hub(redis, db.clone(), &prefix).await;
+    one.client
+        .post(
+            "/api/v1/accounts",
+            json!({"id": "plain-mp", "kind": "mp", "appid": "wx000000000000pl", "secret": "s",
+                   "token": crate::callbacks::TOKEN, "mode": "plaintext"}),
+            StatusCode::CREATED,
+        )
+        .await;
+    // With Redis, a second instance on the same store sees the first one's signatures.
+    let two = if redis {
+        Some(crate::helpers::spawn_hub_with(one.config.clone(), db.clone()).await)
+    } else {
+        None
+    };
+    let now = wxhub::clock::Clock::now(&one.clock).timestamp();
+    let (query, genuine) = crate::callbacks::mp_request(
+        "plaintext",
+        &crate::callbacks::text_xml(1, "genuine", now),
+        now,
+        "wx000000000000pl",
+    );
+    assert_eq!(
+        post_callback(&one, &query, genuine.clone()).await.0,
+        StatusCode::OK
+    );
+    // WeChat's retry repeats the body: accepted (and deduplicated).
+    assert_eq!(post_callback(&one, &query, genuine).await.0, StatusCode::OK);
+    for (n, hub) in [Some(&one), two.as_ref()].into_iter().flatten().enumerate() {
+        let forged = crate::callbacks::text_xml(100 + n as u64, "forged", now);
+        let (status, body) = post_callback(hub, &query, forged).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_error(&body, "replayed_signature");
+    }
+    let events = one
+        .client
+        .get("/api/v1/events?account=plain-mp", StatusCode::OK)
+        .await;
+    assert_eq!(
+        events["items"].as_array().expect("items").len(),
+        1,
+        "{events}"
+    );
+}
+
+#[tokio::test]
+async fn a_plaintext_signature_is_refused_with_another_body_in_memory() {
+    a_plaintext_signature_is_refused_with_another_body(false).await;
+}
+
+#[tokio::test]
+async fn a_plaintext_signature_is_refused_with_another_body_across_instances_with_redis() {
+    a_plaintext_signature_is_refused_with_another_body(true).await;
+}
