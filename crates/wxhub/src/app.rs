@@ -28,6 +28,7 @@ use crate::clock::{SharedClock, SystemClock};
 use crate::config::{Config, ConfigSource};
 use crate::events::{EventFeed, EventService};
 use crate::followers::FollowerService;
+use crate::http::server::ConnectionLimits;
 use crate::proxy::ProxyService;
 use crate::replies::ReplyService;
 use crate::secret::Secret;
@@ -374,9 +375,17 @@ impl App {
         let drain = Duration::from_secs(self.state.config.http.drain_timeout_secs);
         let shutdown = self.shutdown.clone();
         tracing::info!(%addr, "wxhub listening");
-        let server = axum::serve(listener, router)
-            .with_graceful_shutdown(shutdown.clone().cancelled_owned());
-        let mut server = tokio::spawn(async move { server.await });
+        let http = &self.state.config.http;
+        let limits = ConnectionLimits {
+            header_read_timeout: Duration::from_secs(http.header_read_timeout_secs.max(1)),
+            max_connections: http.max_connections,
+        };
+        let mut server = tokio::spawn(crate::http::server::serve(
+            listener,
+            router,
+            limits,
+            shutdown.clone(),
+        ));
         let result = tokio::select! {
             r = &mut server => r,
             () = shutdown.cancelled() => match tokio::time::timeout(drain, &mut server).await {
@@ -384,7 +393,7 @@ impl App {
                 Err(_) => {
                     tracing::warn!(?drain, "in-flight requests did not finish in time; closing");
                     server.abort();
-                    Ok(Ok(()))
+                    Ok(())
                 }
             },
         };
@@ -392,7 +401,7 @@ impl App {
         self.tracker.wait().await;
         self.state.store.db.close().await;
         tracing::info!(%addr, "wxhub stopped");
-        result.context("HTTP server task")?.context("HTTP server")
+        result.context("HTTP server task")
     }
 }
 

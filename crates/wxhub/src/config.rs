@@ -82,6 +82,14 @@ pub struct HttpConfig {
     pub body_limit_bytes: usize,
     pub drain_timeout_secs: u64,
     pub caller_token_ttl_secs: u64,
+    /// A connection must send a complete request head within this long, counted from when
+    /// it opened or finished its previous request (so it is also the keep-alive idle limit).
+    pub header_read_timeout_secs: u64,
+    /// Open connections at most; past it new ones wait in the listen backlog (logged).
+    pub max_connections: usize,
+    /// Serve `/metrics` without a credential (it names callers and accounts); off, it
+    /// needs the admin bearer.
+    pub metrics_public: bool,
 }
 
 /// Where the configuration came from, for the first log lines.

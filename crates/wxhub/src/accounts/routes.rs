@@ -79,6 +79,7 @@ impl AgentIdInput {
 
 /// `POST /api/v1/accounts`.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CreateAccountRequest {
     /// Slug, e.g. `demo-mp`.
     pub(crate) id: String,
@@ -310,7 +311,7 @@ async fn list_accounts(
 ) -> Result<Json<Page<Account>>, ApiError> {
     match caller.client() {
         None => {
-            let cursor = page.cursor.as_deref().map(parse_id).transpose()?;
+            let cursor = page.cursor_as(AccountId::parse)?;
             let items = accounts.list(cursor.as_ref(), page.limit()).await?;
             Ok(Json(Page::new(items, page.limit(), |a| a.id.to_string())))
         }

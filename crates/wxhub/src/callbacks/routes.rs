@@ -7,11 +7,10 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use bytes::Bytes;
 
 use super::service::{Answer, CallbackQuery, CallbackService};
 use crate::app::AppState;
-use crate::http::ApiError;
+use crate::http::{ApiError, RawBody};
 
 pub fn routes() -> Router<AppState> {
     Router::new().route(
@@ -40,7 +39,7 @@ async fn receive_callback(
     State(callbacks): State<CallbackService>,
     Path(account): Path<String>,
     q: Result<Query<CallbackQuery>, axum::extract::rejection::QueryRejection>,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
     Ok(match callbacks.receive(&account, &query(q), body).await? {
         Answer::Success => {

@@ -44,6 +44,7 @@ impl From<CallerError> for ApiError {
 
 /// `POST /api/v1/callers`.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CreateCallerRequest {
     pub(crate) system_id: String,
     pub(crate) name: String,
@@ -181,15 +182,7 @@ async fn list_callers(
     Query(page): Query<PageParams>,
 ) -> Result<Json<Page<Caller>>, ApiError> {
     caller.require_admin()?;
-    let cursor = page
-        .cursor
-        .as_deref()
-        .map(|c| {
-            ClientId::parse(c).map_err(|_| {
-                ApiError::bad_request("invalid_cursor", "cursor is not one this API issued")
-            })
-        })
-        .transpose()?;
+    let cursor = page.cursor_as(ClientId::parse)?;
     let items = callers.list(cursor.as_ref(), page.limit()).await?;
     Ok(Json(Page::new(items, page.limit(), |c| {
         c.client_id.to_string()

@@ -118,9 +118,8 @@ async fn list_events(
         .cursor
         .as_deref()
         .map(|c| {
-            c.parse::<i64>().map_err(|_| {
-                ApiError::bad_request("invalid_cursor", "cursor is not one this API issued")
-            })
+            c.parse::<i64>()
+                .map_err(|_| crate::http::page::invalid_cursor())
         })
         .transpose()?;
     let limit = PageParams {

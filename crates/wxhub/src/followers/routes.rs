@@ -171,10 +171,7 @@ async fn list_followers(
 ) -> Result<Json<Page<FollowerResponse>>, ApiError> {
     let account = follower_reader(&caller, &id)?;
     if q.cursor.as_deref() == Some("") {
-        return Err(ApiError::bad_request(
-            "invalid_cursor",
-            "cursor is not one this API issued",
-        ));
+        return Err(crate::http::page::invalid_cursor());
     }
     let limit = PageParams {
         limit: q.limit,

@@ -1,4 +1,4 @@
-//! Our own `Json`, `Query`, `Path` and `JsonOrForm` extractors.
+//! Our own `Json`, `Query`, `Path`, `JsonOrForm` and `RawBody` extractors.
 //!
 //! axum's rejections are plain text; these answer with the error envelope and name the field
 //! that failed (`field accounts[0]: …`), so a malformed request is a clear 4xx.
@@ -45,6 +45,22 @@ fn body_rejection(r: BytesRejection) -> ApiError {
         )
     } else {
         ApiError::bad_request("unreadable_body", "request body could not be read")
+    }
+}
+
+/// The body's bytes; over the body limit (or unreadable) it is refused in the envelope
+/// (413 `body_too_large`), not with axum's plain text.
+#[derive(Debug, Clone, Default)]
+pub struct RawBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        Bytes::from_request(req, state)
+            .await
+            .map(RawBody)
+            .map_err(body_rejection)
     }
 }
 

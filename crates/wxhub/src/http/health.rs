@@ -2,6 +2,7 @@
 
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
+use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -9,6 +10,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::app::AppState;
+use crate::crypto::constant_time_eq;
+use crate::http::auth::bearer;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::Json;
 
@@ -50,12 +53,32 @@ async fn get_readyz(State(state): State<AppState>) -> Result<Json<Status>, ApiEr
     }
 }
 
-/// Prometheus metrics in the text exposition format.
-#[utoipa::path(get, path = "/metrics", tag = "health",
-    responses((status = 200, content_type = "text/plain", body = String)))]
-async fn get_metrics(State(state): State<AppState>) -> impl IntoResponse {
-    (
+/// Prometheus metrics in the text exposition format. They name callers and accounts, so
+/// they need the admin bearer unless `http.metrics_public` is set (Prometheus sends one with
+/// `authorization: {credentials: …}` in its scrape config).
+#[utoipa::path(get, path = "/metrics", tag = "health", security(("bearer" = [])),
+    responses((status = 200, content_type = "text/plain", body = String),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn get_metrics(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    if !state.config.http.metrics_public {
+        let token = bearer(&headers)?;
+        let admin = state
+            .admin_token
+            .as_ref()
+            .is_some_and(|admin| constant_time_eq(admin.expose().as_bytes(), token.as_bytes()));
+        if !admin {
+            tracing::info!("refused: /metrics without the admin bearer");
+            return Err(ApiError::forbidden(
+                "admin_required",
+                "/metrics needs the admin credential (or http.metrics_public = true)",
+            ));
+        }
+    }
+    Ok((
         [(CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.metrics.render(),
-    )
+    ))
 }

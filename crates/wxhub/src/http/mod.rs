@@ -8,8 +8,9 @@ pub mod health;
 mod metrics;
 pub mod page;
 pub mod router;
+pub mod server;
 
 pub use auth::Caller;
 pub use error::ApiError;
-pub use extract::{Json, JsonOrForm, Path, Query};
+pub use extract::{Json, JsonOrForm, Path, Query, RawBody};
 pub use page::{Page, PageParams};

@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::http::ApiError;
+
 pub const DEFAULT_LIMIT: u32 = 50;
 pub const MAX_LIMIT: u32 = 200;
 
@@ -20,6 +22,22 @@ impl PageParams {
     pub fn limit(&self) -> u32 {
         self.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT)
     }
+
+    /// The cursor parsed with `parse`; one that does not parse is 400 `invalid_cursor`.
+    pub fn cursor_as<T, E>(
+        &self,
+        parse: impl FnOnce(&str) -> Result<T, E>,
+    ) -> Result<Option<T>, ApiError> {
+        self.cursor
+            .as_deref()
+            .map(|c| parse(c).map_err(|_| invalid_cursor()))
+            .transpose()
+    }
+}
+
+/// The answer to a cursor this API did not issue.
+pub fn invalid_cursor() -> ApiError {
+    ApiError::bad_request("invalid_cursor", "cursor is not one this API issued")
 }
 
 /// A page of a list.

@@ -3,7 +3,6 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -19,7 +18,7 @@ use crate::callers::model::Scope;
 use crate::http::auth::account_not_found;
 use crate::http::error::ErrorBody;
 use crate::http::extract::parse_json;
-use crate::http::{ApiError, Caller, Json, Path};
+use crate::http::{ApiError, Caller, Json, Path, RawBody};
 use crate::wechat::WeChatError;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -145,7 +144,7 @@ async fn refresh_token(
     State(tokens): State<TokenService>,
     caller: Caller,
     Path(id): Path<String>,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> Result<Json<TokenResponse>, ApiError> {
     let id = account(&caller, &id)?;
     let request: RefreshRequest = if body.iter().all(u8::is_ascii_whitespace) {

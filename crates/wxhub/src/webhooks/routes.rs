@@ -229,9 +229,7 @@ fn delivery_id(id: &str) -> Result<DeliveryId, ApiError> {
     })
 }
 
-fn bad_cursor() -> ApiError {
-    ApiError::bad_request("invalid_cursor", "cursor is not one this API issued")
-}
+use crate::http::page::invalid_cursor as bad_cursor;
 
 fn limit(l: Option<u32>) -> u32 {
     PageParams {

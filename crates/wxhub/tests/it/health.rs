@@ -106,7 +106,7 @@ async fn metrics_count_requests_per_caller() {
         .get("/api/v1/accounts/metrics-mp", StatusCode::OK)
         .await;
     let text = hub
-        .anonymous()
+        .client
         .builder(Method::GET, "/metrics")
         .send()
         .await

@@ -758,3 +758,206 @@ async fn a_plaintext_signature_is_refused_with_another_body_in_memory() {
 async fn a_plaintext_signature_is_refused_with_another_body_across_instances_with_redis() {
     a_plaintext_signature_is_refused_with_another_body(true).await;
 }
+
+// ── Finding 8: slow, idle and too many connections ─────────────────────────────────────────
+
+async fn hub_with_http(edit: impl FnOnce(&mut wxhub::Config)) -> TestHub {
+    let db = std::sync::Arc::new(crate::helpers::TestDb::sqlite());
+    let mut config = crate::helpers::test_config(&db);
+    edit(&mut config);
+    crate::helpers::spawn_hub_with(config, db).await
+}
+
+/// Whether the hub closes `stream` within `within` (reads until EOF or an error).
+async fn closed_within(stream: &mut tokio::net::TcpStream, within: Duration) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 4096];
+    tokio::time::timeout(within, async {
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await
+    .is_ok()
+}
+
+#[tokio::test]
+async fn a_slow_header_drip_is_cut_off_by_the_header_read_timeout() {
+    use tokio::io::AsyncWriteExt;
+    let hub = hub_with_http(|c| c.http.header_read_timeout_secs = 1).await;
+    let mut stream = tokio::net::TcpStream::connect(hub.addr)
+        .await
+        .expect("connect");
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .expect("write");
+    let drip = async {
+        for _ in 0..20 {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            if stream.write_all(b"X-Drip: y\r\n").await.is_err() {
+                return true;
+            }
+        }
+        false
+    };
+    assert!(drip.await, "the hub closed the dripping connection");
+}
+
+#[tokio::test]
+async fn an_idle_connection_is_closed_before_and_after_a_request() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let hub = hub_with_http(|c| c.http.header_read_timeout_secs = 1).await;
+    let mut silent = tokio::net::TcpStream::connect(hub.addr)
+        .await
+        .expect("connect");
+    assert!(
+        closed_within(&mut silent, Duration::from_secs(5)).await,
+        "never sent a byte"
+    );
+
+    let mut kept = tokio::net::TcpStream::connect(hub.addr)
+        .await
+        .expect("connect");
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .expect("write");
+    let mut buf = [0u8; 1024];
+    let n = kept.read(&mut buf).await.expect("answer");
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+    assert!(
+        closed_within(&mut kept, Duration::from_secs(5)).await,
+        "idle after a request"
+    );
+}
+
+#[tokio::test]
+async fn past_the_connection_cap_a_new_connection_waits_for_a_free_one() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let hub = hub_with_http(|c| {
+        c.http.max_connections = 1;
+        c.http.header_read_timeout_secs = 30;
+    })
+    .await;
+    let holder = tokio::net::TcpStream::connect(hub.addr)
+        .await
+        .expect("connect");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut waiting = tokio::net::TcpStream::connect(hub.addr)
+        .await
+        .expect("backlog");
+    waiting
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .expect("write");
+    let mut buf = [0u8; 1024];
+    let early = tokio::time::timeout(Duration::from_millis(500), waiting.read(&mut buf)).await;
+    assert!(early.is_err(), "not served while the cap is reached");
+    drop(holder);
+    let n = tokio::time::timeout(Duration::from_secs(5), waiting.read(&mut buf))
+        .await
+        .expect("served once a connection closed")
+        .expect("read");
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+}
+
+// ── Finding 9: /metrics needs the admin bearer ─────────────────────────────────────────────
+
+#[tokio::test]
+async fn metrics_need_the_admin_bearer_unless_configured_public() {
+    let hub = crate::helpers::spawn_hub().await;
+    hub.add_mp("demo-mp", "wx00000000000001").await;
+    let (id, secret) = hub
+        .add_caller(json!({"system_id": "crm", "name": "CRM", "accounts": ["demo-mp"], "scopes": ["tokens"]}))
+        .await;
+    let crm = hub.caller_client(&id, &secret).await;
+    assert_error(
+        &hub.anonymous()
+            .get("/metrics", StatusCode::UNAUTHORIZED)
+            .await,
+        "unauthenticated",
+    );
+    assert_error(
+        &crm.get("/metrics", StatusCode::FORBIDDEN).await,
+        "admin_required",
+    );
+    let text = hub.client.get("/metrics", StatusCode::OK).await;
+    assert!(
+        text.as_str().is_some_and(|t| t.contains("wxhub_")),
+        "{text}"
+    );
+
+    let open = hub_with_http(|c| c.http.metrics_public = true).await;
+    open.anonymous().get("/metrics", StatusCode::OK).await;
+}
+
+// ── Finding 12: strict creates, enveloped 413s, cursors ────────────────────────────────────
+
+#[tokio::test]
+async fn creates_refuse_unknown_fields_like_patches_do() {
+    let hub = crate::helpers::spawn_hub().await;
+    let refused = hub
+        .client
+        .post(
+            "/api/v1/accounts",
+            json!({"id": "typo-mp", "kind": "mp", "appid": "wx00000000000077", "secret": "s",
+                   "token": "t", "mode": "plaintext", "api_bsae": "http://127.0.0.1:9"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    assert!(
+        assert_error(&refused, "invalid_field").contains("api_bsae"),
+        "{refused}"
+    );
+    hub.client
+        .get("/api/v1/accounts/typo-mp", StatusCode::NOT_FOUND)
+        .await;
+    hub.add_mp("demo-mp", "wx00000000000001").await;
+    let refused = hub
+        .client
+        .post(
+            "/api/v1/callers",
+            json!({"system_id": "crm", "name": "CRM", "accounts": ["demo-mp"], "scope": ["tokens"]}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    assert!(
+        assert_error(&refused, "invalid_field").contains("scope"),
+        "{refused}"
+    );
+    let callers = hub.client.get("/api/v1/callers", StatusCode::OK).await;
+    assert_eq!(callers["items"], json!([]), "nothing was created");
+}
+
+#[tokio::test]
+async fn a_callback_body_over_the_limit_gets_the_envelope() {
+    let hub = hub_with_http(|c| c.http.body_limit_bytes = 64 * 1024).await;
+    hub.add_mp("demo-mp", "wx00000000000001").await;
+    for path in [
+        "/callback/demo-mp?timestamp=1&nonce=1",
+        "/api/v1/accounts/demo-mp/token/refresh",
+    ] {
+        let big = "x".repeat(200 * 1024);
+        let refused = hub
+            .client
+            .send(
+                hub.client.builder(Method::POST, path).body(big),
+                StatusCode::PAYLOAD_TOO_LARGE,
+            )
+            .await;
+        assert_error(&refused, "body_too_large");
+    }
+}
+
+#[tokio::test]
+async fn a_cursor_that_is_no_account_id_is_invalid_cursor() {
+    let hub = crate::helpers::spawn_hub().await;
+    let refused = hub
+        .client
+        .get("/api/v1/accounts?cursor=!!", StatusCode::BAD_REQUEST)
+        .await;
+    assert_error(&refused, "invalid_cursor");
+}

@@ -164,7 +164,7 @@ async fn failures_follow_the_svix_schedule_then_dead_letter_and_replay_delivers(
         .await;
     assert_eq!(endpoint["health"], "failing", "{endpoint}");
     assert_eq!(endpoint["consecutive_failures"], 8);
-    let metrics = hub.anonymous().get("/metrics", StatusCode::OK).await;
+    let metrics = hub.client.get("/metrics", StatusCode::OK).await;
     let metrics = metrics.as_str().unwrap_or_default().to_string();
     assert!(
         metrics.contains("wxhub_webhook_deliveries_dead_total"),
