@@ -7,7 +7,9 @@
 //! - [`dispatcher`]: one due delivery per step, signed ([`crate::signing`]), retried on Svix's
 //!   schedule ([`schedule`]), dead-lettered when exhausted, every attempt stored.
 //! - [`worker`]: the thin loops that run those steps in the background.
+//! - [`url`] and [`address`]: the endpoint URL check and the list of global addresses.
 
+pub mod address;
 pub mod dispatcher;
 pub mod error;
 pub mod fanout;
