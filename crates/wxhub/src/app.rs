@@ -264,6 +264,7 @@ impl App {
             clock.clone(),
             tracker.clone(),
             replays,
+            webhook_client,
         );
         // Replies that miss WeChat's deadline go out as customer-service messages.
         let late_client = crate::wechat::WeChatClient::new(Duration::from_secs(
