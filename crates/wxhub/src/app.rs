@@ -256,6 +256,7 @@ impl App {
             accounts.clone(),
             master_key.clone(),
             clock.clone(),
+            config.webhooks.allow_private_urls,
         );
         let callbacks = CallbackService::new(
             accounts.clone(),
