@@ -35,7 +35,7 @@ use crate::secret::Secret;
 use crate::store::{Db, Dispatch, Store};
 use crate::tokens::TokenService;
 use crate::webhooks::worker::{DeliveriesReady, FanOutWake};
-use crate::webhooks::{Dispatcher, FanOut, WebhookService};
+use crate::webhooks::{Dispatcher, FanOut, WebhookClient, WebhookService};
 
 /// What handlers reach through `State`: services, never the store's traits directly.
 /// Shared behind one `Arc`: axum clones the state for every request.
@@ -232,13 +232,16 @@ impl App {
             config.webhooks.clone(),
         );
         let fan_out = FanOut::new(store.webhooks.clone(), bus.clone(), clock.clone());
+        // One outbound client for event and reply webhooks.
+        let webhook_client =
+            WebhookClient::new(&config.webhooks).context("building the webhook HTTP client")?;
         let dispatcher = Dispatcher::new(
             store.webhooks.clone(),
             master_key.clone(),
             clock.clone(),
             config.webhooks.clone(),
-        )
-        .context("building the webhook HTTP client")?;
+            webhook_client.clone(),
+        );
         let tracker = TaskTracker::new();
         let commit_hooks = Arc::new(CommitHooks::default());
         commit_hooks.add(Arc::new(feed));
@@ -254,6 +257,7 @@ impl App {
             accounts.clone(),
             master_key.clone(),
             clock.clone(),
+            config.webhooks.allow_private_urls,
         );
         let callbacks = CallbackService::new(
             accounts.clone(),
@@ -262,6 +266,7 @@ impl App {
             clock.clone(),
             tracker.clone(),
             replays,
+            webhook_client,
         );
         // Replies that miss WeChat's deadline go out as customer-service messages.
         let late_client = crate::wechat::WeChatClient::new(Duration::from_secs(

@@ -49,7 +49,8 @@ pub struct Config {
 /// Webhook delivery (`[webhooks]`).
 #[derive(Debug, Clone, Deserialize)]
 pub struct WebhooksConfig {
-    /// Accept endpoint URLs on loopback, private and link-local addresses.
+    /// Accept event- and reply-webhook URLs on loopback, private and link-local addresses;
+    /// when false, only global ones (`webhooks::address`), checked at registration and delivery.
     pub allow_private_urls: bool,
     /// Per-attempt HTTP timeout.
     pub timeout_secs: u64,

@@ -30,6 +30,7 @@ use crate::events::InsertOutcome;
 use crate::replies::model::{ReplyContent, DEFAULT_WEBHOOK_TIMEOUT_MS, MAX_WEBHOOK_TIMEOUT_MS};
 use crate::replies::{webhook, LateReplySender, ReplyService, RuleAction};
 use crate::secret::Secret;
+use crate::webhooks::WebhookClient;
 
 /// A callback's `timestamp` may be this far from the hub's clock, either way. WeChat's
 /// retries come within seconds; an older timestamp is a replayed capture.
@@ -118,7 +119,9 @@ struct Inner {
     replies: ReplyService,
     writer: EventWriter,
     clock: SharedClock,
-    http: reqwest::Client,
+    /// The outbound webhook client reply webhooks are asked through (shared with event
+    /// webhooks: same address checks, no redirects, bounded answers).
+    http: WebhookClient,
     tracker: TaskTracker,
     late: RwLock<Option<Arc<dyn LateReplySender>>>,
     keys: RwLock<HashMap<AccountId, (Instant, Arc<Keys>)>>,
@@ -148,11 +151,8 @@ impl CallbackService {
         clock: SharedClock,
         tracker: TaskTracker,
         replays: Arc<dyn ReplayCache>,
+        http: WebhookClient,
     ) -> Self {
-        let http = reqwest::Client::builder()
-            .pool_max_idle_per_host(64)
-            .build()
-            .unwrap_or_default();
         CallbackService {
             inner: Arc::new(Inner {
                 accounts,

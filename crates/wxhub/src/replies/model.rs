@@ -10,6 +10,7 @@ use wx_protocol::{Article, Event, InboundBody, InboundMessage, NewsArticles, Rep
 use crate::accounts::model::{AccountId, InvalidField};
 use crate::callers::model::ClientId;
 use crate::signing::WebhookSecret;
+use crate::webhooks::url::parse_endpoint_url;
 
 /// `rule_<ulid>`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -227,11 +228,9 @@ impl RuleAction {
         match self {
             RuleAction::Reply { reply } => reply.validate(),
             RuleAction::Webhook { url, timeout_ms } => {
-                let parsed = url::Url::parse(url)
-                    .map_err(|_| InvalidField::new("url", "must be an absolute URL"))?;
-                if !matches!(parsed.scheme(), "http" | "https") {
-                    return Err(InvalidField::new("url", "must be http or https"));
-                }
+                // The same form as an event webhook's; whether its address is allowed is the
+                // service's check (it needs the config and may resolve the name).
+                parse_endpoint_url(url)?;
                 match timeout_ms {
                     Some(t) if *t == 0 || *t > MAX_WEBHOOK_TIMEOUT_MS => Err(InvalidField::new(
                         "timeout_ms",

@@ -17,7 +17,7 @@ use wx_protocol::InboundMessage;
 
 use super::error::ReplyError;
 use super::model::{CompiledRule, ReplyRule, RuleAction, RuleId, RuleMatch};
-use crate::accounts::model::AccountId;
+use crate::accounts::model::{AccountId, InvalidField};
 use crate::accounts::{AccountError, AccountService};
 use crate::callers::model::ClientId;
 use crate::clock::SharedClock;
@@ -25,6 +25,7 @@ use crate::crypto::MasterKey;
 use crate::signing::WebhookSecret;
 use crate::store::replies::{ReplyRuleStore, RuleRecord, RuleViewer, SecretChange};
 use crate::store::StoreError;
+use crate::webhooks::url::{ensure_public, parse_endpoint_url};
 
 /// How long another instance's rule change may take to reach this one.
 pub const RULES_TTL: Duration = Duration::from_secs(5);
@@ -70,6 +71,8 @@ pub struct ReplyService {
     key: Option<MasterKey>,
     clock: SharedClock,
     cache: Arc<RwLock<HashMap<AccountId, (Instant, RuleSet)>>>,
+    /// `webhooks.allow_private_urls`: whether a webhook rule may name a private address.
+    allow_private_urls: bool,
 }
 
 /// The context a rule's secret is sealed under: it opens only in this rule's row.
@@ -133,6 +136,7 @@ impl ReplyService {
         accounts: AccountService,
         key: Option<MasterKey>,
         clock: SharedClock,
+        allow_private_urls: bool,
     ) -> Self {
         ReplyService {
             store,
@@ -140,7 +144,21 @@ impl ReplyService {
             key,
             clock,
             cache: Arc::new(RwLock::new(HashMap::new())),
+            allow_private_urls,
         }
+    }
+
+    /// Refuses a webhook action whose URL names or resolves to a private address when the
+    /// config forbids those: the check event-webhook registration makes.
+    async fn check_webhook_url(&self, action: &RuleAction) -> Result<(), ReplyError> {
+        let RuleAction::Webhook { url, .. } = action else {
+            return Ok(());
+        };
+        if !self.allow_private_urls {
+            let url = parse_endpoint_url(url)?;
+            ensure_public(&url).await.map_err(InvalidField::from)?;
+        }
+        Ok(())
     }
 
     /// A fresh secret for rule `id`, and its sealed text for the row.
@@ -196,6 +214,7 @@ impl ReplyService {
         self.require_account(account).await?;
         new.matcher.validate()?;
         new.action.validate()?;
+        self.check_webhook_url(&new.action).await?;
         let now = millis(self.clock.now());
         let id = RuleId::new();
         let secret = new
@@ -282,6 +301,7 @@ impl ReplyService {
         }
         if let Some(a) = patch.action {
             a.validate()?;
+            self.check_webhook_url(&a).await?;
             rule.action = a;
         }
         rule.updated_at = millis(self.clock.now());

@@ -18,16 +18,16 @@ use reqwest::header::RETRY_AFTER;
 use crate::clock::SharedClock;
 use crate::config::WebhooksConfig;
 use crate::crypto::MasterKey;
-use crate::signing::signed_post;
 use crate::store::webhooks::{DeliveryUpdate, DueDelivery, HealthChange, WebhookStore};
 use crate::store::StoreError;
+use crate::webhooks::client::{read_prefix, transport_detail, WebhookClient};
 use crate::webhooks::error::WebhookError;
 use crate::webhooks::model::{
     Attempt, AttemptId, AttemptOutcome, DeliveryId, DeliveryStatus, EndpointHealth,
 };
 use crate::webhooks::schedule::{parse_retry_after, random_jitter, Next, Schedule};
 use crate::webhooks::service::open_secrets;
-use crate::webhooks::url::{ensure_public, parse_endpoint_url};
+use crate::webhooks::url::parse_endpoint_url;
 
 /// Deliveries a background worker claims per step.
 pub const CLAIM_BATCH: u32 = 16;
@@ -63,7 +63,7 @@ pub struct Dispatcher {
     store: Arc<dyn WebhookStore>,
     key: Option<MasterKey>,
     clock: SharedClock,
-    http: reqwest::Client,
+    http: WebhookClient,
     schedule: Schedule,
     config: WebhooksConfig,
     jitter: JitterSource,
@@ -96,17 +96,13 @@ impl Dispatcher {
         key: Option<MasterKey>,
         clock: SharedClock,
         config: WebhooksConfig,
-    ) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(config.timeout_secs))
-            .connect_timeout(Duration::from_secs(config.timeout_secs.min(10)))
-            .build()?;
+        http: WebhookClient,
+    ) -> Self {
         let schedule = Schedule::new(
             crate::webhooks::schedule::RETRY_DELAYS.to_vec(),
             Duration::from_secs(config.max_retry_after_secs),
         );
-        Ok(Dispatcher {
+        Dispatcher {
             store,
             key,
             clock,
@@ -114,7 +110,7 @@ impl Dispatcher {
             schedule,
             config,
             jitter: Arc::new(random_jitter),
-        })
+        }
     }
 
     /// Replaces the jitter source (tests pin it to 0 to check the schedule exactly).
@@ -297,21 +293,20 @@ impl Dispatcher {
             Ok(u) => u,
             Err(e) => return Sent::failed(AttemptOutcome::Network, e.to_string()),
         };
-        if !self.config.allow_private_urls {
-            if let Err(e) = ensure_public(&url).await {
-                return Sent::failed(AttemptOutcome::Network, e.to_string());
-            }
-        }
         let refs: Vec<_> = secrets.iter().collect();
-        let request = signed_post(
-            &self.http,
+        // A private IP literal is refused here, a name resolving to one by the client's
+        // resolver (a connect error below), when the config forbids private URLs.
+        let request = match self.http.signed_post(
             url,
             &refs,
             due.delivery.event_id.as_str(),
             now.timestamp(),
             Bytes::from(due.payload.clone()),
-        );
-        let mut response = match request.send().await {
+        ) {
+            Ok(r) => r.timeout(Duration::from_secs(self.config.timeout_secs)),
+            Err(e) => return Sent::failed(AttemptOutcome::Network, e.to_string()),
+        };
+        let response = match request.send().await {
             Ok(r) => r,
             Err(e) => return classify(&e),
         };
@@ -321,14 +316,7 @@ impl Dispatcher {
             .get(RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(parse_retry_after);
-        let mut kept = Vec::new();
-        while kept.len() < RESPONSE_KEEP {
-            match response.chunk().await {
-                Ok(Some(chunk)) => kept.extend_from_slice(&chunk),
-                Ok(None) | Err(_) => break,
-            }
-        }
-        kept.truncate(RESPONSE_KEEP);
+        let kept = read_prefix(response, RESPONSE_KEEP).await;
         let text = String::from_utf8_lossy(&kept).into_owned();
         let success = status.is_success();
         Sent {
@@ -347,11 +335,7 @@ impl Dispatcher {
 
 /// A short, URL-free reason for a transport failure (URLs may carry credentials).
 fn classify(e: &reqwest::Error) -> Sent {
-    let mut root: &dyn std::error::Error = e;
-    while let Some(next) = root.source() {
-        root = next;
-    }
-    let detail = root.to_string();
+    let detail = transport_detail(e);
     if e.is_timeout() {
         Sent::failed(AttemptOutcome::Timeout, "timed out")
     } else if e.is_connect() {

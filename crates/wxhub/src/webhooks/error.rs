@@ -2,6 +2,7 @@
 
 use crate::accounts::model::{AccountId, InvalidField};
 use crate::store::StoreError;
+use crate::webhooks::url::PrivateAddress;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WebhookError {
@@ -14,8 +15,8 @@ pub enum WebhookError {
     #[error(transparent)]
     Invalid(#[from] InvalidField),
     /// The URL points at a private or loopback address and the config forbids those.
-    #[error("url: {0} resolves to a private or loopback address, which this hub refuses")]
-    PrivateUrl(String),
+    #[error(transparent)]
+    PrivateUrl(#[from] PrivateAddress),
     /// Webhook secrets are sealed with the master key; without one none can be stored.
     #[error("no master key is configured, so webhook secrets cannot be stored")]
     NoMasterKey,

@@ -7,7 +7,12 @@
 //! - [`dispatcher`]: one due delivery per step, signed ([`crate::signing`]), retried on Svix's
 //!   schedule ([`schedule`]), dead-lettered when exhausted, every attempt stored.
 //! - [`worker`]: the thin loops that run those steps in the background.
+//! - [`client`]: the one outbound client for event and reply webhooks (no redirects, only
+//!   global addresses unless private URLs are allowed, bounded answers); [`url`] and
+//!   [`address`] are its URL and address checks, also used at registration.
 
+pub mod address;
+pub mod client;
 pub mod dispatcher;
 pub mod error;
 pub mod fanout;
@@ -18,6 +23,7 @@ pub mod service;
 pub mod url;
 pub mod worker;
 
+pub use client::WebhookClient;
 pub use dispatcher::{DispatchOutcome, Dispatcher};
 pub use error::WebhookError;
 pub use fanout::{FanOut, FanOutOutcome};

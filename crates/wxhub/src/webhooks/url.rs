@@ -1,11 +1,12 @@
-//! Endpoint URL checks: http(s) only, and optionally no private or loopback addresses.
+//! Endpoint URL checks: http(s) only, and optionally only global addresses
+//! ([`crate::webhooks::address`]). Event-webhook and reply-webhook registration both use them.
 
 use std::net::IpAddr;
 
 use url::{Host, Url};
 
 use crate::accounts::model::InvalidField;
-use crate::webhooks::error::WebhookError;
+use crate::webhooks::address::is_global;
 
 /// Parses an endpoint URL: absolute `http` or `https`, with a host, at most 2,048 characters.
 pub fn parse_endpoint_url(s: &str) -> Result<Url, InvalidField> {
@@ -23,53 +24,57 @@ pub fn parse_endpoint_url(s: &str) -> Result<Url, InvalidField> {
     Ok(url)
 }
 
-/// Whether an address is loopback, private, link-local, unspecified or otherwise not public.
-pub fn is_private(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                // 100.64.0.0/10, carrier-grade NAT
-                || (v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64)
-        }
-        IpAddr::V6(v6) => {
-            let seg0 = v6.segments()[0];
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || (seg0 & 0xfe00) == 0xfc00 // unique local
-                || (seg0 & 0xffc0) == 0xfe80 // link local
-                || v6.to_ipv4_mapped().is_some_and(|v4| is_private(IpAddr::V4(v4)))
-        }
+/// A URL that names or resolves to an address that is not global, on a hub that refuses those.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("url: {0} resolves to a private or loopback address, which this hub refuses")]
+pub struct PrivateAddress(pub String);
+
+impl From<PrivateAddress> for InvalidField {
+    fn from(e: PrivateAddress) -> Self {
+        InvalidField::new(
+            "url",
+            format!(
+                "{} resolves to a private or loopback address, which this hub refuses",
+                e.0
+            ),
+        )
     }
 }
 
-/// Refuses `url` when it names or resolves to a private address. Resolution failures are
-/// left to delivery, which records them as network errors.
-pub async fn ensure_public(url: &Url) -> Result<(), WebhookError> {
-    let refused = || WebhookError::PrivateUrl(url.host_str().unwrap_or_default().to_string());
-    let port = url.port_or_known_default().unwrap_or(80);
+/// Refuses `url` when its host is an IP literal that is not global ([`is_global`]). Names are
+/// left to the resolver of [`crate::webhooks::client::WebhookClient`], which checks the
+/// addresses it connects to.
+pub fn ensure_public_literal(url: &Url) -> Result<(), PrivateAddress> {
+    let refused = || PrivateAddress(url.host_str().unwrap_or_default().to_string());
     match url.host() {
-        Some(Host::Ipv4(ip)) if is_private(IpAddr::V4(ip)) => Err(refused()),
-        Some(Host::Ipv6(ip)) if is_private(IpAddr::V6(ip)) => Err(refused()),
-        Some(Host::Domain(d)) => {
-            let d = d.trim_end_matches('.').to_ascii_lowercase();
-            if d == "localhost" || d.ends_with(".localhost") {
-                return Err(refused());
-            }
-            if let Ok(addrs) = tokio::net::lookup_host((d.as_str(), port)).await {
-                for addr in addrs {
-                    if is_private(addr.ip()) {
-                        return Err(refused());
-                    }
-                }
-            }
-            Ok(())
-        }
+        Some(Host::Ipv4(ip)) if !is_global(IpAddr::V4(ip)) => Err(refused()),
+        Some(Host::Ipv6(ip)) if !is_global(IpAddr::V6(ip)) => Err(refused()),
         _ => Ok(()),
     }
+}
+
+/// Refuses `url` when it names or resolves to an address that is not global: the check at
+/// registration, so a caller hears at once. Resolution failures are left to delivery, which
+/// records them as network errors; delivery checks again on every connection.
+pub async fn ensure_public(url: &Url) -> Result<(), PrivateAddress> {
+    ensure_public_literal(url)?;
+    let Some(Host::Domain(d)) = url.host() else {
+        return Ok(());
+    };
+    let refused = || PrivateAddress(url.host_str().unwrap_or_default().to_string());
+    let d = d.trim_end_matches('.').to_ascii_lowercase();
+    if d == "localhost" || d.ends_with(".localhost") {
+        return Err(refused());
+    }
+    let port = url.port_or_known_default().unwrap_or(80);
+    if let Ok(addrs) = tokio::net::lookup_host((d.as_str(), port)).await {
+        for addr in addrs {
+            if !is_global(addr.ip()) {
+                return Err(refused());
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -85,28 +90,6 @@ mod tests {
         assert!(parse_endpoint_url("file:///etc/passwd").is_err());
     }
 
-    #[test]
-    fn private_ranges() {
-        for ip in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "192.168.0.1",
-            "172.16.5.5",
-            "169.254.1.1",
-            "0.0.0.0",
-            "100.64.0.1",
-            "::1",
-            "fd00::1",
-            "fe80::1",
-            "::ffff:10.0.0.1",
-        ] {
-            assert!(is_private(ip.parse().expect("ip")), "{ip}");
-        }
-        for ip in ["8.8.8.8", "203.0.113.7", "2001:db8::1"] {
-            assert!(!is_private(ip.parse().expect("ip")), "{ip}");
-        }
-    }
-
     #[tokio::test]
     async fn ensure_public_refuses_literals_and_localhost() {
         for u in [
@@ -116,12 +99,36 @@ mod tests {
             "http://a.localhost/",
         ] {
             let url = parse_endpoint_url(u).expect("url");
-            assert!(
-                matches!(ensure_public(&url).await, Err(WebhookError::PrivateUrl(_))),
+            assert!(ensure_public(&url).await.is_err(), "{u}");
+        }
+        // Public fixtures are real public addresses: the documentation ranges this test once
+        // used as "public" (203.0.113.0/24, 2001:db8::/32) are not global and are refused below.
+        for u in [
+            "http://8.8.8.8/",
+            "https://1.1.1.1:8443/x",
+            "http://[2606:4700:4700::1111]/",
+        ] {
+            let url = parse_endpoint_url(u).expect("url");
+            assert!(ensure_public(&url).await.is_ok(), "{u}");
+        }
+        for u in [
+            "http://203.0.113.7/",
+            "http://[2001:db8::1]/",
+            "http://[::a9fe:a9fe]/",
+            "http://[64:ff9b::a9fe:a9fe]/",
+            "http://[fec0::1]/",
+            "http://198.18.0.1/",
+            "http://169.254.169.254/latest/meta-data/",
+            "http://2130706433/",
+        ] {
+            let url = parse_endpoint_url(u).expect("url");
+            assert_eq!(
+                ensure_public_literal(&url),
+                Err(PrivateAddress(
+                    url.host_str().unwrap_or_default().to_string()
+                )),
                 "{u}"
             );
         }
-        let url = parse_endpoint_url("http://203.0.113.7/").expect("url");
-        assert!(ensure_public(&url).await.is_ok());
     }
 }

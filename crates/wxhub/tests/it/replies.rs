@@ -1,6 +1,8 @@
 //! Reply webhooks are signed: each rule gets its own `whsec_` secret (shown once), every request
 //! carries Standard Webhooks headers that the `standardwebhooks` crate verifies, rotation
 //! replaces the secret at once, and the secret never shows up in rule listings or logs.
+//! They go through the same outbound client as event webhooks: private URLs refused when the
+//! config says so, no redirects followed, and an oversized answer is no reply.
 
 use std::sync::{Arc, Mutex};
 
@@ -17,7 +19,7 @@ use wxhub::accounts::model::AccountId;
 use wxhub::store::replies::RuleRecord;
 
 use crate::callbacks::Rig;
-use crate::helpers::assert_error;
+use crate::helpers::{assert_error, spawn_hub_with, test_config, TestDb};
 use crate::receiver::Received;
 
 #[derive(Clone, Default)]
@@ -445,4 +447,170 @@ async fn a_webhook_rule_whose_secret_does_not_open_is_skipped_not_asked_unsigned
     let answer = rig.say(&openid, "hello").await;
     assert_eq!(answer["reply"]["content"], "fallback", "{answer}");
     assert!(receiver.received().is_empty());
+}
+
+// ---- finding 5: reply webhooks get the controls event webhooks have ------------------------
+
+/// Serves `app` on 127.0.0.1, port 0; returns its base URL (`http://127.0.0.1:port`).
+async fn serve(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}")
+}
+
+/// Logs of this (current-thread) test, captured from here on.
+fn capture_logs() -> (Captured, tracing::subscriber::DefaultGuard) {
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    (logs, tracing::subscriber::set_default(subscriber))
+}
+
+#[tokio::test]
+async fn reply_webhook_refuses_private_url_when_private_urls_are_off() {
+    let db = Arc::new(TestDb::sqlite());
+    let mut config = test_config(&db);
+    config.webhooks.allow_private_urls = false;
+    config.webhooks.workers = 0;
+    let hub = spawn_hub_with(config, db).await;
+    hub.add_mp("demo-mp", "wx00000000000001").await;
+    let rules = "/api/v1/accounts/demo-mp/reply-rules";
+    let webhook = |url: &str| json!({"match": {"kind": "any_text"}, "action": {"kind": "webhook", "url": url}});
+    for url in [
+        "http://127.0.0.1:8080/reply",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::a9fe:a9fe]/reply",
+        "http://[64:ff9b::a9fe:a9fe]/reply",
+        "http://198.18.0.1/reply",
+        "http://localhost/reply",
+    ] {
+        let got = hub
+            .client
+            .post(rules, webhook(url), StatusCode::UNPROCESSABLE_ENTITY)
+            .await;
+        let message = assert_error(&got, "invalid_field");
+        assert!(message.contains("private"), "{url}: {message}");
+    }
+    // Turning a rule into a webhook is checked the same way.
+    let created = hub
+        .client
+        .post(
+            rules,
+            json!({"match": {"kind": "any_text"},
+                   "action": {"kind": "reply", "reply": {"type": "text", "content": "static"}}}),
+            StatusCode::CREATED,
+        )
+        .await;
+    let path = format!("{rules}/{}", created["id"].as_str().expect("id"));
+    let got = hub
+        .client
+        .patch(
+            &path,
+            json!({"action": {"kind": "webhook", "url": "http://10.0.0.8/reply"}}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    assert_error(&got, "invalid_field");
+    // A public address is accepted (registration does not connect).
+    hub.client
+        .post(rules, webhook("https://8.8.8.8/reply"), StatusCode::CREATED)
+        .await;
+}
+
+#[tokio::test]
+async fn reply_webhook_does_not_follow_redirects() {
+    let (logs, _logging) = capture_logs();
+    let rig = Rig::new("safe").await;
+    // Where the redirect points: a webhook that would answer with a reply.
+    let target = ReplyReceiver::start().await;
+    let location = target.url.clone();
+    let redirecting = serve(axum::Router::new().route(
+        "/reply",
+        axum::routing::post(move || {
+            let location = location.clone();
+            async move {
+                (
+                    AxumStatus::TEMPORARY_REDIRECT,
+                    [(axum::http::header::LOCATION, location)],
+                )
+            }
+        }),
+    ))
+    .await;
+    webhook_rule(&rig, &format!("{redirecting}/reply")).await;
+
+    let openid = rig.follower().await;
+    let answer = rig.say(&openid, "ping").await;
+    assert_eq!(answer["delivery"]["outcome"], "no_reply", "{answer}");
+    assert!(
+        target.received().is_empty(),
+        "the redirect was followed to {}",
+        target.url
+    );
+    assert!(rig.events().await.iter().any(|e| e.event_type == "text"));
+    let logged = logs.text();
+    assert!(logged.contains("answered HTTP 307"), "{logged}");
+}
+
+#[tokio::test]
+async fn reply_webhook_answer_over_limit_is_refused() {
+    let (logs, _logging) = capture_logs();
+    let rig = Rig::new("safe").await;
+    // A well-formed reply padded past 1 MiB: once with a Content-Length, once chunked.
+    fn big_answer() -> String {
+        let padding = "x".repeat(1024 * 1024);
+        json!({"reply": {"type": "text", "content": "too big"}, "padding": padding}).to_string()
+    }
+    let base = serve(
+        axum::Router::new()
+            .route("/sized", axum::routing::post(|| async { big_answer() }))
+            .route(
+                "/chunked",
+                axum::routing::post(|| async {
+                    let body = Bytes::from(big_answer());
+                    let chunks: Vec<Result<Bytes, std::io::Error>> = body
+                        .chunks(16 * 1024)
+                        .map(|c| Ok(Bytes::copy_from_slice(c)))
+                        .collect();
+                    axum::body::Body::from_stream(futures::stream::iter(chunks))
+                }),
+            ),
+    )
+    .await;
+    let openid = rig.follower().await;
+    let (rule_id, _) = webhook_rule(&rig, &format!("{base}/sized")).await;
+    let answer = rig.say(&openid, "sized").await;
+    assert_eq!(answer["delivery"]["outcome"], "no_reply", "{answer}");
+
+    rig.hub
+        .client
+        .patch(
+            &format!("{}/{rule_id}", rules_path(&rig)),
+            json!({"action": {"kind": "webhook", "url": format!("{base}/chunked")}}),
+            StatusCode::OK,
+        )
+        .await;
+    let answer = rig.say(&openid, "chunked").await;
+    assert_eq!(answer["delivery"]["outcome"], "no_reply", "{answer}");
+
+    let texts = rig
+        .events()
+        .await
+        .iter()
+        .filter(|e| e.event_type == "text")
+        .count();
+    assert_eq!(texts, 2, "both messages are stored");
+    let logged = logs.text();
+    assert_eq!(
+        logged.matches("answer is over 65536 bytes").count(),
+        2,
+        "{logged}"
+    );
 }

@@ -443,10 +443,11 @@ async fn private_urls_are_refused_when_the_config_forbids_them() {
         let message = assert_error(&got, "invalid_field");
         assert!(message.contains("private"), "{message}");
     }
+    // A real public address: 203.0.113.0/24 (documentation) is not global and is refused.
     hub.client
         .post(
             "/api/v1/webhooks",
-            json!({"url": "https://203.0.113.10/hook", "accounts": ["demo-mp"]}),
+            json!({"url": "https://8.8.8.8/hook", "accounts": ["demo-mp"]}),
             StatusCode::CREATED,
         )
         .await;
