@@ -15,8 +15,8 @@ use figment::providers::{Env, Format, Toml};
 use figment::Figment;
 use serde::Deserialize;
 
-use crate::crypto::MasterKey;
-use crate::secret::Secret;
+use crate::core::crypto::MasterKey;
+use crate::core::secret::Secret;
 
 /// The embedded defaults, with comments.
 pub const DEFAULT_CONFIG: &str = include_str!("config.default.toml");

@@ -20,8 +20,8 @@ use wx_sandbox::driver::api::CreateMpAccount;
 use wx_sandbox::driver::work::api::{CreateApp, CreateCorp, GenerateDirectory};
 
 use crate::config::{Config, Dsn};
-use crate::crypto::MasterKey;
-use crate::secret::Secret;
+use crate::core::crypto::MasterKey;
+use crate::core::secret::Secret;
 
 pub const DEMO_MP: &str = "demo-mp";
 pub const DEMO_MP_APPID: &str = "wxd0000000000demo1";

@@ -15,9 +15,8 @@ pub mod cache;
 pub mod callbacks;
 pub mod callers;
 pub mod cli;
-pub mod clock;
 pub mod config;
-pub mod crypto;
+pub mod core;
 pub mod demo;
 pub mod events;
 pub mod followers;
@@ -25,17 +24,15 @@ pub mod http;
 pub mod jssdk;
 pub mod proxy;
 pub mod replies;
-pub mod secret;
-pub mod signing;
 pub mod store;
 pub mod telemetry;
 pub mod tokens;
 pub mod webhooks;
 pub mod wechat;
 
+pub use crate::core::Secret;
 pub use app::{serve, App, AppState};
 pub use config::Config;
-pub use secret::Secret;
 
 /// The crate version, printed by `wxhub version`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -9,118 +9,44 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::secret::Secret;
+use crate::core::ids::made_of;
+use crate::core::secret::Secret;
+use crate::core::InvalidField;
 
-/// A bad value in a request, naming the field.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {reason}")]
-pub struct InvalidField {
-    pub field: &'static str,
-    pub reason: String,
+fn is_account_slug(s: &str) -> bool {
+    made_of(s, 64, |b| {
+        b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_'
+    }) && !s.starts_with(['-', '_'])
 }
 
-impl InvalidField {
-    pub fn new(field: &'static str, reason: impl Into<String>) -> Self {
-        InvalidField {
-            field,
-            reason: reason.into(),
-        }
-    }
+fn is_wechat_app_id(s: &str) -> bool {
+    made_of(s, 64, |b| {
+        b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
+    })
 }
 
-macro_rules! string_id {
-    ($(#[$doc:meta])* $name:ident) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
-        #[serde(try_from = "String", into = "String")]
-        #[schema(value_type = String)]
-        pub struct $name(String);
-
-        impl $name {
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-
-        impl From<$name> for String {
-            fn from(id: $name) -> String {
-                id.0
-            }
-        }
-
-        impl TryFrom<String> for $name {
-            type Error = InvalidField;
-            fn try_from(s: String) -> Result<Self, InvalidField> {
-                $name::parse(&s)
-            }
-        }
-    };
-}
-
-string_id!(
+crate::slug_id!(
     /// An account's slug: 1–64 characters of `a-z`, `0-9`, `-` and `_`, starting with a letter or digit
     /// (e.g. `demo-mp`).
-    AccountId
+    AccountId,
+    "id",
+    is_account_slug,
+    "must be 1-64 characters of a-z, 0-9, '-' and '_', starting with a letter or digit"
 );
-string_id!(
+crate::slug_id!(
     /// An Official Account's AppID (`wx…`).
-    AppId
+    AppId,
+    "appid",
+    is_wechat_app_id,
+    "must be 1-64 ASCII letters, digits, '_' and '-'"
 );
-string_id!(
+crate::slug_id!(
     /// A WeCom corporation's CorpID (`ww…` or `wx…`).
-    CorpId
+    CorpId,
+    "corpid",
+    is_wechat_app_id,
+    "must be 1-64 ASCII letters, digits, '_' and '-'"
 );
-
-impl AccountId {
-    pub fn parse(s: &str) -> Result<Self, InvalidField> {
-        let ok = !s.is_empty()
-            && s.len() <= 64
-            && s.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
-            && !s.starts_with(['-', '_']);
-        if ok {
-            Ok(AccountId(s.to_string()))
-        } else {
-            Err(InvalidField::new(
-                "id",
-                "must be 1-64 characters of a-z, 0-9, '-' and '_', starting with a letter or digit",
-            ))
-        }
-    }
-}
-
-fn wechat_id(field: &'static str, s: &str) -> Result<String, InvalidField> {
-    if !s.is_empty()
-        && s.len() <= 64
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-    {
-        Ok(s.to_string())
-    } else {
-        Err(InvalidField::new(
-            field,
-            "must be 1-64 ASCII letters, digits, '_' and '-'",
-        ))
-    }
-}
-
-impl AppId {
-    pub fn parse(s: &str) -> Result<Self, InvalidField> {
-        wechat_id("appid", s).map(AppId)
-    }
-}
-
-impl CorpId {
-    pub fn parse(s: &str) -> Result<Self, InvalidField> {
-        wechat_id("corpid", s).map(CorpId)
-    }
-}
 
 /// A WeCom application's AgentID (a positive integer).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]

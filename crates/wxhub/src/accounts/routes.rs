@@ -12,11 +12,12 @@ use crate::accounts::error::AccountError;
 use crate::accounts::model::{
     check_api_base, check_callback_token, check_encoding_aes_key, check_logo_url, check_name,
     check_original_id, check_secret, Account, AccountApp, AccountId, AccountKind, AccountPatch,
-    AgentId, AppId, CallbackMode, CorpId, InvalidField, NewAccount,
+    AgentId, AppId, CallbackMode, CorpId, NewAccount,
 };
 use crate::accounts::service::AccountService;
 use crate::app::AppState;
 use crate::callers::CallerService;
+use crate::core::InvalidField;
 use crate::http::auth::account_not_found;
 use crate::http::error::ErrorBody;
 use crate::http::{ApiError, Caller, Json, Page, PageParams, Path, Query};

@@ -8,9 +8,9 @@ use crate::accounts::error::AccountError;
 use crate::accounts::model::{
     Account, AccountApp, AccountCredentials, AccountId, AccountPatch, NewAccount,
 };
-use crate::clock::SharedClock;
-use crate::crypto::{CryptoError, MasterKey};
-use crate::secret::Secret;
+use crate::core::clock::SharedClock;
+use crate::core::crypto::{CryptoError, MasterKey};
+use crate::core::secret::Secret;
 use crate::store::accounts::{AccountRecord, AccountStore};
 use crate::store::StoreError;
 
@@ -221,7 +221,7 @@ impl AccountService {
         }
         if let Some(secret) = patch.contacts_secret {
             if matches!(record.app, AccountApp::Mp { .. }) && secret.is_some() {
-                return Err(crate::accounts::model::InvalidField::new(
+                return Err(crate::core::InvalidField::new(
                     "contacts_secret",
                     "only WeCom (work) accounts have a contacts secret",
                 )

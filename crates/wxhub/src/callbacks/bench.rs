@@ -22,8 +22,8 @@ use tokio_util::sync::CancellationToken;
 use wx_protocol::{callback_signature, EncodingAesKey, EncryptedRequest, MessageCrypt};
 
 use crate::config::Dsn;
-use crate::crypto::MasterKey;
-use crate::secret::Secret;
+use crate::core::crypto::MasterKey;
+use crate::core::secret::Secret;
 use crate::{App, Config};
 
 pub const BENCH_TOKEN: &str = "benchtoken";

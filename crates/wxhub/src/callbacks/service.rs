@@ -23,13 +23,13 @@ use super::writer::{EventWriter, WriteError};
 use crate::accounts::model::{AccountApp, AccountId, AccountKind, CallbackMode};
 use crate::accounts::{AccountError, AccountService};
 use crate::cache::replay::ReplayCache;
-use crate::clock::SharedClock;
-use crate::crypto::random_token;
+use crate::core::clock::SharedClock;
+use crate::core::crypto::random_token;
+use crate::core::secret::Secret;
 use crate::events::normalise::new_event;
 use crate::events::InsertOutcome;
 use crate::replies::model::{ReplyContent, DEFAULT_WEBHOOK_TIMEOUT_MS, MAX_WEBHOOK_TIMEOUT_MS};
 use crate::replies::{webhook, LateReplySender, ReplyService, RuleAction};
-use crate::secret::Secret;
 use crate::webhooks::WebhookClient;
 
 /// A callback's `timestamp` may be this far from the hub's clock, either way. WeChat's

@@ -7,103 +7,21 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::accounts::model::{AccountId, InvalidField};
+use crate::accounts::model::AccountId;
+use crate::core::InvalidField;
 
-/// A caller's public id: `cli_` + a lowercase ULID (sortable by creation time).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
-#[serde(try_from = "String", into = "String")]
-#[schema(value_type = String)]
-pub struct ClientId(String);
+crate::ulid_id!(
+    /// A caller's public id: `cli_` + a lowercase ULID (sortable by creation time).
+    ClientId, "cli_", "client_id"
+);
 
-const CLIENT_ID_PREFIX: &str = "cli_";
-
-impl ClientId {
-    pub fn generate() -> Self {
-        ClientId(format!(
-            "{CLIENT_ID_PREFIX}{}",
-            ulid::Ulid::new().to_string().to_lowercase()
-        ))
-    }
-
-    pub fn parse(s: &str) -> Result<Self, InvalidField> {
-        let ok = s.strip_prefix(CLIENT_ID_PREFIX).is_some_and(|rest| {
-            rest.len() == 26 && rest.bytes().all(|b| b.is_ascii_alphanumeric())
-        });
-        if ok {
-            Ok(ClientId(s.to_ascii_lowercase()))
-        } else {
-            Err(InvalidField::new("client_id", "is not a client id (cli_…)"))
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for ClientId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl From<ClientId> for String {
-    fn from(id: ClientId) -> String {
-        id.0
-    }
-}
-
-impl TryFrom<String> for ClientId {
-    type Error = InvalidField;
-    fn try_from(s: String) -> Result<Self, InvalidField> {
-        ClientId::parse(&s)
-    }
-}
-
-/// A business system's own identifier (seed 000's `systemId`): 1–64 of `A-Za-z0-9_.-`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
-#[serde(try_from = "String", into = "String")]
-#[schema(value_type = String)]
-pub struct SystemId(String);
-
-impl SystemId {
-    pub fn parse(s: &str) -> Result<Self, InvalidField> {
-        let ok = !s.is_empty()
-            && s.len() <= 64
-            && s.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
-        if ok {
-            Ok(SystemId(s.to_string()))
-        } else {
-            Err(InvalidField::new(
-                "system_id",
-                "must be 1-64 characters of A-Z, a-z, 0-9, '_', '.' and '-'",
-            ))
-        }
-    }
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for SystemId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl From<SystemId> for String {
-    fn from(id: SystemId) -> String {
-        id.0
-    }
-}
-
-impl TryFrom<String> for SystemId {
-    type Error = InvalidField;
-    fn try_from(s: String) -> Result<Self, InvalidField> {
-        SystemId::parse(&s)
-    }
-}
+crate::slug_id!(
+    /// A business system's own identifier (seed 000's `systemId`): 1–64 of `A-Za-z0-9_.-`.
+    SystemId,
+    "system_id",
+    |s| crate::core::ids::made_of(s, 64, |b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')),
+    "must be 1-64 characters of A-Z, a-z, 0-9, '_', '.' and '-'"
+);
 
 /// What a caller may do. Each `/api/v1` route names the scope it needs.
 #[derive(

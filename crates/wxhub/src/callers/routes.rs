@@ -10,15 +10,16 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::accounts::model::{AccountId, InvalidField};
+use crate::accounts::model::AccountId;
 use crate::app::AppState;
 use crate::callers::error::CallerError;
 use crate::callers::model::{check_domain, Caller, ClientId, NewCaller, QrSource, Scope, SystemId};
 use crate::callers::service::CallerService;
+use crate::core::secret::Secret;
+use crate::core::InvalidField;
 use crate::http::error::ErrorBody;
 use crate::http::{ApiError, Caller as Authed, Json, JsonOrForm, Page, PageParams, Path, Query};
 use crate::replies::ReplyService;
-use crate::secret::Secret;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

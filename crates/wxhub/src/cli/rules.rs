@@ -5,9 +5,9 @@ use clap::{Args, Subcommand, ValueEnum};
 
 use super::GlobalArgs;
 use crate::accounts::model::AccountId;
+use crate::core::signing::WebhookSecret;
 use crate::replies::model::{KeywordMode, ReplyContent};
 use crate::replies::{NewRule, RuleAction, RuleId, RuleMatch};
-use crate::signing::WebhookSecret;
 use crate::store::replies::RuleViewer;
 
 #[derive(Debug, Subcommand)]

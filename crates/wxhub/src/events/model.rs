@@ -1,53 +1,15 @@
 //! The event types both issue-6 sides share.
 
-use std::fmt;
-
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::accounts::model::AccountId;
 use crate::store::followers::FollowerChange;
 
-/// `evt_<ulid>`: unique, sortable by creation time.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct EventId(String);
-
-/// A string that is not an `evt_<ulid>`.
-#[derive(Debug, thiserror::Error)]
-#[error("not an event id (evt_ followed by a ULID)")]
-pub struct InvalidEventId;
-
-impl EventId {
-    pub fn new() -> Self {
-        EventId(format!(
-            "evt_{}",
-            ulid::Ulid::new().to_string().to_lowercase()
-        ))
-    }
-
-    pub fn parse(s: &str) -> Result<Self, InvalidEventId> {
-        let ulid = s.strip_prefix("evt_").ok_or(InvalidEventId)?;
-        ulid::Ulid::from_string(ulid).map_err(|_| InvalidEventId)?;
-        Ok(EventId(s.to_owned()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl Default for EventId {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl fmt::Display for EventId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+crate::ulid_id!(
+    /// `evt_<ulid>`: unique, sortable by creation time.
+    EventId, "evt_", "event_id"
+);
 
 /// An event as stored, with its position `seq` in the store (increasing in commit order
 /// within one backend; the SSE cursor).
@@ -104,7 +66,7 @@ mod tests {
 
     #[test]
     fn event_ids_are_prefixed_ulids() {
-        let id = EventId::new();
+        let id = EventId::generate();
         assert!(id.as_str().starts_with("evt_"));
         assert_eq!(EventId::parse(id.as_str()).ok(), Some(id));
         assert!(EventId::parse("evt_nope").is_err());

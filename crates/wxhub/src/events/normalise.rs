@@ -93,7 +93,7 @@ pub fn new_event(
     message: &InboundMessage,
     received_at: DateTime<Utc>,
 ) -> NewEvent {
-    let event_id = EventId::new();
+    let event_id = EventId::generate();
     let event_type = event_type(message);
     let scan = message.event().and_then(Event::scan_info);
     let qr_source = scan.as_ref().map(|s| s.scene.source);

@@ -233,7 +233,7 @@ mod tests {
         seqs.iter()
             .map(|&seq| StoredEvent {
                 seq,
-                event_id: EventId::new(),
+                event_id: EventId::generate(),
                 account: AccountId::parse("a").expect("id"),
                 event_type: "text".into(),
                 received_at: chrono::DateTime::from_timestamp(0, 0).unwrap_or_default(),

@@ -17,7 +17,7 @@ use axum::http::HeaderMap;
 use crate::accounts::model::AccountId;
 use crate::app::AppState;
 use crate::callers::model::{Caller as CallerInfo, Scope};
-use crate::crypto::constant_time_eq;
+use crate::core::crypto::constant_time_eq;
 use crate::http::error::ApiError;
 
 /// Who is calling.

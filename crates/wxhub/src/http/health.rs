@@ -10,7 +10,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::app::AppState;
-use crate::crypto::constant_time_eq;
+use crate::core::crypto::constant_time_eq;
 use crate::http::auth::bearer;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::Json;

@@ -1,7 +1,8 @@
 //! What can go wrong with reply rules, as a caller must decide it.
 
-use crate::accounts::model::{AccountId, InvalidField};
+use crate::accounts::model::AccountId;
 use crate::accounts::AccountError;
+use crate::core::InvalidField;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]

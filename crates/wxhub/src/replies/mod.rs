@@ -3,7 +3,7 @@
 //! text, news, image, voice, video or music reply, or by asking a caller's reply webhook
 //! within a deadline. A webhook that misses the deadline still gets its reply delivered, as
 //! a customer-service message (`late`). Requests to a reply webhook are signed per Standard
-//! Webhooks with the rule's own secret (`crate::signing`), like event webhooks.
+//! Webhooks with the rule's own secret (`crate::core::signing`), like event webhooks.
 
 pub mod error;
 pub mod late;

@@ -1,53 +1,20 @@
 //! Reply rules: what to match and what to answer. Both are tagged enums stored as JSON.
 
-use std::fmt;
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use wx_protocol::{Article, Event, InboundBody, InboundMessage, NewsArticles, Reply};
 
-use crate::accounts::model::{AccountId, InvalidField};
+use crate::accounts::model::AccountId;
 use crate::callers::model::ClientId;
-use crate::signing::WebhookSecret;
+use crate::core::signing::WebhookSecret;
+use crate::core::InvalidField;
 use crate::webhooks::url::parse_endpoint_url;
 
-/// `rule_<ulid>`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(transparent)]
-pub struct RuleId(String);
-
-impl RuleId {
-    pub fn new() -> Self {
-        RuleId(format!(
-            "rule_{}",
-            ulid::Ulid::new().to_string().to_lowercase()
-        ))
-    }
-
-    pub fn parse(s: &str) -> Result<Self, InvalidField> {
-        s.strip_prefix("rule_")
-            .and_then(|u| ulid::Ulid::from_string(u).ok())
-            .map(|_| RuleId(s.to_owned()))
-            .ok_or_else(|| InvalidField::new("rule_id", "must be rule_ followed by a ULID"))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl Default for RuleId {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl fmt::Display for RuleId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+crate::ulid_id!(
+    /// `rule_<ulid>`.
+    RuleId, "rule_", "rule_id"
+);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]

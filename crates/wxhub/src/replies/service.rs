@@ -17,12 +17,13 @@ use wx_protocol::InboundMessage;
 
 use super::error::ReplyError;
 use super::model::{CompiledRule, ReplyRule, RuleAction, RuleId, RuleMatch};
-use crate::accounts::model::{AccountId, InvalidField};
+use crate::accounts::model::AccountId;
 use crate::accounts::{AccountError, AccountService};
 use crate::callers::model::ClientId;
-use crate::clock::SharedClock;
-use crate::crypto::MasterKey;
-use crate::signing::WebhookSecret;
+use crate::core::clock::SharedClock;
+use crate::core::crypto::MasterKey;
+use crate::core::signing::WebhookSecret;
+use crate::core::InvalidField;
 use crate::store::replies::{ReplyRuleStore, RuleRecord, RuleViewer, SecretChange};
 use crate::store::StoreError;
 use crate::webhooks::url::{ensure_public, parse_endpoint_url};
@@ -216,7 +217,7 @@ impl ReplyService {
         new.action.validate()?;
         self.check_webhook_url(&new.action).await?;
         let now = millis(self.clock.now());
-        let id = RuleId::new();
+        let id = RuleId::generate();
         let secret = new
             .action
             .is_webhook()

@@ -11,7 +11,7 @@ use bytes::Bytes;
 use serde::Deserialize;
 
 use super::model::ReplyContent;
-use crate::signing::WebhookSecret;
+use crate::core::signing::WebhookSecret;
 use crate::webhooks::client::{read_within, transport_detail, BodyError, WebhookClient};
 use crate::webhooks::url::{parse_endpoint_url, PrivateAddress};
 

@@ -6,9 +6,8 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::accounts::model::{
-    AccountApp, AccountId, AgentId, AppId, CallbackMode, CorpId, InvalidField,
-};
+use crate::accounts::model::{AccountApp, AccountId, AgentId, AppId, CallbackMode, CorpId};
+use crate::core::InvalidField;
 use crate::store::StoreError;
 
 /// An account as stored: public fields plus sealed secrets.

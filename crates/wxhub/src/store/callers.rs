@@ -9,8 +9,9 @@ use std::collections::BTreeSet;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::accounts::model::{AccountId, InvalidField};
+use crate::accounts::model::AccountId;
 use crate::callers::model::{Caller, ClientId, QrSource, Scope, SystemId};
+use crate::core::InvalidField;
 use crate::store::StoreError;
 
 /// A caller as stored: public fields plus the SHA-256 of its secret.

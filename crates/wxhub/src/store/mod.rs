@@ -26,8 +26,8 @@ use std::sync::Arc;
 
 pub use error::StoreError;
 
-use crate::clock::SharedClock;
 use crate::config::{database_kind, DatabaseKind};
+use crate::core::clock::SharedClock;
 use crate::webhooks::worker::DeliveriesReady;
 use accounts::AccountStore;
 use callers::CallerStore;

@@ -15,7 +15,8 @@ use std::collections::{BTreeSet, HashSet};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::accounts::model::{AccountId, InvalidField};
+use crate::accounts::model::AccountId;
+use crate::core::InvalidField;
 use crate::events::model::StoredEvent;
 use crate::store::StoreError;
 use crate::webhooks::model::{

@@ -18,7 +18,7 @@ use crate::cache::memory::MemoryCache;
 use crate::cache::near::NearCache;
 use crate::cache::redis::RedisCache;
 use crate::cache::{TokenCache, TokenValue};
-use crate::clock::TestClock;
+use crate::core::clock::TestClock;
 use crate::store::tokens::TokenStore;
 use crate::wechat::WeChatClient;
 

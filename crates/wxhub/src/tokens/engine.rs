@@ -31,7 +31,7 @@ use super::error::TokenError;
 use super::key::TokenKey;
 use super::source::{FreshToken, TokenRequest, TokenSource};
 use crate::cache::{CacheError, CacheKey, CachedToken, TokenCache, TokenValue};
-use crate::clock::Clock;
+use crate::core::clock::Clock;
 use crate::store::tokens::{StoredToken, TokenStore};
 use crate::wechat::WeChatError;
 

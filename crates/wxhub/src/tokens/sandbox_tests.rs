@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use super::*;
 use crate::cache::memory::MemoryCache;
 use crate::cache::TokenValue;
-use crate::clock::TestClock;
+use crate::core::clock::TestClock;
 use crate::wechat::{with_token_retry, WeChatClient, WeChatError};
 
 const APPID: &str = "wxsandboxtest00001";

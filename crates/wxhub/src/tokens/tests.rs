@@ -12,7 +12,7 @@ use tokio::sync::Semaphore;
 use super::*;
 use crate::cache::memory::MemoryCache;
 use crate::cache::{CacheError, CacheKey, CachedToken, LockGuard, TokenCache, TokenValue};
-use crate::clock::TestClock;
+use crate::core::clock::TestClock;
 use crate::store::tokens::{StoredToken, TokenStore};
 use crate::store::StoreError;
 use crate::wechat::WeChatError;

@@ -23,10 +23,13 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use reqwest::header::{HeaderValue, CONTENT_TYPE, USER_AGENT};
 use url::Url;
 
 use crate::config::WebhooksConfig;
-use crate::signing::{self, WebhookSecret};
+use crate::core::signing::{
+    signature_header, WebhookSecret, HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP,
+};
 use crate::webhooks::address::is_global;
 use crate::webhooks::url::{ensure_public_literal, PrivateAddress};
 
@@ -61,7 +64,8 @@ impl WebhookClient {
         Ok(self.http.post(url))
     }
 
-    /// A Standard Webhooks signed POST ([`signing::signed_post`]) to `url`, refused like
+    /// A JSON POST of `body` carrying the Standard Webhooks headers for `msg_id` at
+    /// `timestamp`, signed with each of `secrets`; refused like
     /// [`WebhookClient::post`].
     pub fn signed_post(
         &self,
@@ -72,9 +76,16 @@ impl WebhookClient {
         body: Bytes,
     ) -> Result<reqwest::RequestBuilder, PrivateAddress> {
         self.check_literal(&url)?;
-        Ok(signing::signed_post(
-            &self.http, url, secrets, msg_id, timestamp, body,
-        ))
+        let signature = signature_header(secrets, msg_id, timestamp, &body);
+        Ok(self
+            .http
+            .post(url)
+            .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+            .header(USER_AGENT, concat!("wxhub/", env!("CARGO_PKG_VERSION")))
+            .header(HEADER_ID, msg_id)
+            .header(HEADER_TIMESTAMP, timestamp.to_string())
+            .header(HEADER_SIGNATURE, signature)
+            .body(body))
     }
 
     fn check_literal(&self, url: &Url) -> Result<(), PrivateAddress> {
@@ -293,5 +304,39 @@ mod tests {
             chain = e.source();
         }
         assert!(refused, "{err:?}");
+    }
+
+    #[test]
+    fn a_signed_post_signs_the_bytes_it_sends() {
+        let secret = WebhookSecret::generate();
+        let body = Bytes::from_static(br#"{"event_id":"evt_1"}"#);
+        let request = client(true)
+            .signed_post(
+                Url::parse("http://127.0.0.1:9/hook").expect("url"),
+                &[&secret],
+                "evt_1",
+                7,
+                body.clone(),
+            )
+            .expect("allowed")
+            .build()
+            .expect("request builds");
+        let header = |name: &str| {
+            request
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string()
+        };
+        assert_eq!(header(HEADER_ID), "evt_1");
+        assert_eq!(header(HEADER_TIMESTAMP), "7");
+        assert_eq!(header("content-type"), "application/json");
+        let sent = request
+            .body()
+            .and_then(|b| b.as_bytes())
+            .expect("a buffered body");
+        assert_eq!(sent, &body[..]);
+        assert_eq!(header(HEADER_SIGNATURE), secret.sign("evt_1", 7, sent));
     }
 }

@@ -15,9 +15,9 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use reqwest::header::RETRY_AFTER;
 
-use crate::clock::SharedClock;
 use crate::config::WebhooksConfig;
-use crate::crypto::MasterKey;
+use crate::core::clock::SharedClock;
+use crate::core::crypto::MasterKey;
 use crate::store::webhooks::{DeliveryUpdate, DueDelivery, HealthChange, WebhookStore};
 use crate::store::StoreError;
 use crate::webhooks::client::{read_prefix, transport_detail, WebhookClient};

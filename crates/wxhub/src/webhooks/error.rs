@@ -1,6 +1,7 @@
 //! What can go wrong with webhooks, as a caller must decide it.
 
-use crate::accounts::model::{AccountId, InvalidField};
+use crate::accounts::model::AccountId;
+use crate::core::InvalidField;
 use crate::store::StoreError;
 use crate::webhooks::url::PrivateAddress;
 

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::bus::{BusError, SharedBus};
-use crate::clock::SharedClock;
+use crate::core::clock::SharedClock;
 use crate::events::model::StoredEvent;
 use crate::store::webhooks::{NewDelivery, WebhookStore};
 use crate::store::StoreError;

@@ -4,7 +4,7 @@
 //! - [`service`]: register, change, rotate the secret, delete, list deliveries and attempts,
 //!   replay (one delivery, or every failed one since a time).
 //! - [`fanout`]: stored events → deliveries + bus, one transaction per batch.
-//! - [`dispatcher`]: one due delivery per step, signed ([`crate::signing`]), retried on Svix's
+//! - [`dispatcher`]: one due delivery per step, signed ([`crate::core::signing`]), retried on Svix's
 //!   schedule ([`schedule`]), dead-lettered when exhausted, every attempt stored.
 //! - [`worker`]: the thin loops that run those steps in the background.
 //! - [`client`]: the one outbound client for event and reply webhooks (no redirects, only

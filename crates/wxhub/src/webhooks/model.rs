@@ -6,74 +6,24 @@
 //! retry schedule is exhausted; a replay puts a failing or dead delivery back to `pending`.
 
 use std::collections::BTreeSet;
-use std::fmt;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::accounts::model::{AccountId, InvalidField};
+use crate::accounts::model::AccountId;
+use crate::core::InvalidField;
 use crate::events::model::StoredEvent;
 
-macro_rules! prefixed_id {
-    ($(#[$doc:meta])* $name:ident, $prefix:literal, $field:literal) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
-        #[serde(try_from = "String", into = "String")]
-        #[schema(value_type = String)]
-        pub struct $name(String);
-
-        impl $name {
-            pub fn generate() -> Self {
-                $name(format!("{}{}", $prefix, ulid::Ulid::new().to_string().to_lowercase()))
-            }
-
-            pub fn parse(s: &str) -> Result<Self, InvalidField> {
-                let ok = s.strip_prefix($prefix).is_some_and(|rest| {
-                    rest.len() == 26 && rest.bytes().all(|b| b.is_ascii_alphanumeric())
-                });
-                if ok {
-                    Ok($name(s.to_ascii_lowercase()))
-                } else {
-                    Err(InvalidField::new($field, concat!("is not an id of the form ", $prefix, "<ulid>")))
-                }
-            }
-
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-
-        impl From<$name> for String {
-            fn from(id: $name) -> String {
-                id.0
-            }
-        }
-
-        impl TryFrom<String> for $name {
-            type Error = InvalidField;
-            fn try_from(s: String) -> Result<Self, InvalidField> {
-                $name::parse(&s)
-            }
-        }
-    };
-}
-
-prefixed_id!(
+crate::ulid_id!(
     /// A webhook endpoint: `ep_<ulid>`.
     EndpointId, "ep_", "id"
 );
-prefixed_id!(
+crate::ulid_id!(
     /// One event on its way to one endpoint: `dlv_<ulid>`.
     DeliveryId, "dlv_", "delivery_id"
 );
-prefixed_id!(
+crate::ulid_id!(
     /// One try to deliver: `att_<ulid>`.
     AttemptId, "att_", "attempt_id"
 );

@@ -14,9 +14,10 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::accounts::model::{AccountId, InvalidField};
+use crate::accounts::model::AccountId;
 use crate::app::AppState;
 use crate::callers::model::Scope;
+use crate::core::InvalidField;
 use crate::http::error::ErrorBody;
 use crate::http::{ApiError, Caller, Json, Page, PageParams, Path, Query};
 use crate::webhooks::error::WebhookError;

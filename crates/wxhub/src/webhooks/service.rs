@@ -11,10 +11,10 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
 
 use crate::accounts::model::AccountId;
-use crate::clock::SharedClock;
 use crate::config::WebhooksConfig;
-use crate::crypto::{CryptoError, MasterKey};
-use crate::signing::WebhookSecret;
+use crate::core::clock::SharedClock;
+use crate::core::crypto::{CryptoError, MasterKey};
+use crate::core::signing::WebhookSecret;
 use crate::store::accounts::AccountStore;
 use crate::store::webhooks::{EndpointRecord, WebhookStore};
 use crate::webhooks::error::WebhookError;

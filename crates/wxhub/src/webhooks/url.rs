@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use url::{Host, Url};
 
-use crate::accounts::model::InvalidField;
+use crate::core::InvalidField;
 use crate::webhooks::address::is_global;
 
 /// Parses an endpoint URL: absolute `http` or `https`, with a host, at most 2,048 characters.

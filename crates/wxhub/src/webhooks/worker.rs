@@ -10,7 +10,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::clock::SharedClock;
+use crate::core::clock::SharedClock;
 use crate::events::feed::EventFeed;
 use crate::webhooks::dispatcher::{DispatchOutcome, Dispatcher, CLAIM_BATCH};
 use crate::webhooks::fanout::FanOut;

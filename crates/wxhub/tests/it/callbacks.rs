@@ -14,7 +14,7 @@ use wx_protocol::{
 };
 use wx_sandbox::config::SandboxConfig;
 use wxhub::accounts::model::AccountId;
-use wxhub::clock::Clock;
+use wxhub::core::clock::Clock;
 use wxhub::events::StoredEvent;
 use wxhub::store::events::EventFilter;
 use wxhub::store::Store;

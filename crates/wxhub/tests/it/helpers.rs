@@ -11,9 +11,9 @@ use tempfile::TempDir;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-use wxhub::clock::TestClock;
 use wxhub::config::Dsn;
-use wxhub::crypto::MasterKey;
+use wxhub::core::clock::TestClock;
+use wxhub::core::crypto::MasterKey;
 use wxhub::store::{Db, Store};
 use wxhub::{App, AppState, Config, Secret};
 

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use reqwest::StatusCode;
 use tokio_util::sync::CancellationToken;
-use wxhub::crypto::MasterKey;
+use wxhub::core::crypto::MasterKey;
 use wxhub::App;
 
 use crate::helpers::{spawn_hub, spawn_hub_with, test_config, TestDb};

@@ -157,7 +157,7 @@ pub async fn delivery_hub_on(backend: Backend) -> TestHub {
 
 /// A normalised event as the callbacks side stores it.
 pub fn new_event(account: &str, event_type: &str, qr_source: Option<u8>) -> NewEvent {
-    let event_id = EventId::new();
+    let event_id = EventId::generate();
     let received_at = Utc::now();
     let mut payload = json!({
         "event_id": event_id.to_string(), "account": account, "type": event_type,

@@ -429,7 +429,7 @@ async fn a_webhook_rule_whose_secret_does_not_open_is_skipped_not_asked_unsigned
             created_at: now,
             updated_at: now,
             webhook_secret_sealed: Some(
-                wxhub::crypto::MasterKey::generate()
+                wxhub::core::crypto::MasterKey::generate()
                     .seal(
                         "reply_rule:x:webhook_secret",
                         "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",

@@ -641,7 +641,7 @@ async fn callback_answer(
 async fn an_unknown_callback_account_answers_exactly_like_a_known_one() {
     let hub = crate::helpers::spawn_hub().await;
     hub.add_mp("demo-mp", "wx00000000000001").await;
-    let ts = wxhub::clock::Clock::now(&hub.clock).timestamp();
+    let ts = wxhub::core::clock::Clock::now(&hub.clock).timestamp();
     let queries = [
         String::new(),
         "nonce=1".to_string(),
@@ -719,7 +719,7 @@ async fn a_plaintext_signature_is_refused_with_another_body(redis: bool) {
     } else {
         None
     };
-    let now = wxhub::clock::Clock::now(&one.clock).timestamp();
+    let now = wxhub::core::clock::Clock::now(&one.clock).timestamp();
     let (query, genuine) = crate::callbacks::mp_request(
         "plaintext",
         &crate::callbacks::text_xml(1, "genuine", now),

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use wxhub::clock::Clock;
 use wxhub::config::Dsn;
+use wxhub::core::clock::Clock;
 
 use crate::helpers::{
     assert_error, spawn_hub_with, test_config, Backend, TestClient, TestDb, TestHub,

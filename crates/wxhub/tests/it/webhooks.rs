@@ -8,7 +8,7 @@ use chrono::{Duration, Utc};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use standardwebhooks::Webhook;
-use wxhub::clock::Clock;
+use wxhub::core::clock::Clock;
 use wxhub::webhooks::DispatchOutcome;
 
 use crate::helpers::Backend;

@@ -20,7 +20,7 @@ fn at() -> DateTime<Utc> {
 }
 
 fn event(acct: &str, key: &str) -> NewEvent {
-    let event_id = EventId::new();
+    let event_id = EventId::generate();
     NewEvent {
         payload: json!({"event_id": event_id.as_str(), "type": "text", "content": key}),
         event_id,
@@ -113,7 +113,7 @@ async fn batch_inserts_new_events_and_finds_the_stored_ones(store: Store) {
         Some(new.event_id.clone())
     );
     assert_eq!(
-        store.events.find(&EventId::new()).await.expect("find"),
+        store.events.find(&EventId::generate()).await.expect("find"),
         None
     );
 

@@ -15,7 +15,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::secret::Secret;
+use crate::core::secret::Secret;
 
 const SEALED_PREFIX: &str = "v1.";
 const NONCE_LEN: usize = 12;

@@ -11,13 +11,11 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use bytes::Bytes;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
-use reqwest::header::{HeaderValue, CONTENT_TYPE, USER_AGENT};
 use sha2::Sha256;
 
-use crate::secret::Secret;
+use crate::core::secret::Secret;
 
 const PREFIX: &str = "whsec_";
 const KEY_LEN: usize = 24;
@@ -101,26 +99,6 @@ pub fn signature_header(
         .join(" ")
 }
 
-/// A JSON POST of `body` to `url` carrying the Standard Webhooks headers for `msg_id` at
-/// `timestamp`, signed with each of `secrets`.
-pub fn signed_post(
-    http: &reqwest::Client,
-    url: impl reqwest::IntoUrl,
-    secrets: &[&WebhookSecret],
-    msg_id: &str,
-    timestamp: i64,
-    body: Bytes,
-) -> reqwest::RequestBuilder {
-    let signature = signature_header(secrets, msg_id, timestamp, &body);
-    http.post(url)
-        .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
-        .header(USER_AGENT, concat!("wxhub/", env!("CARGO_PKG_VERSION")))
-        .header(HEADER_ID, msg_id)
-        .header(HEADER_TIMESTAMP, timestamp.to_string())
-        .header(HEADER_SIGNATURE, signature)
-        .body(body)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,38 +146,5 @@ mod tests {
             parts,
             vec![a.sign("evt_1", 5, b"{}"), b.sign("evt_1", 5, b"{}")]
         );
-    }
-
-    #[test]
-    fn a_signed_post_signs_the_bytes_it_sends() {
-        let secret = WebhookSecret::generate();
-        let body = Bytes::from_static(br#"{"event_id":"evt_1"}"#);
-        let request = signed_post(
-            &reqwest::Client::new(),
-            "http://127.0.0.1:9/hook",
-            &[&secret],
-            "evt_1",
-            7,
-            body.clone(),
-        )
-        .build()
-        .expect("request builds");
-        let header = |name: &str| {
-            request
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default()
-                .to_string()
-        };
-        assert_eq!(header(HEADER_ID), "evt_1");
-        assert_eq!(header(HEADER_TIMESTAMP), "7");
-        assert_eq!(header("content-type"), "application/json");
-        let sent = request
-            .body()
-            .and_then(|b| b.as_bytes())
-            .expect("a buffered body");
-        assert_eq!(sent, &body[..]);
-        assert_eq!(header(HEADER_SIGNATURE), secret.sign("evt_1", 7, sent));
     }
 }

@@ -1,0 +1,19 @@
+//! What every layer may use and nothing in it depends on: ids (one macro for hub-minted
+//! ULID ids, one for names given from outside), the WeChat identity types, money, the
+//! [`clock::Clock`], [`secret::Secret`], sealing with the master key ([`crypto`]) and
+//! Standard Webhooks signing ([`signing`]). `core/` imports no capability and nothing
+//! above it.
+
+pub mod clock;
+pub mod crypto;
+mod field;
+pub mod identity;
+pub mod ids;
+pub mod money;
+pub mod secret;
+pub mod signing;
+
+pub use field::InvalidField;
+pub use identity::{CorpUserId, OpenId, Uid, UnionId};
+pub use money::Fen;
+pub use secret::Secret;
