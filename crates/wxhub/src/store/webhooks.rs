@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 
 use crate::accounts::model::AccountId;
 use crate::core::InvalidField;
-use crate::events::model::StoredEvent;
+use crate::events::model::{EventId, StoredEvent};
 use crate::store::StoreError;
 use crate::webhooks::model::{
     Attempt, AttemptId, AttemptOutcome, Delivery, DeliveryId, DeliveryStatus, Endpoint,
@@ -39,7 +39,7 @@ pub struct EndpointRecord {
 pub struct NewDelivery {
     pub id: DeliveryId,
     pub endpoint_id: EndpointId,
-    pub event_id: String,
+    pub event_id: EventId,
     pub event_type: String,
     pub account: AccountId,
     pub created_at: DateTime<Utc>,
@@ -306,7 +306,7 @@ impl DeliveryRow {
         Ok(Delivery {
             id: DeliveryId::parse(&self.id).map_err(c)?,
             endpoint_id: EndpointId::parse(&self.endpoint_id).map_err(c)?,
-            event_id: self.event_id,
+            event_id: EventId::parse(&self.event_id).map_err(c)?,
             event_type: self.event_type,
             account: AccountId::parse(&self.account_id).map_err(c)?,
             status: DeliveryStatus::parse(&self.status).map_err(c)?,
@@ -347,7 +347,7 @@ impl AttemptRow {
             id: AttemptId::parse(&self.id).map_err(c)?,
             delivery_id: DeliveryId::parse(&self.delivery_id).map_err(c)?,
             endpoint_id: EndpointId::parse(&self.endpoint_id).map_err(c)?,
-            event_id: self.event_id,
+            event_id: EventId::parse(&self.event_id).map_err(c)?,
             attempt_no: self.attempt_no,
             at: self.at,
             outcome: AttemptOutcome::parse(&self.outcome)

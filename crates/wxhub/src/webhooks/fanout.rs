@@ -42,7 +42,7 @@ where
                 .map(move |(id, _)| NewDelivery {
                     id: DeliveryId::generate(),
                     endpoint_id: id.clone(),
-                    event_id: event.event_id.to_string(),
+                    event_id: event.event_id.clone(),
                     event_type: event.event_type.clone(),
                     account: event.account.clone(),
                     created_at: now,

@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 
 use crate::accounts::model::AccountId;
 use crate::core::InvalidField;
-use crate::events::model::StoredEvent;
+use crate::events::model::{EventId, StoredEvent};
 
 crate::ulid_id!(
     /// A webhook endpoint: `ep_<ulid>`.
@@ -163,7 +163,7 @@ pub struct Delivery {
     pub id: DeliveryId,
     pub endpoint_id: EndpointId,
     #[schema(value_type = String)]
-    pub event_id: String,
+    pub event_id: EventId,
     pub event_type: String,
     pub account: AccountId,
     pub status: DeliveryStatus,
@@ -220,7 +220,7 @@ pub struct Attempt {
     pub delivery_id: DeliveryId,
     pub endpoint_id: EndpointId,
     #[schema(value_type = String)]
-    pub event_id: String,
+    pub event_id: EventId,
     /// 1 for the first attempt of the delivery.
     pub attempt_no: i64,
     pub at: DateTime<Utc>,

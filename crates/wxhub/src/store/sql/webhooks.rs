@@ -42,7 +42,7 @@ macro_rules! insert_deliveries {
             qb.push_values(chunk, |mut b, d| {
                 b.push_bind(d.id.as_str())
                     .push_bind(d.endpoint_id.as_str())
-                    .push_bind(&d.event_id)
+                    .push_bind(d.event_id.as_str())
                     .push_bind(&d.event_type)
                     .push_bind(d.account.as_str())
                     .push("'pending', 0, 0")
@@ -81,7 +81,7 @@ macro_rules! record_attempt_in {
             .bind(a.id.as_str())
             .bind(a.delivery_id.as_str())
             .bind(a.endpoint_id.as_str())
-            .bind(&a.event_id)
+            .bind(a.event_id.as_str())
             .bind(a.attempt_no)
             .bind(a.at)
             .bind(a.outcome.as_str())

@@ -244,7 +244,7 @@ fn write_batch(
             insert.execute(params![
                 d.id.as_str(),
                 d.endpoint_id.as_str(),
-                d.event_id,
+                d.event_id.as_str(),
                 d.event_type,
                 d.account.as_str(),
                 at,

@@ -128,7 +128,7 @@ async fn webhook_store_contract(store: Store) {
         .map(|e| NewDelivery {
             id: DeliveryId::generate(),
             endpoint_id: b.endpoint.id.clone(),
-            event_id: e.event_id.to_string(),
+            event_id: e.event_id.clone(),
             event_type: e.event_type.clone(),
             account: e.account.clone(),
             created_at: now,
