@@ -32,9 +32,10 @@ use crate::followers::FollowerService;
 use crate::http::server::ConnectionLimits;
 use crate::proxy::ProxyService;
 use crate::replies::ReplyService;
+use crate::store::DeliveriesReady;
 use crate::store::{Db, Dispatch, Store};
 use crate::tokens::TokenService;
-use crate::webhooks::worker::{DeliveriesReady, FanOutWake};
+use crate::webhooks::worker::FanOutWake;
 use crate::webhooks::{Dispatcher, FanOut, WebhookClient, WebhookService};
 
 /// What handlers reach through `State`: services, never the store's traits directly.

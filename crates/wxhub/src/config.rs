@@ -15,7 +15,11 @@ use figment::providers::{Env, Format, Toml};
 use figment::Figment;
 use serde::Deserialize;
 
+pub use crate::core::dsn::{redact_dsn, DatabaseKind, Dsn};
+pub use crate::webhooks::WebhooksConfig;
+
 use crate::core::crypto::MasterKey;
+use crate::core::dsn::scheme_of;
 use crate::core::secret::Secret;
 
 /// The embedded defaults, with comments.
@@ -44,24 +48,6 @@ pub struct Config {
     #[serde(default)]
     pub tokens: crate::tokens::TokensConfig,
     pub webhooks: WebhooksConfig,
-}
-
-/// Webhook delivery (`[webhooks]`).
-#[derive(Debug, Clone, Deserialize)]
-pub struct WebhooksConfig {
-    /// Accept event- and reply-webhook URLs on loopback, private and link-local addresses;
-    /// when false, only global ones (`webhooks::address`), checked at registration and delivery.
-    pub allow_private_urls: bool,
-    /// Per-attempt HTTP timeout.
-    pub timeout_secs: u64,
-    /// Concurrent delivery workers; 0 runs no background delivery (tests drive it by hand).
-    pub workers: usize,
-    /// Consecutive failed attempts after which an endpoint is reported failing.
-    pub failing_after: u32,
-    /// Upper bound on a receiver's `Retry-After`.
-    pub max_retry_after_secs: u64,
-    /// How long a rotated-out secret still signs deliveries.
-    pub rotated_secret_grace_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -116,48 +102,6 @@ pub struct Overrides {
     pub listen: Option<SocketAddr>,
     pub data_dir: Option<PathBuf>,
     pub log_json: bool,
-}
-
-/// A connection string whose `Debug` hides any password in it.
-#[derive(Clone, PartialEq, Eq, Deserialize)]
-#[serde(transparent)]
-pub struct Dsn(String);
-
-impl Dsn {
-    pub fn new(s: impl Into<String>) -> Self {
-        Dsn(s.into())
-    }
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Dsn {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?}", redact_dsn(&self.0))
-    }
-}
-
-/// `scheme://user:password@host/…` → `scheme://user:***@host/…`.
-pub fn redact_dsn(dsn: &str) -> String {
-    match url::Url::parse(dsn) {
-        Ok(mut u) if u.password().is_some() => {
-            // set_password only fails for cannot-be-a-base URLs, which have no password.
-            if u.set_password(Some("***")).is_err() {
-                return "[unparseable dsn]".into();
-            }
-            u.to_string()
-        }
-        Ok(_) => dsn.to_string(),
-        Err(_) => "[unparseable dsn]".into(),
-    }
-}
-
-/// The store backend chosen by `database_url`'s scheme.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DatabaseKind {
-    Sqlite,
-    Postgres,
 }
 
 /// A problem with the configuration, stated for a human.
@@ -338,19 +282,10 @@ impl Config {
     }
 }
 
-fn scheme_of(url: &str) -> &str {
-    url.split_once(':').map(|(s, _)| s).unwrap_or(url)
-}
-
 /// The backend a database URL selects, or the accepted forms when it selects none.
 pub fn database_kind(url: &str) -> Result<DatabaseKind, ConfigError> {
-    match scheme_of(url) {
-        "sqlite" => Ok(DatabaseKind::Sqlite),
-        "postgres" | "postgresql" => Ok(DatabaseKind::Postgres),
-        other => Err(ConfigError::UnknownDatabaseScheme {
-            scheme: other.to_string(),
-        }),
-    }
+    crate::core::dsn::database_kind(url)
+        .map_err(|e| ConfigError::UnknownDatabaseScheme { scheme: e.scheme })
 }
 
 fn check_scheme(

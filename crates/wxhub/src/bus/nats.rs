@@ -43,7 +43,7 @@ impl NatsBus {
         let client = async_nats::connect(url)
             .await
             .map_err(|e| BusError::Connect {
-                url: crate::config::redact_dsn(url),
+                url: crate::core::dsn::redact_dsn(url),
                 source: Box::new(e),
             })?;
         let js = jetstream::new(client);

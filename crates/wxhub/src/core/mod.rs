@@ -6,6 +6,7 @@
 
 pub mod clock;
 pub mod crypto;
+pub mod dsn;
 mod field;
 pub mod identity;
 pub mod ids;

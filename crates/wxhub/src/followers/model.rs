@@ -1,7 +1,10 @@
-//! An account's callback settings and a change to them.
+//! Follower changes that callbacks record, and an account's callback settings.
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
+
+use crate::accounts::model::AccountId;
 
 /// How the hub treats an account's callbacks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -14,4 +17,24 @@ pub struct CallbackSettings {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SettingsPatch {
     pub unfollow_unbinds: Option<bool>,
+}
+
+/// One follow or unfollow, in the order the events were stored.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FollowerChange {
+    Followed {
+        account: AccountId,
+        openid: String,
+        at: DateTime<Utc>,
+        /// `qr_scene` (a code's scene) or `plain`.
+        scene: String,
+        qr_source: Option<u8>,
+        qr_scene: Option<String>,
+    },
+    /// Marks the follower unsubscribed and clears the profile; keeps the openid.
+    Unfollowed {
+        account: AccountId,
+        openid: String,
+        at: DateTime<Utc>,
+    },
 }

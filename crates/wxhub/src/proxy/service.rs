@@ -18,8 +18,6 @@
 //! - Small JSON/text answers are read to look for a token rejection; anything else (media
 //!   downloads) is streamed back as it arrives.
 
-use std::time::Duration;
-
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Response, StatusCode};
 use bytes::{Bytes, BytesMut};
@@ -479,11 +477,6 @@ async fn read_body(body: Body, limit: usize) -> Result<RequestBody, ProxyError> 
     }
     Ok(RequestBody::Buffered(buffered.freeze()))
 }
-
-/// Default buffer for replayable request bodies.
-pub const DEFAULT_REPLAY_LIMIT: usize = 1024 * 1024;
-/// Default timeout of one proxied call (media uploads can be slow).
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
 #[cfg(test)]
 mod tests {

@@ -96,7 +96,6 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::config::Config;
 
     /// A reply webhook on 127.0.0.1 that counts requests; returns its port.
     async fn counting_webhook(calls: Arc<AtomicUsize>) -> u16 {
@@ -116,7 +115,7 @@ mod tests {
     }
 
     fn client(allow_private_urls: bool) -> WebhookClient {
-        let mut config = Config::defaults().expect("defaults").webhooks;
+        let mut config = crate::webhooks::WebhooksConfig::default();
         config.allow_private_urls = allow_private_urls;
         WebhookClient::new(&config).expect("client")
     }

@@ -7,7 +7,7 @@
 use async_trait::async_trait;
 
 use crate::accounts::model::AccountId;
-use crate::events::{EventId, InsertOutcome, NewEvent, StoredEvent};
+use crate::events::model::{EventId, InsertOutcome, NewEvent, StoredEvent};
 use crate::store::StoreError;
 
 /// Which events a list returns.

@@ -5,27 +5,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::accounts::model::AccountId;
+use crate::followers::model::FollowerChange;
 use crate::store::StoreError;
-
-/// One follow or unfollow, in the order the events were stored.
-#[derive(Debug, Clone, PartialEq)]
-pub enum FollowerChange {
-    Followed {
-        account: AccountId,
-        openid: String,
-        at: DateTime<Utc>,
-        /// `qr_scene` (a code's scene) or `plain`.
-        scene: String,
-        qr_source: Option<u8>,
-        qr_scene: Option<String>,
-    },
-    /// Marks the follower unsubscribed and clears the profile; keeps the openid.
-    Unfollowed {
-        account: AccountId,
-        openid: String,
-        at: DateTime<Utc>,
-    },
-}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Follower {

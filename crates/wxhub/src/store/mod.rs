@@ -24,11 +24,12 @@ pub mod webhooks;
 
 use std::sync::Arc;
 
+use tokio::sync::Notify;
+
 pub use error::StoreError;
 
-use crate::config::{database_kind, DatabaseKind};
 use crate::core::clock::SharedClock;
-use crate::webhooks::worker::DeliveriesReady;
+use crate::core::dsn::{database_kind, DatabaseKind};
 use accounts::AccountStore;
 use callers::CallerStore;
 use events::EventStore;
@@ -49,7 +50,7 @@ pub enum Db {
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
     #[error(transparent)]
-    Config(#[from] crate::config::ConfigError),
+    Scheme(#[from] crate::core::dsn::UnknownScheme),
     #[error("creating directory {path} for the SQLite database")]
     CreateDir {
         path: String,
@@ -119,6 +120,23 @@ pub struct Store {
     pub webhooks: Arc<dyn WebhookStore>,
     pub followers: Arc<dyn FollowerStore>,
     pub reply_rules: Arc<dyn ReplyRuleStore>,
+}
+
+/// "New deliveries are due": whatever created them (fan-out's step, or a store that fans
+/// out inside the event batch) wakes the delivery workers that are waiting.
+#[derive(Debug, Clone, Default)]
+pub struct DeliveriesReady(Arc<Notify>);
+
+impl DeliveriesReady {
+    pub fn notify(&self) {
+        self.0.notify_waiters();
+    }
+
+    /// A future that resolves at the next [`DeliveriesReady::notify`]; create it before the
+    /// work whose notifications must not be missed.
+    pub fn notified(&self) -> tokio::sync::futures::Notified<'_> {
+        self.0.notified()
+    }
 }
 
 /// Where new events are fanned out to webhooks.

@@ -21,7 +21,7 @@ use crate::events::model::{EventId, StoredEvent};
 use crate::store::StoreError;
 use crate::webhooks::model::{
     Attempt, AttemptId, AttemptOutcome, Delivery, DeliveryId, DeliveryStatus, Endpoint,
-    EndpointHealth, EndpointId, Filter,
+    EndpointHealth, EndpointId, Filter, NewDelivery,
 };
 
 /// An endpoint as stored: public fields plus its sealed secrets.
@@ -32,17 +32,6 @@ pub struct EndpointRecord {
     /// The secret before the last rotation, still signed with until it expires.
     pub previous_secret_sealed: Option<String>,
     pub previous_secret_expires_at: Option<DateTime<Utc>>,
-}
-
-/// A delivery to create during fan-out.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewDelivery {
-    pub id: DeliveryId,
-    pub endpoint_id: EndpointId,
-    pub event_id: EventId,
-    pub event_type: String,
-    pub account: AccountId,
-    pub created_at: DateTime<Utc>,
 }
 
 /// A claimed delivery with what is needed to send it.

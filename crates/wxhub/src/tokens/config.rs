@@ -6,6 +6,11 @@ use serde::Deserialize;
 
 use super::engine::EngineConfig;
 
+/// Default buffer for the proxy's replayable request bodies.
+pub const DEFAULT_PROXY_REPLAY_LIMIT: usize = 1024 * 1024;
+/// Default timeout of one proxied call (media uploads can be slow).
+pub const DEFAULT_PROXY_TIMEOUT: Duration = Duration::from_secs(60);
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct TokensConfig {
@@ -51,8 +56,8 @@ impl Default for TokensConfig {
             key_prefix: engine.key_prefix,
             upstream_timeout_secs: 10,
             min_refresh_interval_secs: engine.expire_interval.as_secs(),
-            proxy_replay_limit_bytes: crate::proxy::service::DEFAULT_REPLAY_LIMIT,
-            proxy_timeout_secs: crate::proxy::service::DEFAULT_TIMEOUT.as_secs(),
+            proxy_replay_limit_bytes: DEFAULT_PROXY_REPLAY_LIMIT,
+            proxy_timeout_secs: DEFAULT_PROXY_TIMEOUT.as_secs(),
         }
     }
 }

@@ -26,11 +26,11 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use reqwest::header::{HeaderValue, CONTENT_TYPE, USER_AGENT};
 use url::Url;
 
-use crate::config::WebhooksConfig;
 use crate::core::signing::{
     signature_header, WebhookSecret, HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP,
 };
 use crate::webhooks::address::is_global;
+use crate::webhooks::config::WebhooksConfig;
 use crate::webhooks::url::{ensure_public_literal, PrivateAddress};
 
 /// Idle connections kept per receiver host.
@@ -182,7 +182,6 @@ fn only_global(host: &str, addrs: Vec<SocketAddr>) -> Result<Vec<SocketAddr>, Pr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
 
     fn addrs(ips: &[&str]) -> Vec<SocketAddr> {
         ips.iter()
@@ -191,7 +190,7 @@ mod tests {
     }
 
     fn client(allow_private_urls: bool) -> WebhookClient {
-        let mut config = Config::defaults().expect("defaults").webhooks;
+        let mut config = crate::webhooks::WebhooksConfig::default();
         config.allow_private_urls = allow_private_urls;
         WebhookClient::new(&config).expect("client builds")
     }

@@ -15,12 +15,12 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use reqwest::header::RETRY_AFTER;
 
-use crate::config::WebhooksConfig;
 use crate::core::clock::SharedClock;
 use crate::core::crypto::MasterKey;
 use crate::store::webhooks::{DeliveryUpdate, DueDelivery, HealthChange, WebhookStore};
 use crate::store::StoreError;
 use crate::webhooks::client::{read_prefix, transport_detail, WebhookClient};
+use crate::webhooks::config::WebhooksConfig;
 use crate::webhooks::error::WebhookError;
 use crate::webhooks::model::{
     Attempt, AttemptId, AttemptOutcome, DeliveryId, DeliveryStatus, EndpointHealth,

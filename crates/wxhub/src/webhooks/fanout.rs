@@ -11,45 +11,14 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
-
 use crate::bus::{BusError, SharedBus};
 use crate::core::clock::SharedClock;
-use crate::events::model::StoredEvent;
-use crate::store::webhooks::{NewDelivery, WebhookStore};
+use crate::store::webhooks::WebhookStore;
 use crate::store::StoreError;
-use crate::webhooks::model::{DeliveryId, EndpointId, Filter};
+use crate::webhooks::model::deliveries_for;
 
 /// Events claimed per step.
 pub const FAN_OUT_BATCH: u32 = 256;
-
-/// One delivery per event and endpoint whose filter the event passes, created at `now`.
-/// Fan-out's step uses it, and so does a store that fans out inside the event batch.
-pub fn deliveries_for<'e, 'p, P>(
-    events: impl IntoIterator<Item = &'e StoredEvent>,
-    endpoints: P,
-    now: DateTime<Utc>,
-) -> Vec<NewDelivery>
-where
-    P: Iterator<Item = (&'p EndpointId, &'p Filter)> + Clone,
-{
-    events
-        .into_iter()
-        .flat_map(|event| {
-            endpoints
-                .clone()
-                .filter(|(_, filter)| filter.matches(event))
-                .map(move |(id, _)| NewDelivery {
-                    id: DeliveryId::generate(),
-                    endpoint_id: id.clone(),
-                    event_id: event.event_id.clone(),
-                    event_type: event.event_type.clone(),
-                    account: event.account.clone(),
-                    created_at: now,
-                })
-        })
-        .collect()
-}
 
 /// What one step did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

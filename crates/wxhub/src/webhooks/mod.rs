@@ -13,6 +13,7 @@
 
 pub mod address;
 pub mod client;
+pub mod config;
 pub mod dispatcher;
 pub mod error;
 pub mod fanout;
@@ -24,6 +25,7 @@ pub mod url;
 pub mod worker;
 
 pub use client::WebhookClient;
+pub use config::WebhooksConfig;
 pub use dispatcher::{DispatchOutcome, Dispatcher};
 pub use error::WebhookError;
 pub use fanout::{FanOut, FanOutOutcome};

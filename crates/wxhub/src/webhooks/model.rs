@@ -234,3 +234,42 @@ pub struct Attempt {
     /// When the delivery will be tried again; `None` when delivered or dead.
     pub next_attempt_at: Option<DateTime<Utc>>,
 }
+
+/// A delivery to create during fan-out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDelivery {
+    pub id: DeliveryId,
+    pub endpoint_id: EndpointId,
+    pub event_id: EventId,
+    pub event_type: String,
+    pub account: AccountId,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One delivery per event and endpoint whose filter the event passes, created at `now`.
+/// Fan-out's step uses it, and so does a store that fans out inside the event batch.
+pub fn deliveries_for<'e, 'p, P>(
+    events: impl IntoIterator<Item = &'e StoredEvent>,
+    endpoints: P,
+    now: DateTime<Utc>,
+) -> Vec<NewDelivery>
+where
+    P: Iterator<Item = (&'p EndpointId, &'p Filter)> + Clone,
+{
+    events
+        .into_iter()
+        .flat_map(|event| {
+            endpoints
+                .clone()
+                .filter(|(_, filter)| filter.matches(event))
+                .map(move |(id, _)| NewDelivery {
+                    id: DeliveryId::generate(),
+                    endpoint_id: id.clone(),
+                    event_id: event.event_id.clone(),
+                    event_type: event.event_type.clone(),
+                    account: event.account.clone(),
+                    created_at: now,
+                })
+        })
+        .collect()
+}

@@ -11,12 +11,12 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
 
 use crate::accounts::model::AccountId;
-use crate::config::WebhooksConfig;
 use crate::core::clock::SharedClock;
 use crate::core::crypto::{CryptoError, MasterKey};
 use crate::core::signing::WebhookSecret;
 use crate::store::accounts::AccountStore;
 use crate::store::webhooks::{EndpointRecord, WebhookStore};
+use crate::webhooks::config::WebhooksConfig;
 use crate::webhooks::error::WebhookError;
 use crate::webhooks::model::{
     Attempt, AttemptId, Delivery, DeliveryId, DeliveryStatus, Endpoint, EndpointHealth, EndpointId,

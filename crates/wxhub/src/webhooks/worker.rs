@@ -3,15 +3,14 @@
 //! covers events and deliveries created by another hub instance. Every loop stops when the
 //! hub's shutdown token fires; the tasks are tracked, so shutdown awaits them.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::core::clock::SharedClock;
 use crate::events::feed::EventFeed;
+use crate::store::DeliveriesReady;
 use crate::webhooks::dispatcher::{DispatchOutcome, Dispatcher, CLAIM_BATCH};
 use crate::webhooks::fanout::FanOut;
 
@@ -19,17 +18,6 @@ use crate::webhooks::fanout::FanOut;
 const POLL: Duration = Duration::from_secs(2);
 /// Wait after a failing step (store or bus down) before trying again.
 const BACKOFF: Duration = Duration::from_secs(1);
-
-/// "New deliveries are due": whatever created them (fan-out's step, or a store that fans
-/// out inside the event batch) wakes the delivery workers that are waiting.
-#[derive(Debug, Clone, Default)]
-pub struct DeliveriesReady(Arc<Notify>);
-
-impl DeliveriesReady {
-    pub fn notify(&self) {
-        self.0.notify_waiters();
-    }
-}
 
 /// Which events the fan-out loop wakes for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,7 +92,7 @@ pub fn spawn(
         tracker.spawn(async move {
             loop {
                 // Listening before the step, so a notification during it is not missed.
-                let notified = ready.0.notified();
+                let notified = ready.notified();
                 tokio::pin!(notified);
                 notified.as_mut().enable();
                 let wait = match dispatcher.dispatch_many(CLAIM_BATCH).await {

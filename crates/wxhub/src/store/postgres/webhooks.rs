@@ -14,10 +14,11 @@ use crate::store::sql::webhooks::{
 };
 use crate::store::webhooks::{
     filter_columns, AttemptRow, DeliveryRow, DeliveryUpdate, DueDelivery, EndpointRecord,
-    EndpointRow, EventGrants, FanOutTx, HealthChange, NewDelivery, WebhookStore, ATTEMPT_COLUMNS,
+    EndpointRow, EventGrants, FanOutTx, HealthChange, WebhookStore, ATTEMPT_COLUMNS,
     DELIVERY_COLUMNS, ENDPOINT_COLUMNS,
 };
 use crate::store::StoreError;
+use crate::webhooks::model::NewDelivery;
 use crate::webhooks::model::{
     Attempt, AttemptId, Delivery, DeliveryId, DeliveryStatus, Endpoint, EndpointId,
 };

@@ -54,7 +54,7 @@ macro_rules! event_store {
 
             fn row_to_event(
                 row: &<$db as sqlx::Database>::Row,
-            ) -> Result<$crate::events::StoredEvent, $crate::store::StoreError> {
+            ) -> Result<$crate::events::model::StoredEvent, $crate::store::StoreError> {
                 use sqlx::Row as _;
                 use $crate::store::sql::events::corrupt;
                 use $crate::store::sql::Columns;
@@ -66,9 +66,9 @@ macro_rules! event_store {
                 let payload: String = row.try_get("payload")?;
                 let received: Time = row.try_get("received_at")?;
                 let qr: Option<Int> = row.try_get("qr_source")?;
-                Ok($crate::events::StoredEvent {
+                Ok($crate::events::model::StoredEvent {
                     seq: row.try_get("seq")?,
-                    event_id: $crate::events::EventId::parse(&event_id)
+                    event_id: $crate::events::model::EventId::parse(&event_id)
                         .map_err(|_| corrupt("event_id"))?,
                     account: $crate::accounts::model::AccountId::parse(&account)
                         .map_err(|_| corrupt("event account_id"))?,
@@ -92,13 +92,13 @@ macro_rules! event_store {
         impl $crate::store::events::EventStore for $name {
             async fn insert_batch(
                 &self,
-                events: Vec<$crate::events::NewEvent>,
-            ) -> Result<Vec<$crate::events::InsertOutcome>, $crate::store::StoreError> {
+                events: Vec<$crate::events::model::NewEvent>,
+            ) -> Result<Vec<$crate::events::model::InsertOutcome>, $crate::store::StoreError> {
                 let events = &events[..];
                 use std::collections::HashMap;
 
                 use sqlx::Row as _;
-                use $crate::events::{EventId, InsertOutcome, NewEvent, StoredEvent};
+                use $crate::events::model::{EventId, InsertOutcome, NewEvent, StoredEvent};
                 use $crate::store::sql::events::{corrupt, CHUNK};
                 use $crate::store::sql::Columns;
 
@@ -184,7 +184,7 @@ macro_rules! event_store {
                     })
                     .collect::<Result<Vec<InsertOutcome>, $crate::store::StoreError>>()?;
                 // Follower changes of the events this batch inserted, in input order.
-                let changes: Vec<$crate::store::followers::FollowerChange> = events
+                let changes: Vec<$crate::followers::model::FollowerChange> = events
                     .iter()
                     .zip(&outcomes)
                     .filter(|(_, o)| matches!(o, InsertOutcome::Inserted(_)))
@@ -201,7 +201,7 @@ macro_rules! event_store {
                 &self,
                 filter: &$crate::store::events::EventFilter,
                 limit: u32,
-            ) -> Result<Vec<$crate::events::StoredEvent>, $crate::store::StoreError> {
+            ) -> Result<Vec<$crate::events::model::StoredEvent>, $crate::store::StoreError> {
                 let mut qb: sqlx::QueryBuilder<$db> = sqlx::QueryBuilder::new(format!(
                     "SELECT {} FROM events WHERE 1 = 1",
                     $crate::store::sql::events::COLUMNS
@@ -229,7 +229,7 @@ macro_rules! event_store {
                 &self,
                 after: i64,
                 limit: u32,
-            ) -> Result<Vec<$crate::events::StoredEvent>, $crate::store::StoreError> {
+            ) -> Result<Vec<$crate::events::model::StoredEvent>, $crate::store::StoreError> {
                 let rows = sqlx::query(&format!(
                     "SELECT {} FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
                     $crate::store::sql::events::COLUMNS
@@ -243,8 +243,8 @@ macro_rules! event_store {
 
             async fn find(
                 &self,
-                id: &$crate::events::EventId,
-            ) -> Result<Option<$crate::events::StoredEvent>, $crate::store::StoreError> {
+                id: &$crate::events::model::EventId,
+            ) -> Result<Option<$crate::events::model::StoredEvent>, $crate::store::StoreError> {
                 let row = sqlx::query(&format!(
                     "SELECT {} FROM events WHERE event_id = $1",
                     $crate::store::sql::events::COLUMNS
@@ -258,7 +258,7 @@ macro_rules! event_store {
             async fn claim_undispatched(
                 &self,
                 limit: u32,
-            ) -> Result<Vec<$crate::events::StoredEvent>, $crate::store::StoreError> {
+            ) -> Result<Vec<$crate::events::model::StoredEvent>, $crate::store::StoreError> {
                 let rows = sqlx::query(&format!(
                     "SELECT {} FROM events WHERE dispatched_at IS NULL ORDER BY seq LIMIT $1{}",
                     $crate::store::sql::events::COLUMNS,
@@ -272,7 +272,7 @@ macro_rules! event_store {
 
             async fn mark_dispatched(
                 &self,
-                ids: &[$crate::events::EventId],
+                ids: &[$crate::events::model::EventId],
             ) -> Result<(), $crate::store::StoreError> {
                 use $crate::store::sql::Columns;
 

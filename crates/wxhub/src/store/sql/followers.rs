@@ -52,9 +52,9 @@ macro_rules! follower_store {
             /// so an event and its follower change commit together).
             pub(crate) async fn apply_in(
                 tx: &mut sqlx::Transaction<'_, $db>,
-                changes: &[$crate::store::followers::FollowerChange],
+                changes: &[$crate::followers::model::FollowerChange],
             ) -> Result<(), $crate::store::StoreError> {
-                use $crate::store::followers::FollowerChange;
+                use $crate::followers::model::FollowerChange;
                 use $crate::store::sql::Columns;
 
                 for change in changes {
@@ -141,7 +141,7 @@ macro_rules! follower_store {
         impl $crate::store::followers::FollowerStore for $name {
             async fn apply(
                 &self,
-                changes: &[$crate::store::followers::FollowerChange],
+                changes: &[$crate::followers::model::FollowerChange],
             ) -> Result<(), $crate::store::StoreError> {
                 if changes.is_empty() {
                     return Ok(());

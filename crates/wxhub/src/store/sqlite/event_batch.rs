@@ -28,15 +28,15 @@ use std::time::Duration;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
-use crate::events::{EventId, InsertOutcome, NewEvent, StoredEvent};
-use crate::store::followers::FollowerChange;
+use crate::events::model::{EventId, InsertOutcome, NewEvent, StoredEvent};
+use crate::followers::model::FollowerChange;
 use crate::store::sql::events::{corrupt, FIND_BY_KEY, INSERT_ONE};
 use crate::store::sql::followers::{FOLLOW, UNFOLLOW};
 use crate::store::sql::webhooks::{EVENT_GRANTS, INSERT_DELIVERY};
 use crate::store::sql::Columns;
 use crate::store::webhooks::{filter_from_columns, EventGrants};
 use crate::store::{Dispatch, StoreError, WriteGate};
-use crate::webhooks::fanout::deliveries_for;
+use crate::webhooks::model::deliveries_for;
 use crate::webhooks::model::{EndpointId, Filter};
 
 type Db = sqlx::Sqlite;

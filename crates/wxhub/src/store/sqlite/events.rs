@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use async_trait::async_trait;
 
 use super::event_batch::EventBatchWriter;
-use crate::events::{EventId, InsertOutcome, NewEvent, StoredEvent};
+use crate::events::model::{EventId, InsertOutcome, NewEvent, StoredEvent};
 use crate::store::events::{EventFilter, EventStore};
 use crate::store::sql::events::event_store;
 use crate::store::{Dispatch, StoreError, WriteGate};

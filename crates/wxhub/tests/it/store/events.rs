@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use wxhub::accounts::model::AccountId;
 use wxhub::events::{EventId, InsertOutcome, NewEvent};
+use wxhub::followers::model::FollowerChange;
 use wxhub::store::events::EventFilter;
-use wxhub::store::followers::FollowerChange;
 use wxhub::store::replies::{RuleRecord, SecretChange};
 use wxhub::store::Store;
 

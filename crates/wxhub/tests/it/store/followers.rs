@@ -2,7 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use wxhub::accounts::model::AccountId;
-use wxhub::store::followers::{FollowerChange, FollowerFilter};
+use wxhub::followers::model::FollowerChange;
+use wxhub::store::followers::FollowerFilter;
 use wxhub::store::Store;
 
 use super::on_both_backends;

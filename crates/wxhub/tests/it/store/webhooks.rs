@@ -2,8 +2,9 @@
 //! with endpoint health, and replay.
 
 use chrono::{Duration, SubsecRound, Utc};
-use wxhub::store::webhooks::{DeliveryUpdate, EndpointRecord, NewDelivery};
+use wxhub::store::webhooks::{DeliveryUpdate, EndpointRecord};
 use wxhub::store::Store;
+use wxhub::webhooks::model::NewDelivery;
 use wxhub::webhooks::model::{
     Attempt, AttemptId, AttemptOutcome, DeliveryId, DeliveryStatus, Endpoint, EndpointHealth,
     EndpointId, Filter,
