@@ -38,6 +38,7 @@ mod sandbox;
 pub mod server;
 mod shared;
 pub mod state;
+pub mod tokens;
 pub mod work;
 
 pub use config::SandboxConfig;

@@ -44,8 +44,8 @@ pub(crate) fn view(st: &SbState, acct: &MpAccount, now: i64) -> MpAccountView {
             0
         },
         token_daily_quota: acct.token_daily_quota,
-        access_token: st.current_token(&acct.token_chain, now).map(|t| t.0),
-        stable_access_token: st.current_token(&acct.stable_chain, now).map(|t| t.0),
+        access_token: st.tokens.current(&acct.token_chain, now).map(|t| t.0),
+        stable_access_token: st.tokens.current(&acct.stable_chain, now).map(|t| t.0),
         users: acct.users.len(),
         followers: acct.follower_count(),
         mass_send_daily_quota: acct.mass_send_daily_quota,

@@ -3,6 +3,7 @@
 
 use crate::callbacks::CallbackMode;
 use crate::ids::{AppId, OpenId};
+use crate::tokens::Ticket;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
@@ -60,12 +61,6 @@ pub struct MpAccount {
     /// Mass sends by clientmsgid → (msg_id, sent at): a reuse within 24 hours answers 45065.
     #[serde(default)]
     pub mass_dedup: HashMap<String, (u64, i64)>,
-}
-
-#[derive(Clone, Serialize, Deserialize)]
-pub struct Ticket {
-    pub ticket: String,
-    pub expires_at: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -192,14 +187,6 @@ impl std::fmt::Debug for MpAccount {
             .field("mode", &self.mode)
             .field("users", &self.users.len())
             .field("token_fetches", &self.token_fetches)
-            .finish_non_exhaustive()
-    }
-}
-
-impl std::fmt::Debug for Ticket {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Ticket")
-            .field("expires_at", &self.expires_at)
             .finish_non_exhaustive()
     }
 }

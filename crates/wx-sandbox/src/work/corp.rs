@@ -6,7 +6,8 @@
 //! existing members and departments (deletions remove them from tags).
 
 use crate::ids::CorpId;
-use crate::mp::account::{InboxItem, Ticket};
+use crate::mp::account::InboxItem;
+use crate::tokens::Ticket;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
