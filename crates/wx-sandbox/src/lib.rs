@@ -24,6 +24,7 @@ pub mod callbacks;
 pub mod cli;
 pub mod client;
 pub mod clock;
+pub mod common;
 pub mod config;
 pub mod driver;
 pub mod errors;

@@ -4,6 +4,7 @@
 //! synchronous and quick: callers lock, call, unlock. Anything slow (callbacks, file I/O)
 //! happens outside the lock. `State` serialises to JSON for the optional state file.
 
+use crate::common::InboxItem;
 use crate::errors::{code, WxError};
 use crate::ids::AppId;
 use crate::mp::account::MpAccount;
@@ -56,5 +57,23 @@ impl State {
         self.mp
             .get_mut(appid)
             .ok_or_else(|| WxError::new(code::INVALID_APPID))
+    }
+
+    /// Whether `openid` is a user (following or not) of the Official Account `appid`: the
+    /// lookup other areas (pay) make without reaching into the MP data.
+    pub fn mp_user_known(&self, appid: &AppId, openid: &str) -> bool {
+        self.mp.get(appid).is_some_and(|a| a.user(openid).is_some())
+    }
+
+    /// Puts `item` in the inbox of the Official Account user `openid`; false when there is
+    /// no such account or user.
+    pub fn deliver_to_mp_user(&mut self, appid: &AppId, openid: &str, item: InboxItem) -> bool {
+        match self.mp.get_mut(appid).and_then(|a| a.user_mut(openid)) {
+            Some(u) => {
+                u.inbox.push(item);
+                true
+            }
+            None => false,
+        }
     }
 }

@@ -72,7 +72,7 @@ async fn create_account(
         return Err(DriverError::Invalid("appid and secret are required".into()));
     }
     check_aes_key(&req.encoding_aes_key)?;
-    if req.mode != crate::callbacks::CallbackMode::Plaintext && req.encoding_aes_key.is_empty() {
+    if req.mode != crate::common::CallbackMode::Plaintext && req.encoding_aes_key.is_empty() {
         return Err(DriverError::Invalid(
             "compatible and safe modes need an encoding_aes_key".into(),
         ));

@@ -1,7 +1,7 @@
 //! An Official Account's state: credentials, callback config, followers, tags, menus,
 //! templates, customer-service accounts, media and QR tickets.
 
-use crate::callbacks::CallbackMode;
+use crate::common::{CallbackMode, InboxItem};
 use crate::ids::{AppId, OpenId};
 use crate::tokens::Ticket;
 use serde::{Deserialize, Serialize};
@@ -100,16 +100,6 @@ impl MpUser {
     }
 }
 
-/// Something a simulated user received, newest last in the inbox.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct InboxItem {
-    /// `reply` (passive reply), `notice` (WeChat's own failure notice), `custom`,
-    /// `template`, `mass`, … — whatever reached the user's chat.
-    pub kind: String,
-    pub at: i64,
-    pub message: Value,
-}
-
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Tag {
     pub id: u32,
@@ -146,7 +136,7 @@ pub struct Media {
     pub media_type: String,
     pub content_type: String,
     pub filename: String,
-    #[serde(with = "crate::persist::b64")]
+    #[serde(with = "crate::common::b64")]
     pub data: Vec<u8>,
     pub created_at: i64,
 }

@@ -6,10 +6,11 @@
 use crate::auth::MpAuth;
 use crate::callbacks::{spawn_job_finished, JobFinished};
 use crate::clock::day_of;
+use crate::common::InboxItem;
 use crate::errors::{code, WxError, WxResult};
 use crate::extract::WxJson;
 use crate::ids::OpenId;
-use crate::mp::account::{InboxItem, MpAccount};
+use crate::mp::account::MpAccount;
 use crate::mp::message::check_message;
 use crate::Sandbox;
 use axum::extract::State;

@@ -3,9 +3,10 @@
 //! window a trigger opened (45015 otherwise).
 
 use crate::auth::MpAuth;
+use crate::common::InboxItem;
 use crate::errors::{code, ok, WxError, WxResult};
 use crate::extract::WxJson;
-use crate::mp::account::{InboxItem, MpAccount};
+use crate::mp::account::MpAccount;
 use crate::mp::media::media_exists;
 use crate::Sandbox;
 use axum::extract::State;

@@ -19,8 +19,8 @@
 //! answers SYSTEMERROR without sending ([`injected_error`]).
 
 use crate::clock::day_of;
+use crate::common::InboxItem;
 use crate::ids::{random_alnum, AppId};
-use crate::mp::account::InboxItem;
 use crate::pay::merchant::{Merchant, RedPack};
 use crate::pay::xml;
 use crate::state::State as SbState;
@@ -215,11 +215,7 @@ fn send(st: &mut SbState, req: &BTreeMap<String, String>, now: i64) -> Result<St
         ));
     }
     let appid = merchant.appid.clone();
-    let user_known = st
-        .mp
-        .get(&appid)
-        .is_some_and(|a| a.user(field("re_openid")).is_some());
-    if !user_known {
+    if !st.mp_user_known(&appid, field("re_openid")) {
         return Err(business("OPENID_ERROR", "openid和appid不匹配"));
     }
     let (min, max) = if scene.is_some() {
@@ -267,8 +263,10 @@ fn send(st: &mut SbState, req: &BTreeMap<String, String>, now: i64) -> Result<St
     take_quota(merchant, &p.re_openid, amount, now);
     merchant.redpacks.insert(p.mch_billno.clone(), p.clone());
     let answer = success_xml(&p, mch_id, &appid);
-    if let Some(u) = st.mp.get_mut(&appid).and_then(|a| a.user_mut(&p.re_openid)) {
-        u.inbox.push(InboxItem {
+    st.deliver_to_mp_user(
+        &appid,
+        &p.re_openid,
+        InboxItem {
             kind: "redpack".to_owned(),
             at: now,
             message: json!({
@@ -281,8 +279,8 @@ fn send(st: &mut SbState, req: &BTreeMap<String, String>, now: i64) -> Result<St
                 "act_name": p.act_name,
                 "remark": p.remark,
             }),
-        });
-    }
+        },
+    );
     Ok(answer)
 }
 

@@ -5,8 +5,8 @@
 //! belongs to at least one existing department; a tag's members and parties refer to
 //! existing members and departments (deletions remove them from tags).
 
+use crate::common::InboxItem;
 use crate::ids::CorpId;
-use crate::mp::account::InboxItem;
 use crate::tokens::Ticket;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

@@ -8,10 +8,10 @@
 //! their inbox (`GET /sandbox/work/corps/{corpid}/members/{userid}/inbox`).
 
 use crate::auth::WorkAuth;
+use crate::common::InboxItem;
 use crate::errors::{ok_with, WxResult};
 use crate::extract::WxJson;
 use crate::ids::random_alnum;
-use crate::mp::account::InboxItem;
 use crate::work::corp::Corp;
 use crate::work::errors::*;
 use crate::Sandbox;
