@@ -18,7 +18,7 @@
 pub use crate::common::CallbackMode;
 use crate::common::InboxItem;
 use crate::ids::AppId;
-use crate::mp::account::MpAccount;
+use crate::mp::model::MpAccount;
 use crate::Sandbox;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};

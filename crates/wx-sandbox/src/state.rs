@@ -7,7 +7,7 @@
 use crate::common::InboxItem;
 use crate::errors::{code, WxError};
 use crate::ids::AppId;
-use crate::mp::account::MpAccount;
+use crate::mp::model::MpAccount;
 use crate::tokens::Tokens;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

@@ -4,7 +4,7 @@
 use crate::driver::api::{AddTemplate, CreateMpAccount, MpAccountView, UpdateMpAccount};
 use crate::driver::error::{DJson, DriverError, DriverResult};
 use crate::ids::AppId;
-use crate::mp::account::{MpAccount, NewMpAccount};
+use crate::mp::model::{MpAccount, NewMpAccount};
 use crate::state::State as SbState;
 use crate::Sandbox;
 use axum::extract::{Path, State};

@@ -8,7 +8,7 @@ use crate::common::InboxItem;
 use crate::errors::{code, ok, ok_with, WxError, WxResult};
 use crate::extract::WxJson;
 use crate::ids::random_alnum;
-use crate::mp::account::{MpAccount, Template};
+use crate::mp::model::{MpAccount, Template};
 use crate::Sandbox;
 use axum::extract::State;
 use axum::routing::{get, post};

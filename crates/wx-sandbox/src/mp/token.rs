@@ -14,7 +14,6 @@ use crate::clock::day_of;
 use crate::errors::{code, ok_with, WxError, WxResult};
 use crate::extract::{WxJson, WxQuery};
 use crate::ids::{random_alnum, AppId};
-use crate::mp::account::MpAccount;
 use crate::state::State as SbState;
 use crate::tokens::{current_ticket, TokenOwner};
 use crate::Sandbox;
@@ -51,7 +50,7 @@ async fn get_token(State(sb): State<Sandbox>, WxQuery(q): WxQuery<TokenQuery>) -
     // The chain is taken out of the account while the registry mints into it
     // (`mp_account_mut` borrows the whole state).
     let acct = st.mp_account_mut(&appid)?;
-    take_daily_quota(acct, now)?;
+    acct.take_token_quota(now)?;
     let mut chain = std::mem::take(&mut acct.token_chain);
     acct.token_fetches += 1;
     let token = st.tokens.mint(
@@ -172,19 +171,6 @@ fn authenticate(
         return Err(WxError::new(code::INVALID_APPSECRET));
     }
     Ok(appid)
-}
-
-fn take_daily_quota(acct: &mut MpAccount, now: i64) -> Result<(), WxError> {
-    let day = day_of(now);
-    if acct.token_quota_day != day {
-        acct.token_quota_day = day;
-        acct.token_fetches_today = 0;
-    }
-    if acct.token_fetches_today >= acct.token_daily_quota {
-        return Err(WxError::new(code::DAILY_QUOTA));
-    }
-    acct.token_fetches_today += 1;
-    Ok(())
 }
 
 #[derive(Deserialize)]

@@ -12,7 +12,7 @@ use crate::callbacks::{deliver, new_msg_id, Outcome, Platform, Target};
 use crate::common::CallbackMode;
 use crate::common::InboxItem;
 use crate::ids::CorpId;
-use crate::work::corp::{App, Corp};
+use crate::work::model::{App, Corp};
 use crate::Sandbox;
 use serde_json::{json, Value};
 use wx_protocol::inbound::{ContactChange, Event, InboundBody, InboundMessage};

@@ -5,7 +5,7 @@ use crate::driver::error::{DJson, DriverError, DriverResult};
 use crate::driver::work::api::{AppView, CorpView, CreateApp, CreateCorp, UpdateApp};
 use crate::ids::CorpId;
 use crate::state::State as SbState;
-use crate::work::corp::{App, ContactsCallback, Corp};
+use crate::work::model::{App, ContactsCallback, Corp};
 use crate::Sandbox;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
