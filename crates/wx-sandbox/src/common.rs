@@ -1,12 +1,25 @@
-//! Types every area shares, defined once: the callback encryption mode an MP account or a
-//! WeCom app chose, what a simulated user (MP follower or WeCom member) received, and the
-//! state file's byte encoding. Access tokens and tickets are in [`crate::tokens`].
+//! What every area shares, defined once: WeChat's callback addresses, the callback encryption
+//! mode an MP account or a WeCom app chose, what a simulated user (MP follower or WeCom
+//! member) received, and the state file's byte encoding. Access tokens and tickets are in
+//! [`crate::tokens`].
 //!
 //! Plain data with no dependency on any area, so `mp`, `work`, `pay` and `oauth` may all use
 //! it without using each other.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+/// The addresses WeChat's callbacks come from (`cgi-bin/getcallbackip`), single IPs and CIDR
+/// ranges as WeChat lists them; WeCom answers the single IPs. The sandbox's callbacks come
+/// from loopback, which is listed.
+pub const CALLBACK_IPS: &[&str] = &[
+    "127.0.0.1",
+    "101.226.62.77",
+    "101.226.103.0/25",
+    "140.207.54.0/25",
+    "183.3.234.0/25",
+    "58.251.80.0/25",
+];
 
 /// The message encryption mode an account chose (seed 003/004): plaintext, compatible
 /// (plaintext plus `<Encrypt>`), or safe (the encrypted envelope only).

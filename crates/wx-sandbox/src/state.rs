@@ -20,11 +20,11 @@ pub struct State {
     #[serde(default)]
     pub tokens: Tokens,
     #[serde(default)]
-    pub work: crate::work::WorkState,
+    pub work: crate::work::model::WorkState,
     #[serde(default)]
-    pub oauth: crate::oauth::OAuthState,
+    pub oauth: crate::oauth::model::OAuthState,
     #[serde(default)]
-    pub pay: crate::pay::PayState,
+    pub pay: crate::pay::model::PayState,
     /// A counter for ids that must be unique across the sandbox (openids, msg ids, …).
     #[serde(default)]
     pub seq: u64,

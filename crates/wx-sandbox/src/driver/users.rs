@@ -32,7 +32,6 @@ pub fn routes() -> Router<Sandbox> {
             "/sandbox/mp/accounts/{appid}/users/{openid}/template_block",
             post(block_templates),
         )
-        .merge(crate::driver::actions::routes())
 }
 
 pub(crate) fn user_view(u: &MpUser) -> UserView {
