@@ -2,11 +2,11 @@
 //! [`MpAuth`]; one on a path both sides share takes [`Caller`] and dispatches on its side.
 //!
 //! Every token-taking endpoint answers: missing 41001, unknown or replaced 40001, expired
-//! 42001 (see [`crate::state::State::check_token`]).
+//! 42001 (see [`crate::tokens::Tokens::check`]).
 
 use crate::errors::{code, WxError};
 use crate::ids::{AppId, CorpId};
-use crate::state::TokenOwner;
+use crate::tokens::TokenOwner;
 use crate::Sandbox;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -29,7 +29,7 @@ impl FromRequestParts<Sandbox> for Caller {
         let token = access_token_param(parts.uri.query());
         let now = sb.now();
         let st = sb.state();
-        let owner = st.check_token(token.as_deref(), now)?;
+        let owner = st.tokens.check(token.as_deref(), now)?;
         Ok(Caller(owner.clone()))
     }
 }

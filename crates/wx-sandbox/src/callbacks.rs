@@ -15,8 +15,10 @@
 //!   answer within the attempts, is a failure: the user sees WeChat's notice
 //!   "该公众号暂时无法提供服务，请稍后再试" (seed 004).
 
+pub use crate::common::CallbackMode;
+use crate::common::InboxItem;
 use crate::ids::AppId;
-use crate::mp::account::{InboxItem, MpAccount};
+use crate::mp::model::MpAccount;
 use crate::Sandbox;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -29,17 +31,6 @@ use wx_protocol::{
 
 /// What WeChat shows the user when the app fails to answer properly (seed 004).
 pub const FAILURE_NOTICE: &str = "该公众号暂时无法提供服务，请稍后再试";
-
-/// The message encryption mode an account chose (seed 003/004): plaintext, compatible
-/// (plaintext plus `<Encrypt>`), or safe (the encrypted envelope only).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum CallbackMode {
-    #[default]
-    Plaintext,
-    Compatible,
-    Safe,
-}
 
 /// Which platform's conventions the request follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

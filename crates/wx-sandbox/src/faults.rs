@@ -1,19 +1,12 @@
 //! Fault injection per endpoint: added latency, an HTTP 5xx, or a WeChat errcode (-1 system
 //! busy, 45009 quota, any other) instead of the real answer — for a number of calls or until
-//! cleared. Driven by `POST /sandbox/faults`; applied by [`apply`], a middleware in front of
-//! every WeChat path (never the `/sandbox/` driver).
+//! cleared. Driven by `POST /sandbox/faults`; applied by `crate::server::apply_faults`, a
+//! middleware in front of every WeChat path (never the `/sandbox/` driver).
 
-use crate::errors::WxError;
-use crate::Sandbox;
-use axum::extract::{Request, State};
-use axum::http::StatusCode;
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
-use std::time::Duration;
 
 /// One fault rule for one path (e.g. `/cgi-bin/token`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -59,7 +52,7 @@ impl Faults {
     }
 
     /// Takes one use of the fault on `path`, if any.
-    fn take(&self, path: &str) -> Option<Fault> {
+    pub(crate) fn take(&self, path: &str) -> Option<Fault> {
         if !self.any.load(Ordering::Acquire) {
             return None;
         }
@@ -81,33 +74,6 @@ impl Faults {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Fault>> {
         self.table.lock().unwrap_or_else(|p| p.into_inner())
     }
-}
-
-/// Middleware: applies a fault configured for the request's path.
-pub async fn apply(State(sb): State<Sandbox>, req: Request, next: Next) -> Response {
-    let path = req.uri().path();
-    if path.starts_with("/sandbox/") {
-        return next.run(req).await;
-    }
-    let is_pay = path.starts_with("/mmpaymkttransfers/");
-    let Some(fault) = sb.faults().take(path) else {
-        return next.run(req).await;
-    };
-    if fault.latency_ms > 0 {
-        tokio::time::sleep(Duration::from_millis(fault.latency_ms)).await;
-    }
-    if let Some(status) = fault.http_status {
-        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-        return status.into_response();
-    }
-    if let Some(errcode) = fault.errcode {
-        if is_pay {
-            // WeChat Pay answers in XML; any injected error is its SYSTEMERROR.
-            return crate::pay::redpack::injected_error();
-        }
-        return WxError::new(errcode).into_response();
-    }
-    next.run(req).await
 }
 
 #[cfg(test)]

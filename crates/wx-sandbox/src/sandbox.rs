@@ -1,5 +1,6 @@
 //! The `Sandbox` handle: shared state, clock, fault table, HTTP client for callbacks and the
-//! tracker of background deliveries.
+//! tracker of background deliveries. Its `router()` is defined in [`crate::server`], beside
+//! the router it returns, so this module needs no area.
 
 use crate::clock::Clock;
 use crate::config::SandboxConfig;
@@ -65,11 +66,6 @@ impl Sandbox {
                 base_url: OnceLock::new(),
             }),
         }
-    }
-
-    /// The axum router with every WeChat endpoint and the `/sandbox/` driver API.
-    pub fn router(&self) -> axum::Router {
-        crate::server::router(self.clone())
     }
 
     pub fn config(&self) -> &SandboxConfig {

@@ -1,10 +1,13 @@
-//! The router (every area's `routes()` merged — reading this tells you every area), the
-//! WeChat-shaped fallbacks, and the entry points: [`serve`] on a bound listener and
-//! [`spawn`] on `127.0.0.1:0` for tests and `wxhub demo`.
+//! The router (every area's `routes()` merged — reading this tells you every area), the fault
+//! middleware in front of WeChat's paths, the WeChat-shaped fallbacks, and the entry points:
+//! [`serve`] on a bound listener and [`spawn`] on `127.0.0.1:0` for tests and `wxhub demo`.
 
 use crate::errors::{code, WxError};
 use crate::{Sandbox, SandboxConfig};
+use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::Router;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -31,9 +34,43 @@ pub(crate) fn router(sb: Sandbox) -> Router {
         .method_not_allowed_fallback(wrong_method)
         .layer(axum::middleware::from_fn_with_state(
             sb.clone(),
-            crate::faults::apply,
+            apply_faults,
         ))
         .with_state(sb)
+}
+
+impl Sandbox {
+    /// The axum router with every WeChat endpoint and the `/sandbox/` driver API.
+    pub fn router(&self) -> Router {
+        router(self.clone())
+    }
+}
+
+/// Middleware: applies a fault configured for the request's path.
+pub(crate) async fn apply_faults(State(sb): State<Sandbox>, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    if path.starts_with("/sandbox/") {
+        return next.run(req).await;
+    }
+    let is_pay = path.starts_with("/mmpaymkttransfers/");
+    let Some(fault) = sb.faults().take(path) else {
+        return next.run(req).await;
+    };
+    if fault.latency_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(fault.latency_ms)).await;
+    }
+    if let Some(status) = fault.http_status {
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+        return status.into_response();
+    }
+    if let Some(errcode) = fault.errcode {
+        if is_pay {
+            // WeChat Pay answers in XML; any injected error is its SYSTEMERROR.
+            return crate::pay::redpack::injected_error();
+        }
+        return WxError::new(errcode).into_response();
+    }
+    next.run(req).await
 }
 
 async fn healthz() -> &'static str {

@@ -4,7 +4,7 @@
 
 use crate::auth::{Caller, WorkAuth};
 use crate::ids::AppId;
-use crate::state::TokenOwner;
+use crate::tokens::TokenOwner;
 use crate::Sandbox;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::response::Response;

@@ -4,7 +4,7 @@
 use crate::driver::api::{AddTemplate, CreateMpAccount, MpAccountView, UpdateMpAccount};
 use crate::driver::error::{DJson, DriverError, DriverResult};
 use crate::ids::AppId;
-use crate::mp::account::{MpAccount, NewMpAccount};
+use crate::mp::model::{MpAccount, NewMpAccount};
 use crate::state::State as SbState;
 use crate::Sandbox;
 use axum::extract::{Path, State};
@@ -44,8 +44,8 @@ pub(crate) fn view(st: &SbState, acct: &MpAccount, now: i64) -> MpAccountView {
             0
         },
         token_daily_quota: acct.token_daily_quota,
-        access_token: st.current_token(&acct.token_chain, now).map(|t| t.0),
-        stable_access_token: st.current_token(&acct.stable_chain, now).map(|t| t.0),
+        access_token: st.tokens.current(&acct.token_chain, now).map(|t| t.0),
+        stable_access_token: st.tokens.current(&acct.stable_chain, now).map(|t| t.0),
         users: acct.users.len(),
         followers: acct.follower_count(),
         mass_send_daily_quota: acct.mass_send_daily_quota,
@@ -72,7 +72,7 @@ async fn create_account(
         return Err(DriverError::Invalid("appid and secret are required".into()));
     }
     check_aes_key(&req.encoding_aes_key)?;
-    if req.mode != crate::callbacks::CallbackMode::Plaintext && req.encoding_aes_key.is_empty() {
+    if req.mode != crate::common::CallbackMode::Plaintext && req.encoding_aes_key.is_empty() {
         return Err(DriverError::Invalid(
             "compatible and safe modes need an encoding_aes_key".into(),
         ));

@@ -1,8 +1,7 @@
 //! Request and response types of the `/sandbox/` driver API. One definition serves both
 //! sides: the server's handlers and [`crate::client::DriverClient`].
 
-use crate::callbacks::CallbackMode;
-use crate::mp::account::InboxItem;
+use crate::common::{CallbackMode, InboxItem};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 

@@ -19,6 +19,7 @@ pub fn routes() -> Router<Sandbox> {
     Router::new()
         .merge(accounts::routes())
         .merge(users::routes())
+        .merge(actions::routes())
         .merge(clock::routes())
         .merge(faults::routes())
         .merge(verify::routes())

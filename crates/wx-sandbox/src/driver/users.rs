@@ -5,7 +5,7 @@
 use crate::driver::api::{CreateUser, Inbox, SeedResult, SeedUsers, UserView};
 use crate::driver::error::{DJson, DriverError, DriverResult};
 use crate::ids::{new_openid, new_unionid, AppId, OpenId};
-use crate::mp::account::{MpAccount, MpUser};
+use crate::mp::model::{MpAccount, MpUser};
 use crate::state::State as SbState;
 use crate::Sandbox;
 use axum::extract::{Path, State};
@@ -32,7 +32,6 @@ pub fn routes() -> Router<Sandbox> {
             "/sandbox/mp/accounts/{appid}/users/{openid}/template_block",
             post(block_templates),
         )
-        .merge(crate::driver::actions::routes())
 }
 
 pub(crate) fn user_view(u: &MpUser) -> UserView {

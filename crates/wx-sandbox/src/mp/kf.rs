@@ -5,7 +5,7 @@
 use crate::auth::MpAuth;
 use crate::errors::{code, ok, WxError, WxResult};
 use crate::extract::{parse_json, WxQuery};
-use crate::mp::account::KfAccount;
+use crate::mp::model::KfAccount;
 use crate::Sandbox;
 use axum::body::Bytes;
 use axum::extract::State;

@@ -5,12 +5,12 @@
 
 use crate::auth::MpAuth;
 use crate::callbacks::{spawn_job_finished, JobFinished};
-use crate::clock::day_of;
+use crate::common::InboxItem;
 use crate::errors::{code, WxError, WxResult};
 use crate::extract::WxJson;
 use crate::ids::OpenId;
-use crate::mp::account::{InboxItem, MpAccount};
 use crate::mp::message::check_message;
+use crate::mp::model::MpAccount;
 use crate::Sandbox;
 use axum::extract::State;
 use axum::routing::post;
@@ -39,19 +39,6 @@ fn check_mass_message(acct: &MpAccount, body: &Value, now: i64) -> Result<(), Wx
         return Err(WxError::new(code::INVALID_MESSAGE_TYPE));
     }
     check_message(acct, body, now).map(|_| ())
-}
-
-fn take_quota(acct: &mut MpAccount, now: i64) -> Result<(), WxError> {
-    let day = day_of(now);
-    if acct.mass_quota_day != day {
-        acct.mass_quota_day = day;
-        acct.mass_sent_today = 0;
-    }
-    if acct.mass_sent_today >= acct.mass_send_daily_quota {
-        return Err(WxError::new(code::NO_MASSSEND_QUOTA));
-    }
-    acct.mass_sent_today += 1;
-    Ok(())
 }
 
 /// Delivers to `targets` (followers only; others are filtered) and queues the
@@ -168,7 +155,7 @@ async fn send_to_tag(
             Ok(c) => c,
             Err(answer) => return answer,
         };
-        take_quota(acct, now)?;
+        acct.take_mass_quota(now)?;
         if let Some(c) = client_id {
             acct.mass_dedup.insert(c, (msg_id, now));
         }
@@ -209,7 +196,7 @@ async fn send_to_list(
             Ok(c) => c,
             Err(answer) => return answer,
         };
-        take_quota(acct, now)?;
+        acct.take_mass_quota(now)?;
         if let Some(c) = client_id {
             acct.mass_dedup.insert(c, (msg_id, now));
         }

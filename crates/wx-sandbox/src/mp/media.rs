@@ -5,7 +5,7 @@
 use crate::errors::{code, WxError, WxResult};
 use crate::extract::WxQuery;
 use crate::ids::{random_alnum, AppId};
-use crate::mp::account::Media;
+use crate::mp::model::Media;
 use crate::Sandbox;
 use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::header;
@@ -14,7 +14,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 
-pub const MEDIA_TTL: i64 = 3 * 86_400;
+use crate::mp::model::MEDIA_TTL;
 /// The largest upload body: the 10 MB media limit plus multipart overhead.
 pub const UPLOAD_BODY_LIMIT: usize = 10 * 1024 * 1024 + 64 * 1024;
 
@@ -133,11 +133,4 @@ pub async fn get_media(sb: Sandbox, appid: AppId, req: Request) -> Response {
             .into_response(),
         Err(e) => e.into_response(),
     }
-}
-
-/// Whether `media_id` names live media of this account (custom/mass messages check it).
-pub fn media_exists(acct: &crate::mp::account::MpAccount, media_id: &str, now: i64) -> bool {
-    acct.media
-        .get(media_id)
-        .is_some_and(|m| now < m.created_at + MEDIA_TTL)
 }

@@ -11,7 +11,7 @@ use crate::auth::MpAuth;
 use crate::errors::{code, ok, WxError, WxResult};
 use crate::extract::WxJson;
 use crate::ids::AppId;
-use crate::mp::account::{Menu, MpAccount, MpUser};
+use crate::mp::model::{Menu, MpAccount, MpUser};
 use crate::mp::users::json_body;
 use crate::Sandbox;
 use axum::extract::{Request, State};

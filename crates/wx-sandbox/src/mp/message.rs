@@ -3,10 +3,10 @@
 //! window a trigger opened (45015 otherwise).
 
 use crate::auth::MpAuth;
+use crate::common::InboxItem;
 use crate::errors::{code, ok, WxError, WxResult};
 use crate::extract::WxJson;
-use crate::mp::account::{InboxItem, MpAccount};
-use crate::mp::media::media_exists;
+use crate::mp::model::MpAccount;
 use crate::Sandbox;
 use axum::extract::State;
 use axum::routing::post;
@@ -46,7 +46,7 @@ pub fn check_message(acct: &MpAccount, body: &Value, now: i64) -> Result<String,
             .and_then(|m| m.get("media_id"))
             .and_then(Value::as_str)
             .ok_or_else(|| WxError::new(code::MEDIA_ID_MISSING))?;
-        if media_exists(acct, id, now) {
+        if acct.media_exists(id, now) {
             Ok(())
         } else {
             Err(WxError::new(code::INVALID_MEDIA_ID))

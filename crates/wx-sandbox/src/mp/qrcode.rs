@@ -13,7 +13,7 @@
 use crate::auth::MpAuth;
 use crate::errors::{code, WxError, WxResult};
 use crate::extract::{WxJson, WxQuery};
-use crate::mp::account::QrCode;
+use crate::mp::model::QrCode;
 use crate::Sandbox;
 use axum::extract::State;
 use axum::http::{header, StatusCode};

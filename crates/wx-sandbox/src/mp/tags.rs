@@ -10,7 +10,7 @@ use crate::auth::MpAuth;
 use crate::errors::{code, ok, WxError, WxResult};
 use crate::extract::WxJson;
 use crate::ids::OpenId;
-use crate::mp::account::{MpAccount, Tag};
+use crate::mp::model::{MpAccount, Tag};
 use crate::mp::users::{page_after, page_json};
 use crate::Sandbox;
 use axum::extract::State;
@@ -20,7 +20,6 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 const MAX_TAGS: usize = 100;
-const NAME_MAX_BYTES: usize = 30;
 const BATCH_MAX: usize = 50;
 const USER_TAGS_MAX: usize = 20;
 const DELETE_MAX_FANS: usize = 100_000;
@@ -60,30 +59,6 @@ fn tag_id(v: Option<&Value>) -> Result<u32, WxError> {
     id.ok_or_else(|| WxError::new(code::INVALID_TAG_ID))
 }
 
-fn check_name(acct: &MpAccount, name: &str, except: Option<u32>) -> Result<(), WxError> {
-    if name.trim().is_empty() {
-        return Err(WxError::new(code::INVALID_TAG_NAME));
-    }
-    if name.len() > NAME_MAX_BYTES {
-        return Err(WxError::new(code::TAG_NAME_TOO_LONG));
-    }
-    if acct
-        .tags
-        .values()
-        .any(|t| t.name == name && Some(t.id) != except)
-    {
-        return Err(WxError::new(code::INVALID_TAG_NAME));
-    }
-    Ok(())
-}
-
-fn fans(acct: &MpAccount, id: u32) -> usize {
-    acct.users
-        .values()
-        .filter(|u| u.tagid_list.contains(&id))
-        .count()
-}
-
 async fn create_tag(
     State(sb): State<Sandbox>,
     MpAuth(appid): MpAuth,
@@ -95,7 +70,7 @@ async fn create_tag(
         .ok_or_else(|| WxError::new(code::INVALID_TAG_NAME))?;
     let mut st = sb.state();
     let acct = st.mp_account_mut(&appid)?;
-    check_name(acct, &name, None)?;
+    acct.check_tag_name(&name, None)?;
     if acct.tags.len() >= MAX_TAGS {
         return Err(WxError::new(code::TOO_MANY_TAGS));
     }
@@ -117,7 +92,7 @@ async fn list_tags(State(sb): State<Sandbox>, MpAuth(appid): MpAuth) -> WxResult
     let tags: Vec<Value> = acct
         .tags
         .values()
-        .map(|t| json!({"id": t.id, "name": t.name, "count": fans(acct, t.id)}))
+        .map(|t| json!({"id": t.id, "name": t.name, "count": acct.tag_fans(t.id)}))
         .collect();
     Ok(Json(json!({"tags": tags})))
 }
@@ -138,7 +113,7 @@ async fn update_tag(
     if !acct.tags.contains_key(&id) {
         return Err(WxError::new(code::INVALID_TAG_ID));
     }
-    check_name(acct, &name, Some(id))?;
+    acct.check_tag_name(&name, Some(id))?;
     if let Some(tag) = acct.tags.get_mut(&id) {
         tag.name = name;
     }
@@ -160,7 +135,7 @@ async fn delete_tag(
     if !acct.tags.contains_key(&id) {
         return Err(WxError::new(code::INVALID_TAG_ID));
     }
-    if fans(acct, id) > DELETE_MAX_FANS {
+    if acct.tag_fans(id) > DELETE_MAX_FANS {
         return Err(WxError::new(code::TAG_HAS_TOO_MANY_FANS));
     }
     acct.tags.remove(&id);

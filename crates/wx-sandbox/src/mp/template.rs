@@ -4,10 +4,11 @@
 //! follow; a TEMPLATESENDJOBFINISH callback follows every accepted send).
 
 use crate::auth::MpAuth;
+use crate::common::InboxItem;
 use crate::errors::{code, ok, ok_with, WxError, WxResult};
 use crate::extract::WxJson;
 use crate::ids::random_alnum;
-use crate::mp::account::{InboxItem, MpAccount, Template};
+use crate::mp::model::{MpAccount, Template};
 use crate::Sandbox;
 use axum::extract::State;
 use axum::routing::{get, post};

@@ -14,8 +14,8 @@ use crate::clock::day_of;
 use crate::errors::{code, ok_with, WxError, WxResult};
 use crate::extract::{WxJson, WxQuery};
 use crate::ids::{random_alnum, AppId};
-use crate::mp::account::{MpAccount, Ticket};
-use crate::state::{State as SbState, TokenOwner};
+use crate::state::State as SbState;
+use crate::tokens::{current_ticket, TokenOwner};
 use crate::Sandbox;
 use axum::extract::State;
 use axum::routing::{get, post};
@@ -47,12 +47,13 @@ async fn get_token(State(sb): State<Sandbox>, WxQuery(q): WxQuery<TokenQuery>) -
     let now = sb.now();
     let mut st = sb.state();
     let appid = authenticate(&st, q.grant_type, q.appid, q.secret)?;
-    // The chain is taken out of the account while `State::mint_token` borrows the state.
+    // The chain is taken out of the account while the registry mints into it
+    // (`mp_account_mut` borrows the whole state).
     let acct = st.mp_account_mut(&appid)?;
-    take_daily_quota(acct, now)?;
+    acct.take_token_quota(now)?;
     let mut chain = std::mem::take(&mut acct.token_chain);
     acct.token_fetches += 1;
-    let token = st.mint_token(
+    let token = st.tokens.mint(
         &mut chain,
         TokenOwner::Mp {
             appid: appid.clone(),
@@ -105,7 +106,7 @@ fn stable_token(
     force: bool,
     now: i64,
 ) -> Result<(String, i64), WxError> {
-    let current = st.current_token(chain, now);
+    let current = st.tokens.current(chain, now);
     let owner = TokenOwner::Mp {
         appid: appid.clone(),
     };
@@ -127,7 +128,7 @@ fn stable_token(
         acct.stable_force_today += 1;
         acct.stable_force_last = Some(now);
         acct.token_fetches += 1;
-        let token = st.mint_token(chain, owner, "MPS", now, TOKEN_TTL, now);
+        let token = st.tokens.mint(chain, owner, "MPS", now, TOKEN_TTL, now);
         return Ok((token, TOKEN_TTL));
     }
     match current {
@@ -135,12 +136,14 @@ fn stable_token(
         Some((_, left)) => {
             // Last five minutes: a new token; the old one keeps its remaining life.
             st.mp_account_mut(appid)?.token_fetches += 1;
-            let token = st.mint_token(chain, owner, "MPS", now, TOKEN_TTL, now + left);
+            let token = st
+                .tokens
+                .mint(chain, owner, "MPS", now, TOKEN_TTL, now + left);
             Ok((token, TOKEN_TTL))
         }
         None => {
             st.mp_account_mut(appid)?.token_fetches += 1;
-            let token = st.mint_token(chain, owner, "MPS", now, TOKEN_TTL, now);
+            let token = st.tokens.mint(chain, owner, "MPS", now, TOKEN_TTL, now);
             Ok((token, TOKEN_TTL))
         }
     }
@@ -170,19 +173,6 @@ fn authenticate(
     Ok(appid)
 }
 
-fn take_daily_quota(acct: &mut MpAccount, now: i64) -> Result<(), WxError> {
-    let day = day_of(now);
-    if acct.token_quota_day != day {
-        acct.token_quota_day = day;
-        acct.token_fetches_today = 0;
-    }
-    if acct.token_fetches_today >= acct.token_daily_quota {
-        return Err(WxError::new(code::DAILY_QUOTA));
-    }
-    acct.token_fetches_today += 1;
-    Ok(())
-}
-
 #[derive(Deserialize)]
 pub struct TicketQuery {
     #[serde(rename = "type")]
@@ -201,16 +191,12 @@ async fn get_ticket(
     let now = sb.now();
     let mut st = sb.state();
     let acct = st.mp_account_mut(&appid)?;
-    let ticket = match acct.tickets.get(&kind) {
-        Some(t) if t.expires_at > now => t.clone(),
-        _ => {
-            let t = Ticket {
-                ticket: format!("{}{}", random_alnum(20), random_alnum(66)),
-                expires_at: now + TOKEN_TTL,
-            };
-            acct.tickets.insert(kind, t.clone());
-            t
-        }
-    };
-    ok_with(json!({"ticket": ticket.ticket, "expires_in": ticket.expires_at - now}))
+    let mut slot = acct.tickets.remove(&kind);
+    let (ticket, expires_in) = current_ticket(&mut slot, now, TOKEN_TTL, || {
+        format!("{}{}", random_alnum(20), random_alnum(66))
+    });
+    if let Some(t) = slot {
+        acct.tickets.insert(kind, t);
+    }
+    ok_with(json!({"ticket": ticket, "expires_in": expires_in}))
 }

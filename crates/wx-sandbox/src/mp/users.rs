@@ -5,7 +5,7 @@ use crate::auth::MpAuth;
 use crate::errors::{code, ok, WxError, WxResult};
 use crate::extract::{parse_json, WxJson, WxQuery};
 use crate::ids::{AppId, OpenId};
-use crate::mp::account::{MpAccount, MpUser};
+use crate::mp::model::{MpAccount, MpUser};
 use crate::Sandbox;
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};

@@ -18,10 +18,9 @@
 //! `err_code_des`. Fault injection on this path (`POST /sandbox/faults` with an errcode)
 //! answers SYSTEMERROR without sending ([`injected_error`]).
 
-use crate::clock::day_of;
+use crate::common::InboxItem;
 use crate::ids::{random_alnum, AppId};
-use crate::mp::account::InboxItem;
-use crate::pay::merchant::{Merchant, RedPack};
+use crate::pay::model::{business, protocol, PayError, RedPack};
 use crate::pay::xml;
 use crate::state::State as SbState;
 use crate::Sandbox;
@@ -77,31 +76,6 @@ const SCENES: &[&str] = &[
 
 pub fn routes() -> Router<Sandbox> {
     Router::new().route(PATH, post(send_redpack))
-}
-
-/// A failed send: `return_code` (FAIL for protocol errors, SUCCESS for business ones),
-/// `err_code` and its description.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PayError {
-    pub protocol: bool,
-    pub err_code: &'static str,
-    pub des: String,
-}
-
-fn business(err_code: &'static str, des: impl Into<String>) -> PayError {
-    PayError {
-        protocol: false,
-        err_code,
-        des: des.into(),
-    }
-}
-
-fn protocol(err_code: &'static str, des: impl Into<String>) -> PayError {
-    PayError {
-        protocol: true,
-        err_code,
-        des: des.into(),
-    }
 }
 
 fn xml_response(body: String) -> Response {
@@ -215,11 +189,7 @@ fn send(st: &mut SbState, req: &BTreeMap<String, String>, now: i64) -> Result<St
         ));
     }
     let appid = merchant.appid.clone();
-    let user_known = st
-        .mp
-        .get(&appid)
-        .is_some_and(|a| a.user(field("re_openid")).is_some());
-    if !user_known {
+    if !st.mp_user_known(&appid, field("re_openid")) {
         return Err(business("OPENID_ERROR", "openid和appid不匹配"));
     }
     let (min, max) = if scene.is_some() {
@@ -251,7 +221,7 @@ fn send(st: &mut SbState, req: &BTreeMap<String, String>, now: i64) -> Result<St
         }
         return Err(business("ORDERPAID", "该订单已发放，请更换单号后重试"));
     }
-    check_quota(merchant, field("re_openid"), amount, now)?;
+    merchant.check_quota(field("re_openid"), amount, now)?;
     let p = RedPack {
         mch_billno: billno.to_owned(),
         send_listid: format!("1000041701{}{}", now, random_alnum(6).to_ascii_lowercase()),
@@ -264,11 +234,13 @@ fn send(st: &mut SbState, req: &BTreeMap<String, String>, now: i64) -> Result<St
         sent_at: now,
         request,
     };
-    take_quota(merchant, &p.re_openid, amount, now);
+    merchant.take_quota(&p.re_openid, amount, now);
     merchant.redpacks.insert(p.mch_billno.clone(), p.clone());
     let answer = success_xml(&p, mch_id, &appid);
-    if let Some(u) = st.mp.get_mut(&appid).and_then(|a| a.user_mut(&p.re_openid)) {
-        u.inbox.push(InboxItem {
+    st.deliver_to_mp_user(
+        &appid,
+        &p.re_openid,
+        InboxItem {
             kind: "redpack".to_owned(),
             at: now,
             message: json!({
@@ -281,8 +253,8 @@ fn send(st: &mut SbState, req: &BTreeMap<String, String>, now: i64) -> Result<St
                 "act_name": p.act_name,
                 "remark": p.remark,
             }),
-        });
-    }
+        },
+    );
     Ok(answer)
 }
 
@@ -292,100 +264,4 @@ fn sign_ok(req: &BTreeMap<String, String>, api_key: &str) -> bool {
     };
     let expected = pay_md5_sign(req, api_key);
     crate::ids::eq_secret(&expected, &given.to_ascii_uppercase())
-}
-
-const MINUTE: i64 = 60;
-/// Beijing is UTC+8; the night rule covers 00:00–08:00 there.
-const CHINA_OFFSET: i64 = 8 * 3600;
-
-fn check_quota(m: &Merchant, openid: &str, amount: i64, now: i64) -> Result<(), PayError> {
-    if m.night_limit && (now + CHINA_OFFSET).rem_euclid(86_400) < 8 * 3600 {
-        return Err(business("TIME_LIMITED", "北京时间0：00-8：00不可发放红包"));
-    }
-    let day = day_of(now);
-    if let Some((d, n)) = m.per_user_day.get(openid) {
-        if *d == day && *n >= m.per_user_daily_limit {
-            return Err(business("SENDNUM_LIMIT", "该用户今日领取红包个数超过限制"));
-        }
-    }
-    let minute = now.div_euclid(MINUTE);
-    if m.minute.0 == minute && m.minute.1 >= m.max_per_minute {
-        return Err(business("FREQ_LIMIT", "超过频率限制，请稍后再试"));
-    }
-    if m.balance < amount {
-        return Err(business(
-            "NOTENOUGH",
-            "帐号余额不足，请到商户平台充值后再重试",
-        ));
-    }
-    Ok(())
-}
-
-fn take_quota(m: &mut Merchant, openid: &str, amount: i64, now: i64) {
-    let day = day_of(now);
-    let e = m.per_user_day.entry(openid.to_owned()).or_insert((day, 0));
-    if e.0 != day {
-        *e = (day, 0);
-    }
-    e.1 += 1;
-    let minute = now.div_euclid(MINUTE);
-    if m.minute.0 != minute {
-        m.minute = (minute, 0);
-    }
-    m.minute.1 += 1;
-    m.balance -= amount;
-    m.sent += 1;
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn merchant() -> Merchant {
-        Merchant {
-            mch_id: "m".into(),
-            api_key: "k".into(),
-            appid: AppId::from("wx1"),
-            balance: 1000,
-            per_user_daily_limit: 2,
-            max_per_minute: 3,
-            night_limit: false,
-            redpacks: Default::default(),
-            minute: (0, 0),
-            per_user_day: Default::default(),
-            sent: 0,
-        }
-    }
-
-    fn code(r: Result<(), PayError>) -> &'static str {
-        r.err().map_or("OK", |e| e.err_code)
-    }
-
-    #[test]
-    fn per_user_daily_limit_resets_next_day() {
-        let mut m = merchant();
-        let t = 1_700_000_000;
-        take_quota(&mut m, "o", 100, t);
-        take_quota(&mut m, "o", 100, t + 61);
-        assert_eq!(code(check_quota(&m, "o", 100, t + 122)), "SENDNUM_LIMIT");
-        assert_eq!(code(check_quota(&m, "p", 100, t + 122)), "OK");
-        assert_eq!(code(check_quota(&m, "o", 100, t + 86_400)), "OK");
-    }
-
-    #[test]
-    fn minute_rate_balance_and_night() {
-        let mut m = merchant();
-        let t = 1_700_000_040; // a whole minute
-        for u in ["a", "b", "c"] {
-            take_quota(&mut m, u, 100, t);
-        }
-        assert_eq!(code(check_quota(&m, "d", 100, t + 1)), "FREQ_LIMIT");
-        assert_eq!(code(check_quota(&m, "d", 100, t + 60)), "OK");
-        assert_eq!(code(check_quota(&m, "d", 800, t + 60)), "NOTENOUGH");
-        m.night_limit = true;
-        // 2023-11-14T18:00:00Z is 02:00 in Beijing.
-        assert_eq!(code(check_quota(&m, "d", 1, 1_699_984_800)), "TIME_LIMITED");
-        // 2023-11-15T02:00:00Z is 10:00 in Beijing.
-        assert_eq!(code(check_quota(&m, "d", 1, 1_700_013_600)), "OK");
-    }
 }

@@ -8,10 +8,11 @@
 //! - A member's message to an app goes to that app; its passive reply (encrypted, as WeCom
 //!   requires) lands in the member's inbox.
 
-use crate::callbacks::{deliver, new_msg_id, CallbackMode, Outcome, Platform, Target};
+use crate::callbacks::{deliver, new_msg_id, Outcome, Platform, Target};
+use crate::common::CallbackMode;
+use crate::common::InboxItem;
 use crate::ids::CorpId;
-use crate::mp::account::InboxItem;
-use crate::work::corp::{App, Corp};
+use crate::work::model::{App, Corp};
 use crate::Sandbox;
 use serde_json::{json, Value};
 use wx_protocol::inbound::{ContactChange, Event, InboundBody, InboundMessage};

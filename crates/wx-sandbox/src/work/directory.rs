@@ -6,8 +6,8 @@
 use crate::auth::WorkAuth;
 use crate::errors::{ok_with, WxError, WxResult};
 use crate::extract::WxQuery;
-use crate::work::corp::Corp;
 use crate::work::errors::*;
+use crate::work::model::Corp;
 use crate::Sandbox;
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};

@@ -8,12 +8,12 @@
 //! their inbox (`GET /sandbox/work/corps/{corpid}/members/{userid}/inbox`).
 
 use crate::auth::WorkAuth;
+use crate::common::InboxItem;
 use crate::errors::{ok_with, WxResult};
 use crate::extract::WxJson;
 use crate::ids::random_alnum;
-use crate::mp::account::InboxItem;
-use crate::work::corp::Corp;
 use crate::work::errors::*;
+use crate::work::model::Corp;
 use crate::Sandbox;
 use axum::extract::State;
 use axum::routing::post;

@@ -7,32 +7,27 @@
 //! Paths WeCom shares with Official Accounts (`user/get`, `menu/*`, `getcallbackip`) are
 //! routed in `crate::shared`, which calls the functions in [`shared`] for WeCom tokens.
 //!
+//! [`model`] holds the corps' data and its pure operations (no axum, no lock); the other
+//! files are routes: handlers that lock the state, call the model, and shape WeCom's JSON.
+//!
 //! Directory changes made through the driver push `change_contact` callbacks to every app
 //! of the corp that has a callback URL ([`callback`]).
 
-use crate::ids::CorpId;
 use crate::Sandbox;
 use axum::Router;
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 pub mod callback;
-pub mod corp;
 pub mod directory;
 pub mod errors;
 pub mod menu;
 pub mod message;
+pub mod model;
 pub mod shared;
 pub mod tags;
 pub mod token;
 pub mod userinfo;
 
-/// WeCom corps, apps and directories.
-#[derive(Debug, Default, Serialize, Deserialize)]
-pub struct WorkState {
-    #[serde(default)]
-    pub corps: BTreeMap<CorpId, corp::Corp>,
-}
+pub use model::WorkState;
 
 /// WeCom-only paths. Paths both sides share are routed in `crate::shared`.
 pub fn routes() -> Router<Sandbox> {

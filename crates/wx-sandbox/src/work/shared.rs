@@ -20,7 +20,7 @@ pub async fn unimplemented(_sb: Sandbox, _auth: WorkAuth, _req: Request) -> Resp
 
 /// `cgi-bin/getcallbackip` with a WeCom token: the addresses callbacks come from.
 pub async fn get_callback_ip(_sb: Sandbox, _auth: WorkAuth, _req: Request) -> Response {
-    let ips: Vec<&str> = crate::mp::callbackip::CALLBACK_IPS
+    let ips: Vec<&str> = crate::common::CALLBACK_IPS
         .iter()
         .copied()
         .filter(|ip| !ip.contains('/'))

@@ -8,9 +8,9 @@
 use crate::auth::WorkAuth;
 use crate::errors::{ok_with, WxResult};
 use crate::extract::{WxJson, WxQuery};
-use crate::work::corp::{Corp, WorkTag};
 use crate::work::directory::with_corp;
 use crate::work::errors::*;
+use crate::work::model::{Corp, WorkTag};
 use crate::Sandbox;
 use axum::extract::State;
 use axum::routing::{get, post};

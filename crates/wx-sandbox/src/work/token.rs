@@ -12,8 +12,7 @@ use crate::auth::WorkAuth;
 use crate::errors::{ok_with, WxResult};
 use crate::extract::WxQuery;
 use crate::ids::{eq_secret, random_alnum, CorpId};
-use crate::mp::account::Ticket;
-use crate::state::TokenOwner;
+use crate::tokens::{current_ticket, TokenOwner};
 use crate::work::errors::*;
 use crate::Sandbox;
 use axum::extract::State;
@@ -73,14 +72,16 @@ async fn get_token(State(sb): State<Sandbox>, WxQuery(q): WxQuery<TokenQuery>) -
         },
     };
     let mut chain_owned = std::mem::take(chain);
-    let (token, expires_in, minted) = match st.current_token(&chain_owned, now) {
+    let (token, expires_in, minted) = match st.tokens.current(&chain_owned, now) {
         Some((t, left)) => (t, left, false),
         None => {
             let owner = TokenOwner::Work {
                 corpid: corpid.clone(),
                 agentid,
             };
-            let t = st.mint_token(&mut chain_owned, owner, "WW", now, TOKEN_TTL, now);
+            let t = st
+                .tokens
+                .mint(&mut chain_owned, owner, "WW", now, TOKEN_TTL, now);
             (t, TOKEN_TTL, true)
         }
     };
@@ -101,17 +102,11 @@ async fn get_token(State(sb): State<Sandbox>, WxQuery(q): WxQuery<TokenQuery>) -
     ok_with(json!({"access_token": token, "expires_in": expires_in}))
 }
 
-/// The ticket in `slot` while it lives, else a new one.
-fn current_ticket(slot: &mut Option<Ticket>, now: i64) -> (String, i64) {
-    if let Some(t) = slot.as_ref().filter(|t| t.expires_at > now) {
-        return (t.ticket.clone(), t.expires_at - now);
-    }
-    let ticket = format!("sM4AOVdWfPE4DxkXGEs8V{}", random_alnum(64));
-    *slot = Some(Ticket {
-        ticket: ticket.clone(),
-        expires_at: now + TICKET_TTL,
-    });
-    (ticket, TICKET_TTL)
+/// The ticket in `slot` while it lives, else a new one in WeCom's format.
+fn ticket(slot: &mut Option<crate::tokens::Ticket>, now: i64) -> (String, i64) {
+    current_ticket(slot, now, TICKET_TTL, || {
+        format!("sM4AOVdWfPE4DxkXGEs8V{}", random_alnum(64))
+    })
 }
 
 async fn get_jsapi_ticket(State(sb): State<Sandbox>, auth: WorkAuth) -> WxResult {
@@ -122,7 +117,7 @@ async fn get_jsapi_ticket(State(sb): State<Sandbox>, auth: WorkAuth) -> WxResult
         .corps
         .get_mut(&auth.corpid)
         .ok_or_else(|| werr(INVALID_CORPID))?;
-    let (ticket, expires_in) = current_ticket(&mut corp.jsapi_ticket, now);
+    let (ticket, expires_in) = ticket(&mut corp.jsapi_ticket, now);
     ok_with(json!({"ticket": ticket, "expires_in": expires_in}))
 }
 
@@ -149,6 +144,6 @@ async fn get_agent_ticket(
         .get_mut(&auth.corpid)
         .and_then(|c| c.apps.get_mut(&agentid))
         .ok_or_else(|| werr(INVALID_AGENTID))?;
-    let (ticket, expires_in) = current_ticket(&mut app.agent_ticket, now);
+    let (ticket, expires_in) = ticket(&mut app.agent_ticket, now);
     ok_with(json!({"ticket": ticket, "expires_in": expires_in}))
 }

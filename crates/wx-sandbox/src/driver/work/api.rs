@@ -155,7 +155,7 @@ pub struct CreateDepartment {
 }
 
 fn root() -> u64 {
-    crate::work::corp::ROOT_DEPARTMENT
+    crate::work::model::ROOT_DEPARTMENT
 }
 
 /// `PATCH /sandbox/work/corps/{corpid}/departments/{id}`.

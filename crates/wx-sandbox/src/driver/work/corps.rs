@@ -5,7 +5,7 @@ use crate::driver::error::{DJson, DriverError, DriverResult};
 use crate::driver::work::api::{AppView, CorpView, CreateApp, CreateCorp, UpdateApp};
 use crate::ids::CorpId;
 use crate::state::State as SbState;
-use crate::work::corp::{App, ContactsCallback, Corp};
+use crate::work::model::{App, ContactsCallback, Corp};
 use crate::Sandbox;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -48,14 +48,14 @@ fn view(st: &SbState, c: &Corp, now: i64) -> CorpView {
                 agentid: a.agentid,
                 name: a.name.clone(),
                 callback_url: a.callback_url.clone(),
-                access_token: st.current_token(&a.token_chain, now).map(|t| t.0),
+                access_token: st.tokens.current(&a.token_chain, now).map(|t| t.0),
             })
             .collect(),
         callback_url: c.contacts_callback.as_ref().map(|c| c.url.clone()),
         departments: c.departments.len(),
         members: c.members.len(),
         tags: c.tags.len(),
-        contacts_access_token: st.current_token(&c.contacts_token_chain, now).map(|t| t.0),
+        contacts_access_token: st.tokens.current(&c.contacts_token_chain, now).map(|t| t.0),
         created_at: c.created_at,
     }
 }

@@ -9,7 +9,7 @@ use crate::driver::work::api::{
 use crate::driver::work::corps::corp_mut;
 use crate::ids::CorpId;
 use crate::work::callback::{change_targets, push_change};
-use crate::work::corp::{Corp, Department, Member, ROOT_DEPARTMENT};
+use crate::work::model::{Corp, Department, Member, ROOT_DEPARTMENT};
 use crate::Sandbox;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;

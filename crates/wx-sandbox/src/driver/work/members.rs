@@ -12,7 +12,7 @@ use crate::driver::work::corps::corp_mut;
 use crate::driver::work::directory::finish;
 use crate::ids::CorpId;
 use crate::work::callback::{push_member_message, text_message};
-use crate::work::corp::{Corp, Member, ROOT_DEPARTMENT};
+use crate::work::model::{Corp, Member, ROOT_DEPARTMENT};
 use crate::Sandbox;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;

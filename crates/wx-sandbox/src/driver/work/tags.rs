@@ -5,7 +5,7 @@ use crate::driver::error::{DJson, DriverError, DriverResult};
 use crate::driver::work::api::{ChangeResult, ChangeTagMembers, CreateTag};
 use crate::driver::work::corps::corp_mut;
 use crate::driver::work::directory::finish;
-use crate::work::corp::Corp;
+use crate::work::model::Corp;
 use crate::work::tags::{change_tag_users, insert_tag};
 use crate::Sandbox;
 use axum::extract::{Path, State};

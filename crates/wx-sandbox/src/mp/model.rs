@@ -1,11 +1,19 @@
-//! An Official Account's state: credentials, callback config, followers, tags, menus,
+//! An Official Account's data, and the pure operations on it: credentials, callback config, followers, tags, menus,
 //! templates, customer-service accounts, media and QR tickets.
 
-use crate::callbacks::CallbackMode;
+use crate::clock::day_of;
+use crate::common::{CallbackMode, InboxItem};
+use crate::errors::{code, WxError};
 use crate::ids::{AppId, OpenId};
+use crate::tokens::Ticket;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
+
+/// How long uploaded temporary media lives (3 days).
+pub const MEDIA_TTL: i64 = 3 * 86_400;
+/// The longest tag name, in bytes (45158 above it).
+pub const TAG_NAME_MAX_BYTES: usize = 30;
 
 /// The 48-hour customer-service window seed 004 describes.
 pub const CS_WINDOW_SECS: i64 = 48 * 3600;
@@ -62,12 +70,6 @@ pub struct MpAccount {
     pub mass_dedup: HashMap<String, (u64, i64)>,
 }
 
-#[derive(Clone, Serialize, Deserialize)]
-pub struct Ticket {
-    pub ticket: String,
-    pub expires_at: i64,
-}
-
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MpUser {
     pub openid: OpenId,
@@ -103,16 +105,6 @@ impl MpUser {
     pub fn open_cs_window(&mut self, now: i64) {
         self.cs_window_until = now + CS_WINDOW_SECS;
     }
-}
-
-/// Something a simulated user received, newest last in the inbox.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct InboxItem {
-    /// `reply` (passive reply), `notice` (WeChat's own failure notice), `custom`,
-    /// `template`, `mass`, … — whatever reached the user's chat.
-    pub kind: String,
-    pub at: i64,
-    pub message: Value,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -151,7 +143,7 @@ pub struct Media {
     pub media_type: String,
     pub content_type: String,
     pub filename: String,
-    #[serde(with = "crate::persist::b64")]
+    #[serde(with = "crate::common::b64")]
     pub data: Vec<u8>,
     pub created_at: i64,
 }
@@ -192,14 +184,6 @@ impl std::fmt::Debug for MpAccount {
             .field("mode", &self.mode)
             .field("users", &self.users.len())
             .field("token_fetches", &self.token_fetches)
-            .finish_non_exhaustive()
-    }
-}
-
-impl std::fmt::Debug for Ticket {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Ticket")
-            .field("expires_at", &self.expires_at)
             .finish_non_exhaustive()
     }
 }
@@ -279,6 +263,68 @@ impl MpAccount {
 
     pub fn follower_count(&self) -> usize {
         self.users.values().filter(|u| u.subscribe).count()
+    }
+
+    /// Counts one `cgi-bin/token` call against the daily quota (45009 when used up).
+    pub fn take_token_quota(&mut self, now: i64) -> Result<(), WxError> {
+        let day = day_of(now);
+        if self.token_quota_day != day {
+            self.token_quota_day = day;
+            self.token_fetches_today = 0;
+        }
+        if self.token_fetches_today >= self.token_daily_quota {
+            return Err(WxError::new(code::DAILY_QUOTA));
+        }
+        self.token_fetches_today += 1;
+        Ok(())
+    }
+
+    /// Counts one mass send against the daily quota (45028 when used up).
+    pub fn take_mass_quota(&mut self, now: i64) -> Result<(), WxError> {
+        let day = day_of(now);
+        if self.mass_quota_day != day {
+            self.mass_quota_day = day;
+            self.mass_sent_today = 0;
+        }
+        if self.mass_sent_today >= self.mass_send_daily_quota {
+            return Err(WxError::new(code::NO_MASSSEND_QUOTA));
+        }
+        self.mass_sent_today += 1;
+        Ok(())
+    }
+
+    /// Whether `media_id` names live media of this account (custom/mass messages check it).
+    pub fn media_exists(&self, media_id: &str, now: i64) -> bool {
+        self.media
+            .get(media_id)
+            .is_some_and(|m| now < m.created_at + MEDIA_TTL)
+    }
+
+    /// A tag name must be non-blank, at most 30 bytes, and unique among the account's tags
+    /// (`except` is the tag being renamed).
+    pub fn check_tag_name(&self, name: &str, except: Option<u32>) -> Result<(), WxError> {
+        if name.trim().is_empty() {
+            return Err(WxError::new(code::INVALID_TAG_NAME));
+        }
+        if name.len() > TAG_NAME_MAX_BYTES {
+            return Err(WxError::new(code::TAG_NAME_TOO_LONG));
+        }
+        if self
+            .tags
+            .values()
+            .any(|t| t.name == name && Some(t.id) != except)
+        {
+            return Err(WxError::new(code::INVALID_TAG_NAME));
+        }
+        Ok(())
+    }
+
+    /// How many users carry tag `id`.
+    pub fn tag_fans(&self, id: u32) -> usize {
+        self.users
+            .values()
+            .filter(|u| u.tagid_list.contains(&id))
+            .count()
     }
 
     /// Records a callback delivery report, keeping the last 1,000.

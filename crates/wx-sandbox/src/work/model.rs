@@ -1,15 +1,23 @@
-//! A WeCom corp's state: its contacts secret, its apps (agents) with their callback config,
+//! WeCom's data: every corp, each with its contacts secret, its apps (agents) with their callback config,
 //! and its directory (departments, members, tags).
 //!
 //! Invariants: department 1 (the corp itself) always exists and is the root; every member
 //! belongs to at least one existing department; a tag's members and parties refer to
 //! existing members and departments (deletions remove them from tags).
 
+use crate::common::InboxItem;
 use crate::ids::CorpId;
-use crate::mp::account::{InboxItem, Ticket};
+use crate::tokens::Ticket;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// WeCom corps, apps and directories.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct WorkState {
+    #[serde(default)]
+    pub corps: BTreeMap<CorpId, Corp>,
+}
 
 /// The root department's id: WeCom numbers the corp itself 1.
 pub const ROOT_DEPARTMENT: u64 = 1;
