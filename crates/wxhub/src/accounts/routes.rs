@@ -16,7 +16,6 @@ use crate::accounts::model::{
 };
 use crate::accounts::service::AccountService;
 use crate::app::AppState;
-use crate::callers::CallerService;
 use crate::core::InvalidField;
 use crate::http::auth::account_not_found;
 use crate::http::error::ErrorBody;
@@ -385,13 +384,11 @@ async fn rotate_secret(
     security(("bearer" = [])), responses((status = 204), (status = 404, body = ErrorBody)))]
 async fn delete_account(
     State(accounts): State<AccountService>,
-    State(callers): State<CallerService>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     caller.require_admin()?;
     let id = parse_id(&id)?;
     accounts.delete(&id).await?;
-    callers.forget_account(&id);
     Ok(StatusCode::NO_CONTENT)
 }

@@ -14,12 +14,18 @@ use crate::core::secret::Secret;
 use crate::store::accounts::{AccountRecord, AccountStore};
 use crate::store::StoreError;
 
+/// Told after an account was removed, so in-process copies of what served it are dropped.
+pub trait AccountRemovalListener: Send + Sync + 'static {
+    fn account_removed(&self, id: &AccountId);
+}
+
 /// Registers, changes and reads accounts; seals and opens their secrets.
 #[derive(Clone)]
 pub struct AccountService {
     store: Arc<dyn AccountStore>,
     key: Option<MasterKey>,
     clock: SharedClock,
+    removal_listeners: Arc<Vec<Arc<dyn AccountRemovalListener>>>,
 }
 
 /// Which sealed field a context string names; part of the AEAD associated data.
@@ -47,8 +53,18 @@ fn context(id: &AccountId, field: Field) -> String {
 }
 
 impl AccountService {
-    pub fn new(store: Arc<dyn AccountStore>, key: Option<MasterKey>, clock: SharedClock) -> Self {
-        AccountService { store, key, clock }
+    pub fn new(
+        store: Arc<dyn AccountStore>,
+        key: Option<MasterKey>,
+        clock: SharedClock,
+        removal_listeners: Vec<Arc<dyn AccountRemovalListener>>,
+    ) -> Self {
+        AccountService {
+            store,
+            key,
+            clock,
+            removal_listeners: Arc::new(removal_listeners),
+        }
     }
 
     fn key(&self) -> Result<&MasterKey, AccountError> {
@@ -265,6 +281,9 @@ impl AccountService {
     #[instrument(skip_all, fields(account = %id))]
     pub async fn delete(&self, id: &AccountId) -> Result<(), AccountError> {
         if self.store.delete(id).await? {
+            for listener in self.removal_listeners.iter() {
+                listener.account_removed(id);
+            }
             tracing::info!("account removed");
             Ok(())
         } else {

@@ -20,4 +20,4 @@ pub mod writer;
 pub use error::CallbackError;
 pub use routes::routes;
 pub use service::{Answer, CallbackQuery, CallbackService};
-pub use writer::{CommitHooks, CommitListener, EventWriter};
+pub use writer::EventWriter;

@@ -123,7 +123,8 @@ struct Inner {
     /// webhooks: same address checks, no redirects, bounded answers).
     http: WebhookClient,
     tracker: TaskTracker,
-    late: RwLock<Option<Arc<dyn LateReplySender>>>,
+    /// Where replies that miss the deadline go (the token centre's customer-service sender).
+    late: Arc<dyn LateReplySender>,
     keys: RwLock<HashMap<AccountId, (Instant, Arc<Keys>)>>,
     /// Plaintext signatures seen, with their bodies' fingerprints.
     replays: Arc<dyn ReplayCache>,
@@ -152,6 +153,7 @@ impl CallbackService {
         tracker: TaskTracker,
         replays: Arc<dyn ReplayCache>,
         http: WebhookClient,
+        late: Arc<dyn LateReplySender>,
     ) -> Self {
         CallbackService {
             inner: Arc::new(Inner {
@@ -161,16 +163,11 @@ impl CallbackService {
                 clock,
                 http,
                 tracker,
-                late: RwLock::new(None),
+                late,
                 keys: RwLock::new(HashMap::new()),
                 replays,
             }),
         }
-    }
-
-    /// Where replies that miss the deadline go (the token centre's customer-service sender).
-    pub fn set_late_sender(&self, sender: Arc<dyn LateReplySender>) {
-        *self.inner.late.write().unwrap_or_else(|p| p.into_inner()) = Some(sender);
     }
 
     async fn keys(&self, account: &AccountId) -> Result<Arc<Keys>, CallbackError> {
@@ -510,12 +507,7 @@ impl CallbackService {
             >,
         >,
     ) {
-        let late = self
-            .inner
-            .late
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
+        let late = self.inner.late.clone();
         self.inner.tracker.spawn(async move {
             let reply = match call.await {
                 Ok(Ok(Ok(Some(reply)))) => reply,
@@ -528,10 +520,6 @@ impl CallbackService {
                     tracing::warn!(account = %account, "reply webhook never answered");
                     return;
                 }
-            };
-            let Some(late) = late else {
-                tracing::warn!(account = %account, "a late webhook reply is dropped: no customer-service sender is configured");
-                return;
             };
             match late.send(&account, &openid, &reply).await {
                 Ok(()) => {

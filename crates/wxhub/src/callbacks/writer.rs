@@ -26,6 +26,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::events::commit::CommitListener;
 use crate::events::{InsertOutcome, NewEvent, StoredEvent};
 use crate::store::events::EventStore;
 
@@ -35,39 +36,6 @@ pub const MAX_BATCH: usize = 512;
 const LINGER_YIELDS: usize = 8;
 /// How many events may wait for the writer before callers are pushed back.
 const QUEUE: usize = 8192;
-
-/// Told after every committed batch that inserted something.
-pub trait CommitListener: Send + Sync + 'static {
-    fn committed(&self, events: &[&StoredEvent]);
-}
-
-/// Every listener registered so far; listeners may be added after the writer started.
-#[derive(Default)]
-pub struct CommitHooks {
-    listeners: std::sync::RwLock<Vec<Arc<dyn CommitListener>>>,
-}
-
-impl CommitHooks {
-    pub fn add(&self, listener: Arc<dyn CommitListener>) {
-        self.listeners
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(listener);
-    }
-}
-
-impl CommitListener for CommitHooks {
-    fn committed(&self, events: &[&StoredEvent]) {
-        for l in self
-            .listeners
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-        {
-            l.committed(events);
-        }
-    }
-}
 
 /// Why an event was not stored. The callback is not acknowledged; WeChat retries.
 #[derive(Debug, thiserror::Error)]

@@ -19,7 +19,6 @@ use crate::core::secret::Secret;
 use crate::core::InvalidField;
 use crate::http::error::ErrorBody;
 use crate::http::{ApiError, Caller as Authed, Json, JsonOrForm, Page, PageParams, Path, Query};
-use crate::replies::ReplyService;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -210,15 +209,12 @@ async fn get_caller(
     responses((status = 204), (status = 404, body = ErrorBody)))]
 async fn delete_caller(
     State(callers): State<CallerService>,
-    State(replies): State<ReplyService>,
     caller: Authed,
     Path(client_id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     caller.require_admin()?;
     let id = parse_client_id(&client_id)?;
     callers.delete(&id).await?;
-    // The caller's reply rules went with it; stop evaluating this instance's cached copy.
-    replies.forget_all();
     Ok(StatusCode::NO_CONTENT)
 }
 

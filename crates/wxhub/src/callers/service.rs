@@ -13,6 +13,7 @@ use chrono::{DateTime, Duration, Utc};
 use tracing::instrument;
 
 use crate::accounts::model::AccountId;
+use crate::accounts::service::AccountRemovalListener;
 use crate::callers::error::CallerError;
 use crate::callers::model::{Caller, ClientId, NewCaller};
 use crate::core::clock::SharedClock;
@@ -34,8 +35,15 @@ pub struct IssuedToken {
     pub expires_at: DateTime<Utc>,
 }
 
+/// Told after a caller was removed (its endpoints and reply rules went with it in the store),
+/// so in-process copies of what it owned are dropped.
+pub trait CallerRemovalListener: Send + Sync + 'static {
+    fn caller_removed(&self, id: &ClientId);
+}
+
 #[derive(Clone)]
 pub struct CallerService {
+    removal_listeners: Arc<Vec<Arc<dyn CallerRemovalListener>>>,
     store: Arc<dyn CallerStore>,
     accounts: Arc<dyn AccountStore>,
     clock: SharedClock,
@@ -57,8 +65,10 @@ impl CallerService {
         accounts: Arc<dyn AccountStore>,
         clock: SharedClock,
         token_ttl_secs: u64,
+        removal_listeners: Vec<Arc<dyn CallerRemovalListener>>,
     ) -> Self {
         CallerService {
+            removal_listeners: Arc::new(removal_listeners),
             store,
             accounts,
             clock,
@@ -146,6 +156,9 @@ impl CallerService {
             return Err(CallerError::NotFound(id.to_string()));
         }
         self.lock_cache().retain(|_, c| &c.caller.client_id != id);
+        for listener in self.removal_listeners.iter() {
+            listener.caller_removed(id);
+        }
         tracing::info!("caller removed");
         Ok(())
     }
@@ -213,14 +226,6 @@ impl CallerService {
         Ok(Some(caller))
     }
 
-    /// Drops this instance's cached authentications of callers granted `account`, so an
-    /// account deleted (and perhaps registered again for another app) is not used through a
-    /// grant cached before. Other instances forget within [`AUTH_CACHE_TTL`].
-    pub fn forget_account(&self, account: &AccountId) {
-        self.lock_cache()
-            .retain(|_, c| !c.caller.accounts.contains(account));
-    }
-
     /// One step of the token janitor: deletes expired tokens, returns how many.
     pub async fn purge_expired_tokens(&self) -> Result<u64, CallerError> {
         Ok(self.store.purge_expired_tokens(self.clock.now()).await?)
@@ -235,5 +240,15 @@ impl CallerService {
         self.cache
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Drops this instance's cached authentications of callers granted a removed account, so an
+/// account deleted (and perhaps registered again for another app) is not used through a
+/// grant cached before. Other instances forget within [`AUTH_CACHE_TTL`].
+impl AccountRemovalListener for CallerService {
+    fn account_removed(&self, account: &AccountId) {
+        self.lock_cache()
+            .retain(|_, c| !c.caller.accounts.contains(account));
     }
 }

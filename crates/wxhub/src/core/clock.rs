@@ -3,6 +3,7 @@
 //! Services never call `Utc::now()` themselves; they ask the [`Clock`] they were built with, so
 //! tests can move time forward (token expiry, quota windows) without sleeping.
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
@@ -66,6 +67,30 @@ impl Clock for TestClock {
     }
 }
 
+/// Wall-clock time plus an offset that only grows: what `WXHUB_TEST_CLOCK=1` gives a running
+/// hub, so an outside test suite can move time forward (token expiry, windows, quotas) over
+/// HTTP. Never in production. Clones share the offset.
+#[derive(Debug, Clone, Default)]
+pub struct AdjustableClock {
+    offset_micros: Arc<AtomicI64>,
+}
+
+impl AdjustableClock {
+    /// Moves time forward by `by` (negative durations are ignored: time never goes back).
+    pub fn advance(&self, by: Duration) -> DateTime<Utc> {
+        let micros = by.num_microseconds().unwrap_or(i64::MAX).max(0);
+        self.offset_micros.fetch_add(micros, Ordering::SeqCst);
+        self.now()
+    }
+}
+
+impl Clock for AdjustableClock {
+    fn now(&self) -> DateTime<Utc> {
+        let offset = Duration::microseconds(self.offset_micros.load(Ordering::SeqCst));
+        SystemClock.now() + offset
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,5 +103,16 @@ mod tests {
         assert_eq!(shared.now(), start);
         clock.advance(Duration::seconds(90));
         assert_eq!(shared.now(), start + Duration::seconds(90));
+    }
+
+    #[test]
+    fn the_adjustable_clock_runs_ahead_of_the_wall_clock() {
+        let clock = AdjustableClock::default();
+        let before = SystemClock.now();
+        let after = clock.advance(Duration::hours(3));
+        assert!(after >= before + Duration::hours(3));
+        assert!(clock.clone().now() >= after, "clones share the offset");
+        clock.advance(Duration::seconds(-60));
+        assert!(clock.now() >= after, "never back");
     }
 }

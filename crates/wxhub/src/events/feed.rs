@@ -8,7 +8,7 @@
 
 use tokio::sync::watch;
 
-use crate::callbacks::writer::CommitListener;
+use crate::events::commit::CommitListener;
 use crate::events::model::StoredEvent;
 
 /// Cheap to clone; clones share one signal.

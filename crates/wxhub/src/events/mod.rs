@@ -7,12 +7,14 @@
 //! `Last-Event-ID`); webhooks and the bus are fed by `webhooks::fanout`. Both sides go through
 //! `store::events::EventStore`.
 
+pub mod commit;
 pub mod feed;
 pub mod model;
 pub mod normalise;
 pub(crate) mod routes;
 pub mod service;
 
+pub use commit::{CommitHooks, CommitListener};
 pub use feed::EventFeed;
 pub use model::{EventId, InsertOutcome, NewEvent, StoredEvent};
 pub use routes::routes;

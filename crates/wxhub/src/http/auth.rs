@@ -15,9 +15,10 @@ use axum::http::request::Parts;
 use axum::http::HeaderMap;
 
 use crate::accounts::model::AccountId;
-use crate::app::AppState;
 use crate::callers::model::{Caller as CallerInfo, Scope};
+use crate::callers::CallerService;
 use crate::core::crypto::constant_time_eq;
+use crate::core::Secret;
 use crate::http::error::ApiError;
 
 /// Who is calling.
@@ -123,24 +124,41 @@ pub fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
     Ok(token.trim())
 }
 
+/// What the [`Caller`] extractor needs: the callers (to check a caller's bearer) and the
+/// admin bearer from config. Nothing else of the hub.
+#[derive(Clone)]
+pub struct Authenticator {
+    callers: CallerService,
+    admin: Option<Secret<String>>,
+}
+
+impl Authenticator {
+    pub fn new(callers: CallerService, admin: Option<Secret<String>>) -> Self {
+        Authenticator { callers, admin }
+    }
+
+    /// Whether `token` is the admin bearer (compared in constant time).
+    pub fn is_admin(&self, token: &str) -> bool {
+        self.admin
+            .as_ref()
+            .is_some_and(|admin| constant_time_eq(admin.expose().as_bytes(), token.as_bytes()))
+    }
+}
+
 impl<S> FromRequestParts<S> for Caller
 where
-    AppState: FromRef<S>,
+    Authenticator: FromRef<S>,
     S: Send + Sync,
 {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let state = AppState::from_ref(state);
+        let auth = Authenticator::from_ref(state);
         let token = bearer(&parts.headers)?;
-        let caller = if state
-            .admin_token
-            .as_ref()
-            .is_some_and(|admin| constant_time_eq(admin.expose().as_bytes(), token.as_bytes()))
-        {
+        let caller = if auth.is_admin(token) {
             Caller::Admin
         } else {
-            match state.callers.authenticate(token).await {
+            match auth.callers.authenticate(token).await {
                 Ok(Some(c)) => Caller::Client(c),
                 Ok(None) => {
                     tracing::info!("refused: unknown or expired bearer token");

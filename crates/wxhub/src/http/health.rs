@@ -1,6 +1,6 @@
 //! Liveness, readiness and metrics.
 
-use axum::extract::State;
+use axum::extract::{FromRef, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::HeaderMap;
 use axum::response::IntoResponse;
@@ -10,8 +10,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::app::AppState;
-use crate::core::crypto::constant_time_eq;
-use crate::http::auth::bearer;
+use crate::http::auth::{bearer, Authenticator};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::Json;
 
@@ -65,11 +64,7 @@ async fn get_metrics(
 ) -> Result<impl IntoResponse, ApiError> {
     if !state.config.http.metrics_public {
         let token = bearer(&headers)?;
-        let admin = state
-            .admin_token
-            .as_ref()
-            .is_some_and(|admin| constant_time_eq(admin.expose().as_bytes(), token.as_bytes()));
-        if !admin {
+        if !Authenticator::from_ref(&state).is_admin(token) {
             tracing::info!("refused: /metrics without the admin bearer");
             return Err(ApiError::forbidden(
                 "admin_required",

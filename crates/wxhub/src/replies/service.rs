@@ -18,12 +18,13 @@ use wx_protocol::InboundMessage;
 use super::error::ReplyError;
 use super::model::{CompiledRule, ReplyRule, RuleAction, RuleId, RuleMatch};
 use crate::accounts::model::AccountId;
-use crate::accounts::{AccountError, AccountService};
 use crate::callers::model::ClientId;
+use crate::callers::service::CallerRemovalListener;
 use crate::core::clock::SharedClock;
 use crate::core::crypto::MasterKey;
 use crate::core::signing::WebhookSecret;
 use crate::core::InvalidField;
+use crate::store::accounts::AccountStore;
 use crate::store::replies::{ReplyRuleStore, RuleRecord, RuleViewer, SecretChange};
 use crate::store::StoreError;
 use crate::webhooks::url::{ensure_public, parse_endpoint_url};
@@ -68,7 +69,7 @@ type RuleSet = Arc<Vec<CompiledRule>>;
 #[derive(Clone)]
 pub struct ReplyService {
     store: Arc<dyn ReplyRuleStore>,
-    accounts: AccountService,
+    accounts: Arc<dyn AccountStore>,
     key: Option<MasterKey>,
     clock: SharedClock,
     cache: Arc<RwLock<HashMap<AccountId, (Instant, RuleSet)>>>,
@@ -134,7 +135,7 @@ fn from_record(r: RuleRecord) -> Result<ReplyRule, StoreError> {
 impl ReplyService {
     pub fn new(
         store: Arc<dyn ReplyRuleStore>,
-        accounts: AccountService,
+        accounts: Arc<dyn AccountStore>,
         key: Option<MasterKey>,
         clock: SharedClock,
         allow_private_urls: bool,
@@ -181,11 +182,9 @@ impl ReplyService {
     }
 
     async fn require_account(&self, account: &AccountId) -> Result<(), ReplyError> {
-        match self.accounts.exists(account).await {
-            Ok(true) => Ok(()),
-            Ok(false) => Err(ReplyError::AccountNotFound(account.clone())),
-            Err(AccountError::NotFound(_)) => Err(ReplyError::AccountNotFound(account.clone())),
-            Err(e) => Err(ReplyError::Account(e)),
+        match self.accounts.get(account).await? {
+            Some(_) => Ok(()),
+            None => Err(ReplyError::AccountNotFound(account.clone())),
         }
     }
 
@@ -198,7 +197,7 @@ impl ReplyService {
 
     /// Drops every cached rule set (after rules were deleted behind the service's back,
     /// e.g. with their caller).
-    pub fn forget_all(&self) {
+    fn forget_all(&self) {
         self.cache
             .write()
             .unwrap_or_else(|p| p.into_inner())
@@ -427,5 +426,13 @@ impl ReplyService {
             .iter()
             .find(|r| r.matches(message, event_type))
             .map(|r| (r.rule.id.clone(), r.rule.action.clone(), r.secret.clone())))
+    }
+}
+
+/// A removed caller's rules went with it in the store: stop evaluating this instance's
+/// cached copies at once (other instances within [`RULES_TTL`]).
+impl CallerRemovalListener for ReplyService {
+    fn caller_removed(&self, _: &ClientId) {
+        self.forget_all();
     }
 }

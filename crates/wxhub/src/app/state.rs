@@ -1,0 +1,103 @@
+//! What handlers reach: [`AppState`], one `Arc` around every service, and the `FromRef`
+//! impls that hand each route exactly the service it names (and the caller extractor only
+//! the [`Authenticator`]).
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use metrics_exporter_prometheus::PrometheusHandle;
+
+use crate::accounts::AccountService;
+use crate::bus::SharedBus;
+use crate::callbacks::CallbackService;
+use crate::callers::CallerService;
+use crate::config::Config;
+use crate::core::clock::{AdjustableClock, SharedClock};
+use crate::core::Secret;
+use crate::events::{CommitHooks, EventService};
+use crate::followers::FollowerService;
+use crate::http::auth::Authenticator;
+use crate::proxy::ProxyService;
+use crate::replies::ReplyService;
+use crate::store::{Db, DeliveriesReady, Store};
+use crate::tokens::TokenService;
+use crate::webhooks::{Dispatcher, FanOut, WebhookService};
+
+/// Shared behind one `Arc`: axum clones the state for every request.
+#[derive(Clone)]
+pub struct AppState(pub(super) Arc<AppParts>);
+
+impl std::ops::Deref for AppState {
+    type Target = AppParts;
+
+    fn deref(&self) -> &AppParts {
+        &self.0
+    }
+}
+
+/// The services and settings behind [`AppState`].
+pub struct AppParts {
+    pub accounts: AccountService,
+    pub callers: CallerService,
+    pub tokens: TokenService,
+    pub proxy: ProxyService,
+    pub events: EventService,
+    /// Follower records and callback settings.
+    pub followers: FollowerService,
+    pub webhooks: WebhookService,
+    /// Fan-out step (events → deliveries + bus); background loop or tests drive it.
+    pub fan_out: FanOut,
+    /// Delivery step; background workers or tests drive it.
+    pub dispatcher: Dispatcher,
+    /// Wakes the delivery workers when deliveries were created.
+    pub deliveries_ready: DeliveriesReady,
+    pub bus: SharedBus,
+    pub callbacks: CallbackService,
+    pub replies: ReplyService,
+    /// Told after each committed batch of new events (the delivery side subscribes here).
+    pub commit_hooks: Arc<CommitHooks>,
+    pub admin_token: Option<Secret<String>>,
+    pub metrics: PrometheusHandle,
+    pub clock: SharedClock,
+    /// Set only with `WXHUB_TEST_CLOCK=1`: the clock `POST /api/v1/admin/clock/advance` moves.
+    pub test_clock: Option<AdjustableClock>,
+    pub config: Arc<Config>,
+    /// For readiness only; capability routes go through their service.
+    pub(crate) store: Store,
+}
+
+impl AppState {
+    /// The database, for health checks and tests.
+    pub fn store_db(&self) -> &Db {
+        &self.store.db
+    }
+}
+
+/// `impl FromRef<AppState> for $service`, cloning the named field.
+macro_rules! services_from_state {
+    ($($service:ty => $field:ident),* $(,)?) => {
+        $(impl FromRef<AppState> for $service {
+            fn from_ref(state: &AppState) -> Self {
+                state.$field.clone()
+            }
+        })*
+    };
+}
+
+services_from_state! {
+    AccountService => accounts,
+    CallerService => callers,
+    TokenService => tokens,
+    ProxyService => proxy,
+    EventService => events,
+    FollowerService => followers,
+    WebhookService => webhooks,
+    CallbackService => callbacks,
+    ReplyService => replies,
+}
+
+impl FromRef<AppState> for Authenticator {
+    fn from_ref(state: &AppState) -> Self {
+        Authenticator::new(state.callers.clone(), state.admin_token.clone())
+    }
+}

@@ -1,0 +1,234 @@
+//! Building one hub's services from its config, in dependency order: the store, the bus and
+//! the caches first; then each capability's service from the ones below it. Nothing is built
+//! in two phases: what a service is told about (removal listeners, the late-reply sender) is
+//! built before it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::state::AppParts;
+use crate::accounts::AccountService;
+use crate::cache::redis::RedisCache;
+use crate::cache::replay::{MemoryReplays, RedisReplays, ReplayCache};
+use crate::callbacks::{CallbackService, EventWriter};
+use crate::callers::CallerService;
+use crate::config::Config;
+use crate::core::clock::{AdjustableClock, SharedClock};
+use crate::core::dsn::redact_dsn;
+use crate::events::{CommitHooks, EventFeed, EventService};
+use crate::followers::FollowerService;
+use crate::proxy::ProxyService;
+use crate::replies::{ReplyService, TokenCentreSender};
+use crate::store::{Db, DeliveriesReady, Dispatch, Store};
+use crate::tokens::TokenService;
+use crate::webhooks::{Dispatcher, FanOut, WebhookClient, WebhookService};
+
+/// Every service of one hub, wired.
+pub(super) async fn build(
+    config: Config,
+    clock: SharedClock,
+    test_clock: Option<AdjustableClock>,
+    tracker: &TaskTracker,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<AppParts> {
+    config.validate().context("invalid configuration")?;
+    let master_key = config.master_key()?;
+    let url = config.database_url();
+    let db = Db::connect(&url)
+        .await
+        .with_context(|| format!("opening the store at {}", redact_dsn(&url)))?;
+    db.migrate().await.context("migrating the store")?;
+    let bus = crate::bus::connect(config.nats_url.as_ref().map(|u| u.expose()))
+        .await
+        .context("connecting the event bus")?;
+    tracing::info!(bus = bus.name(), "event bus ready");
+    let deliveries_ready = DeliveriesReady::default();
+    let dispatch = if bus.publishes() {
+        Dispatch::Separate
+    } else {
+        Dispatch::InEventBatch {
+            clock: clock.clone(),
+            ready: deliveries_ready.clone(),
+        }
+    };
+    if let Db::Sqlite(pool) = &db {
+        let released = crate::store::sqlite::webhooks::release_leases(pool)
+            .await
+            .context("releasing the webhook delivery leases of the previous run")?;
+        if released > 0 {
+            tracing::info!(
+                released,
+                "deliveries claimed by the previous run are due again"
+            );
+        }
+    }
+    let store = Store::with_dispatch(db, dispatch);
+    let redis = match &config.redis_url {
+        Some(url) => Some(
+            RedisCache::connect(url.expose())
+                .await
+                .context("connecting to Redis (redis_url)")?,
+        ),
+        None => None,
+    };
+    let replays: Arc<dyn ReplayCache> = match &redis {
+        Some(redis) => Arc::new(RedisReplays::new(
+            redis.connection(),
+            format!("{}:replay", config.tokens.key_prefix),
+        )),
+        None => Arc::new(MemoryReplays::default()),
+    };
+
+    // Callers are told when an account goes, reply rules when a caller goes.
+    let replies = ReplyService::new(
+        store.reply_rules.clone(),
+        store.accounts.clone(),
+        master_key.clone(),
+        clock.clone(),
+        config.webhooks.allow_private_urls,
+    );
+    let callers = CallerService::new(
+        store.callers.clone(),
+        store.accounts.clone(),
+        clock.clone(),
+        config.http.caller_token_ttl_secs,
+        vec![Arc::new(replies.clone())],
+    );
+    let accounts = AccountService::new(
+        store.accounts.clone(),
+        master_key.clone(),
+        clock.clone(),
+        vec![Arc::new(callers.clone())],
+    );
+    accounts
+        .check_master_key()
+        .await
+        .context("refusing to start: account secrets are stored")?;
+    let (tokens, proxy) = build_tokens(&config, redis, &store, &accounts, &clock).await?;
+
+    let feed = EventFeed::new();
+    let events = EventService::new(store.events.clone(), feed.clone(), shutdown.clone());
+    let webhooks = WebhookService::new(
+        store.webhooks.clone(),
+        store.accounts.clone(),
+        master_key.clone(),
+        clock.clone(),
+        config.webhooks.clone(),
+    );
+    let fan_out = FanOut::new(store.webhooks.clone(), bus.clone(), clock.clone());
+    // One outbound client for event and reply webhooks.
+    let webhook_client =
+        WebhookClient::new(&config.webhooks).context("building the webhook HTTP client")?;
+    let dispatcher = Dispatcher::new(
+        store.webhooks.clone(),
+        master_key.clone(),
+        clock.clone(),
+        config.webhooks.clone(),
+        webhook_client.clone(),
+    );
+    let commit_hooks = Arc::new(CommitHooks::default());
+    commit_hooks.add(Arc::new(feed));
+    let writer = EventWriter::spawn(
+        store.events.clone(),
+        Some(commit_hooks.clone()),
+        tracker,
+        shutdown.clone(),
+    );
+    let followers = FollowerService::new(store.followers.clone(), accounts.clone());
+    // Replies that miss WeChat's deadline go out as customer-service messages.
+    let late_client = crate::wechat::WeChatClient::new(Duration::from_secs(
+        config.tokens.upstream_timeout_secs.max(1),
+    ))
+    .context("building the WeChat client for late replies")?;
+    let late = Arc::new(TokenCentreSender {
+        tokens: tokens.clone(),
+        accounts: accounts.clone(),
+        client: late_client,
+    });
+    let callbacks = CallbackService::new(
+        accounts.clone(),
+        replies.clone(),
+        writer,
+        clock.clone(),
+        tracker.clone(),
+        replays,
+        webhook_client,
+        late,
+    );
+    Ok(AppParts {
+        accounts,
+        callers,
+        events,
+        followers,
+        webhooks,
+        fan_out,
+        dispatcher,
+        deliveries_ready,
+        bus,
+        callbacks,
+        replies,
+        commit_hooks,
+        tokens,
+        proxy,
+        admin_token: config.admin_token.clone(),
+        metrics: crate::telemetry::metrics_handle(),
+        clock,
+        test_clock,
+        config: Arc::new(config),
+        store,
+    })
+}
+
+/// The token centre and the pass-through proxy: cache chosen once (Redis when configured).
+async fn build_tokens(
+    config: &Config,
+    redis: Option<RedisCache>,
+    store: &Store,
+    accounts: &AccountService,
+    clock: &SharedClock,
+) -> anyhow::Result<(TokenService, ProxyService)> {
+    use crate::cache::{memory::MemoryCache, near::NearCache, TokenCache};
+    use crate::tokens::{accounts::AccountsLookup, TokenEngine, WeChatTokenSource};
+    use crate::wechat::WeChatClient;
+
+    let settings = &config.tokens;
+    let cache: Arc<dyn TokenCache> = match redis {
+        Some(redis) => match settings.near_cache_ms {
+            0 => Arc::new(redis),
+            ms => Arc::new(NearCache::new(redis, Duration::from_millis(ms))),
+        },
+        None => Arc::new(MemoryCache::new()),
+    };
+    tracing::info!(cache = cache.backend(), "token cache ready");
+    let client = WeChatClient::new(Duration::from_secs(settings.upstream_timeout_secs.max(1)))
+        .context("building the WeChat client")?;
+    let engine = TokenEngine::new(
+        cache,
+        store.tokens.clone(),
+        Arc::new(WeChatTokenSource::new(client)),
+        clock.clone(),
+        settings.engine(),
+    );
+    let lookup = AccountsLookup {
+        accounts: accounts.clone(),
+        prefer_stable: settings.prefer_stable_token,
+    };
+    let tokens = TokenService::new(engine, Arc::new(lookup));
+    // Redirects are never followed: a 3xx goes back to the caller (token removed from its
+    // Location), so neither a foreign body nor the account's token crosses to another host.
+    let proxy_http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(settings.proxy_timeout_secs.max(1)))
+        .build()
+        .context("building the proxy client")?;
+    let proxy = ProxyService::new(
+        tokens.clone(),
+        proxy_http,
+        settings.proxy_replay_limit_bytes,
+    );
+    Ok((tokens, proxy))
+}
