@@ -14,5 +14,8 @@ if ! python3 -c 'import wechatpy' >/dev/null 2>&1; then
   python3 -m pip install --quiet --disable-pip-version-check -r crates/wx-sandbox/tests/sdk/requirements.txt
 fi
 
+echo "==> dependencies point one way (scripts/check_layers.py)"
+python3 scripts/check_layers.py
+
 echo "==> cargo test --workspace"
 cargo test --workspace

@@ -1,6 +1,6 @@
 //! `/api/v1/accounts`: parse → authorize → call the service → map the error.
 
-use axum::extract::State;
+use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::Deserialize;
@@ -15,13 +15,18 @@ use crate::accounts::model::{
     AgentId, AppId, CallbackMode, CorpId, NewAccount,
 };
 use crate::accounts::service::AccountService;
-use crate::app::AppState;
 use crate::core::InvalidField;
 use crate::http::auth::account_not_found;
+use crate::http::auth::Authenticator;
 use crate::http::error::ErrorBody;
 use crate::http::{ApiError, Caller, Json, Page, PageParams, Path, Query};
 
-pub fn routes() -> OpenApiRouter<AppState> {
+pub fn routes<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    AccountService: FromRef<S>,
+    Authenticator: FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(create_account, list_accounts))
         .routes(routes!(get_account, update_account, delete_account))

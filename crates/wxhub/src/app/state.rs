@@ -98,6 +98,6 @@ services_from_state! {
 
 impl FromRef<AppState> for Authenticator {
     fn from_ref(state: &AppState) -> Self {
-        Authenticator::new(state.callers.clone(), state.admin_token.clone())
+        Authenticator::new(Arc::new(state.callers.clone()), state.admin_token.clone())
     }
 }

@@ -2,17 +2,20 @@
 //! caller. Answers are WeChat's formats (echostr, `success`, reply XML); refusals use our
 //! error envelope with a 4xx.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRef, Path, Query, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
 use super::service::{Answer, CallbackQuery, CallbackService};
-use crate::app::AppState;
 use crate::http::{ApiError, RawBody};
 
-pub fn routes() -> Router<AppState> {
+pub fn routes<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    CallbackService: FromRef<S>,
+{
     Router::new().route(
         "/callback/{account}",
         get(verify_url).post(receive_callback),

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use axum::extract::State;
+use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
@@ -11,16 +11,21 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::accounts::model::AccountId;
-use crate::app::AppState;
 use crate::callers::error::CallerError;
 use crate::callers::model::{check_domain, Caller, ClientId, NewCaller, QrSource, Scope, SystemId};
 use crate::callers::service::CallerService;
 use crate::core::secret::Secret;
 use crate::core::InvalidField;
+use crate::http::auth::Authenticator;
 use crate::http::error::ErrorBody;
 use crate::http::{ApiError, Caller as Authed, Json, JsonOrForm, Page, PageParams, Path, Query};
 
-pub fn routes() -> OpenApiRouter<AppState> {
+pub fn routes<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    CallerService: FromRef<S>,
+    Authenticator: FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(create_caller, list_callers))
         .routes(routes!(get_caller, delete_caller))

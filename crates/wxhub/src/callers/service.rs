@@ -19,6 +19,7 @@ use crate::callers::model::{Caller, ClientId, NewCaller};
 use crate::core::clock::SharedClock;
 use crate::core::crypto::{constant_time_eq, hash_credential, random_token};
 use crate::core::secret::Secret;
+use crate::http::auth::BearerTokens;
 use crate::store::accounts::AccountStore;
 use crate::store::callers::{CallerRecord, CallerStore};
 use crate::store::StoreError;
@@ -250,5 +251,12 @@ impl AccountRemovalListener for CallerService {
     fn account_removed(&self, account: &AccountId) {
         self.lock_cache()
             .retain(|_, c| !c.caller.accounts.contains(account));
+    }
+}
+
+#[async_trait::async_trait]
+impl BearerTokens for CallerService {
+    async fn caller_of(&self, bearer: &str) -> anyhow::Result<Option<Arc<Caller>>> {
+        Ok(self.authenticate(bearer).await?)
     }
 }

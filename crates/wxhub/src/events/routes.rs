@@ -6,7 +6,7 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::extract::State;
+use axum::extract::{FromRef, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::{Stream, StreamExt};
@@ -17,16 +17,20 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::accounts::model::AccountId;
-use crate::app::AppState;
 use crate::callers::model::Scope;
-use crate::callers::CallerService;
+
 use crate::events::model::{EventId, StoredEvent};
 use crate::events::service::{AccountScope, EventError, EventService};
-use crate::http::auth::bearer;
+use crate::http::auth::{bearer, Authenticator};
 use crate::http::error::ErrorBody;
 use crate::http::{ApiError, Caller, Json, Page, PageParams, Path, Query};
 
-pub fn routes() -> OpenApiRouter<AppState> {
+pub fn routes<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Authenticator: FromRef<S>,
+    EventService: FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(list_events))
         .routes(routes!(stream_events))
@@ -159,7 +163,7 @@ async fn get_event(
     responses((status = 200, description = "text/event-stream"), (status = 404, body = ErrorBody)))]
 async fn stream_events(
     State(events): State<EventService>,
-    State(callers): State<CallerService>,
+    State(auth): State<Authenticator>,
     caller: Caller,
     headers: HeaderMap,
     Query(q): Query<StreamQuery>,
@@ -186,7 +190,7 @@ async fn stream_events(
     let lost = match caller {
         Caller::Admin => None,
         Caller::Client(_) => Some(access_lost(
-            callers,
+            auth,
             bearer(&headers)?.to_owned(),
             scope.clone(),
         )),
@@ -225,10 +229,10 @@ const STREAM_ACCESS_RECHECK: Duration = Duration::from_secs(2);
 /// Resolves when the caller behind `bearer` may no longer read `scope`: the bearer expired or
 /// was revoked with its caller, or the caller lost the `events` scope or an account the
 /// stream covers. A store error keeps the stream open until the next check.
-async fn access_lost(callers: CallerService, bearer: String, scope: AccountScope) {
+async fn access_lost(auth: Authenticator, bearer: String, scope: AccountScope) {
     loop {
         tokio::time::sleep(STREAM_ACCESS_RECHECK).await;
-        let still_allowed = match callers.authenticate(&bearer).await {
+        let still_allowed = match auth.caller_of(&bearer).await {
             Ok(Some(now)) => {
                 now.scopes.contains(&Scope::Events)
                     && match &scope {
@@ -240,7 +244,10 @@ async fn access_lost(callers: CallerService, bearer: String, scope: AccountScope
             }
             Ok(None) => false,
             Err(e) => {
-                tracing::warn!(error = %e, "re-checking an event stream's caller failed");
+                tracing::warn!(
+                    error = format!("{e:#}"),
+                    "re-checking an event stream's caller failed"
+                );
                 true
             }
         };

@@ -2,7 +2,7 @@
 //! (admin, or a caller with the `identity` scope on the account): parse → authorize → call
 //! the service → map the error.
 
-use axum::extract::State;
+use axum::extract::{FromRef, State};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -13,14 +13,19 @@ use super::error::FollowerError;
 use super::model::{CallbackSettings, SettingsPatch};
 use super::service::FollowerService;
 use crate::accounts::model::AccountId;
-use crate::app::AppState;
 use crate::callers::model::Scope;
 use crate::http::auth::account_not_found;
+use crate::http::auth::Authenticator;
 use crate::http::error::ErrorBody;
 use crate::http::{ApiError, Caller, Json, Page, PageParams, Path, Query};
 use crate::store::followers::{Follower, FollowerFilter};
 
-pub fn routes() -> OpenApiRouter<AppState> {
+pub fn routes<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    FollowerService: FromRef<S>,
+    Authenticator: FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(get_callback_settings, update_callback_settings))
         .routes(routes!(list_followers))

@@ -16,7 +16,6 @@ use axum::http::HeaderMap;
 
 use crate::accounts::model::AccountId;
 use crate::callers::model::{Caller as CallerInfo, Scope};
-use crate::callers::CallerService;
 use crate::core::crypto::constant_time_eq;
 use crate::core::Secret;
 use crate::http::error::ApiError;
@@ -124,17 +123,29 @@ pub fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
     Ok(token.trim())
 }
 
-/// What the [`Caller`] extractor needs: the callers (to check a caller's bearer) and the
-/// admin bearer from config. Nothing else of the hub.
+/// Who a caller's bearer token belongs to, if it is valid now (the callers capability
+/// implements it; defined here so caller auth depends on no capability's service).
+#[async_trait::async_trait]
+pub trait BearerTokens: Send + Sync + 'static {
+    async fn caller_of(&self, bearer: &str) -> anyhow::Result<Option<Arc<CallerInfo>>>;
+}
+
+/// What the [`Caller`] extractor needs: the callers' bearer tokens and the admin bearer
+/// from config. Nothing else of the hub.
 #[derive(Clone)]
 pub struct Authenticator {
-    callers: CallerService,
+    callers: Arc<dyn BearerTokens>,
     admin: Option<Secret<String>>,
 }
 
 impl Authenticator {
-    pub fn new(callers: CallerService, admin: Option<Secret<String>>) -> Self {
+    pub fn new(callers: Arc<dyn BearerTokens>, admin: Option<Secret<String>>) -> Self {
         Authenticator { callers, admin }
+    }
+
+    /// The registered caller a bearer token belongs to now (`None`: unknown or expired).
+    pub async fn caller_of(&self, bearer: &str) -> anyhow::Result<Option<Arc<CallerInfo>>> {
+        self.callers.caller_of(bearer).await
     }
 
     /// Whether `token` is the admin bearer (compared in constant time).
@@ -158,7 +169,7 @@ where
         let caller = if auth.is_admin(token) {
             Caller::Admin
         } else {
-            match auth.callers.authenticate(token).await {
+            match auth.caller_of(token).await {
                 Ok(Some(c)) => Caller::Client(c),
                 Ok(None) => {
                     tracing::info!("refused: unknown or expired bearer token");

@@ -1,7 +1,7 @@
 //! `GET /api/v1/jssdk/config?account=&url=`: what a page passes to `wx.config` (and, for
 //! WeCom apps, `wx.agentConfig`).
 
-use axum::extract::State;
+use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -10,13 +10,18 @@ use utoipa_axum::routes;
 
 use super::service::{self, AllowedDomains, JssdkConfig, JssdkError};
 use crate::accounts::model::AccountId;
-use crate::app::AppState;
 use crate::callers::model::Scope;
+use crate::http::auth::Authenticator;
 use crate::http::error::ErrorBody;
 use crate::http::{ApiError, Caller, Json, Query};
 use crate::tokens::{TokenError, TokenService};
 
-pub fn routes() -> OpenApiRouter<AppState> {
+pub fn routes<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    TokenService: FromRef<S>,
+    Authenticator: FromRef<S>,
+{
     OpenApiRouter::new().routes(routes!(get_config))
 }
 

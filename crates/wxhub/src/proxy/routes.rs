@@ -1,7 +1,7 @@
 //! `ANY /wx/{account}/{*path}`: the pass-through (caller bearer with scope `tokens` for the
 //! account, or the admin bearer). Counted per caller in `wxhub_proxy_requests_total`.
 
-use axum::extract::{Request, State};
+use axum::extract::{FromRef, Request, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::any;
@@ -9,14 +9,19 @@ use utoipa_axum::router::OpenApiRouter;
 
 use super::service::{ProxyError, ProxyRequest, ProxyService};
 use crate::accounts::model::AccountId;
-use crate::app::AppState;
 use crate::callers::model::Scope;
 use crate::http::auth::account_not_found;
+use crate::http::auth::Authenticator;
 use crate::http::{ApiError, Caller, Path};
 use crate::tokens::TokenError;
 use crate::wechat::WeChatError;
 
-pub fn routes() -> OpenApiRouter<AppState> {
+pub fn routes<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    ProxyService: FromRef<S>,
+    Authenticator: FromRef<S>,
+{
     OpenApiRouter::new().route("/wx/{account}/{*path}", any(forward))
 }
 

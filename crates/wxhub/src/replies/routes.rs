@@ -3,7 +3,7 @@
 //! belongs to the caller that made it (or to the admin): callers list, read, change, rotate and
 //! delete only their own; the admin sees all. Every enabled rule of the account is evaluated.
 
-use axum::extract::State;
+use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::Deserialize;
@@ -15,14 +15,19 @@ use super::error::ReplyError;
 use super::model::{ReplyRule, RuleAction, RuleId, RuleMatch};
 use super::service::{NewRule, ReplyService, RulePatch, SavedRule};
 use crate::accounts::model::AccountId;
-use crate::app::AppState;
 use crate::callers::model::Scope;
 use crate::http::auth::account_not_found;
+use crate::http::auth::Authenticator;
 use crate::http::error::ErrorBody;
 use crate::http::{ApiError, Caller, Json, Path};
 use crate::store::replies::RuleViewer;
 
-pub fn routes() -> OpenApiRouter<AppState> {
+pub fn routes<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    ReplyService: FromRef<S>,
+    Authenticator: FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(create_rule, list_rules))
         .routes(routes!(get_rule, update_rule, delete_rule))

@@ -1,7 +1,7 @@
 //! `/api/v1/accounts/{id}/token`: the access_token for trusted callers that must call
 //! WeChat themselves, and seed 003's passive refresh.
 
-use axum::extract::State;
+use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -12,16 +12,21 @@ use utoipa_axum::routes;
 use super::error::TokenError;
 use super::service::TokenService;
 use crate::accounts::model::AccountId;
-use crate::app::AppState;
 use crate::cache::{CachedToken, TokenValue};
 use crate::callers::model::Scope;
 use crate::http::auth::account_not_found;
+use crate::http::auth::Authenticator;
 use crate::http::error::ErrorBody;
 use crate::http::extract::parse_json;
 use crate::http::{ApiError, Caller, Json, Path, RawBody};
 use crate::wechat::WeChatError;
 
-pub fn routes() -> OpenApiRouter<AppState> {
+pub fn routes<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    TokenService: FromRef<S>,
+    Authenticator: FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(get_token))
         .routes(routes!(refresh_token))

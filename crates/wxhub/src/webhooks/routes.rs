@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use axum::extract::State;
+use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
@@ -15,9 +15,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::accounts::model::AccountId;
-use crate::app::AppState;
 use crate::callers::model::Scope;
 use crate::core::InvalidField;
+use crate::http::auth::Authenticator;
 use crate::http::error::ErrorBody;
 use crate::http::{ApiError, Caller, Json, Page, PageParams, Path, Query};
 use crate::webhooks::error::WebhookError;
@@ -27,7 +27,12 @@ use crate::webhooks::model::{
 };
 use crate::webhooks::service::{EndpointChange, NewEndpoint, WebhookService};
 
-pub fn routes() -> OpenApiRouter<AppState> {
+pub fn routes<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    WebhookService: FromRef<S>,
+    Authenticator: FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(create_webhook, list_webhooks))
         .routes(routes!(get_webhook, update_webhook, delete_webhook))
