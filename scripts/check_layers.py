@@ -23,7 +23,7 @@ MACROS = {"ulid_id", "slug_id"}
 PATH = re.compile(r"\bcrate::([a-z_]+)(?:::([A-Za-z_]+))?(?!\w*!)")
 # The top of the HTTP layer (it merges every capability's routes); the rest of http/ is the
 # toolkit routes use (errors, extractors, caller auth, paging).
-HTTP_TOP = {"router.rs", "health.rs", "server.rs"}
+HTTP_TOP = {"router.rs", "health.rs", "server.rs", "test_clock.rs"}
 
 
 def top_module(rel):
@@ -74,7 +74,7 @@ def main():
             for line, first, second in uses(path):
                 if first == me or first in ("self", "super"):
                     continue
-                if first == "http" and second in ("router", "health", "server"):
+                if first == "http" and second in ("router", "health", "server", "test_clock"):
                     first = "http::router"
                 if first == me:
                     continue

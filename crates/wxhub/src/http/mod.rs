@@ -9,6 +9,7 @@ mod metrics;
 pub mod page;
 pub mod router;
 pub mod server;
+pub mod test_clock;
 
 pub use auth::Caller;
 pub use error::ApiError;

@@ -71,6 +71,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(webhooks::routes())
         .merge(replies::routes())
         .merge(followers::routes())
+        .merge(crate::http::test_clock::routes())
         .split_for_parts()
 }
 

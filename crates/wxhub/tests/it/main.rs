@@ -21,5 +21,6 @@ mod reliability;
 mod replies;
 mod security;
 mod store;
+mod test_clock;
 mod tokens;
 mod webhooks;
