@@ -17,6 +17,7 @@ pub mod callers;
 pub mod cli;
 pub mod config;
 pub mod core;
+#[cfg(feature = "sandbox")]
 pub mod demo;
 pub mod events;
 pub mod followers;

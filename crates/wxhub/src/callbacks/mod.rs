@@ -11,7 +11,6 @@
 //! answer finds the stored event instead of making a second one.
 
 #[doc(hidden)]
-pub mod bench;
 pub mod error;
 pub(crate) mod routes;
 pub mod service;

@@ -145,6 +145,8 @@ fn reject(account: &str, e: CallbackError) -> CallbackError {
 }
 
 impl CallbackService {
+    /// Everything the callback path needs, built before it (see `app::wiring`).
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         accounts: AccountService,
         replies: ReplyService,

@@ -1,13 +1,24 @@
 //! The `wxhub` command line: one file per command.
 
 mod account;
+#[cfg(feature = "sandbox")]
 mod bench;
 mod caller;
 mod config;
+#[cfg(feature = "sandbox")]
 mod demo;
 mod rules;
+#[cfg(feature = "sandbox")]
 mod sandbox;
 mod serve;
+#[cfg(not(feature = "sandbox"))]
+mod without_sandbox;
+#[cfg(not(feature = "sandbox"))]
+use without_sandbox as bench;
+#[cfg(not(feature = "sandbox"))]
+use without_sandbox as demo;
+#[cfg(not(feature = "sandbox"))]
+use without_sandbox as sandbox;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -14,7 +14,6 @@
 //! [`TokenService::run_refresher`] around the one-step [`TokenService::refresh_due`].
 
 pub mod accounts;
-pub mod bench;
 pub mod config;
 pub mod engine;
 pub mod error;

@@ -607,28 +607,6 @@ async fn three_instances_sharing_redis_fetch_once_per_expiry() {
 }
 
 /// A fresh, migrated SQLite token store.
-async fn sqlite_store() -> (tempfile::TempDir, Arc<dyn TokenStore>) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let url = format!("sqlite://{}", dir.path().join("t.db").display());
-    let db = crate::store::Db::connect(&url).await.expect("sqlite");
-    db.migrate().await.expect("migrations");
-    (dir, crate::store::Store::new(db).tokens)
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_bench_against_the_sandbox_sees_one_fetch_for_a_thousand_waiters() {
-    let (_dir, store) = sqlite_store().await;
-    let options = super::bench::BenchOptions {
-        duration: Duration::from_millis(200),
-        readers: 4,
-        waiters: 1000,
-        redis_url: None,
-        near_cache: Duration::from_secs(1),
-    };
-    let report = super::bench::run(&options, store).await.expect("bench");
-    assert_eq!(report.fetches_on_expiry, 1);
-    assert!(report.reads > 0);
-}
 
 #[tokio::test]
 async fn after_a_failed_background_refresh_the_valid_token_is_served_without_new_attempts() {

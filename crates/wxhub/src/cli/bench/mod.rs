@@ -6,9 +6,12 @@ use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 
 use super::GlobalArgs;
-use crate::callbacks::bench::Scenario;
+
+pub mod callbacks;
+pub mod tokens;
+use self::callbacks::Scenario;
+use self::tokens::{self as bench, BenchOptions};
 use crate::store::{Db, Store};
-use crate::tokens::bench::{self, BenchOptions};
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
@@ -81,7 +84,7 @@ pub async fn run(_global: &GlobalArgs, cmd: BenchCommand) -> anyhow::Result<()> 
                 ScenarioArg::All => vec![Scenario::TextKeyword, Scenario::SubscribeWebhook],
             };
             anyhow::ensure!(args.concurrency > 0, "--concurrency must be at least 1");
-            crate::callbacks::bench::run(&crate::callbacks::bench::BenchOptions {
+            callbacks::run(&callbacks::BenchOptions {
                 scenarios,
                 concurrency: args.concurrency,
                 duration: Duration::from_secs(args.duration.max(1)),

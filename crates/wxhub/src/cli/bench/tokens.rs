@@ -10,16 +10,16 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use serde_json::json;
 
-use super::engine::{EngineConfig, TokenEngine};
-use super::key::AppIdentity;
-use super::service::{StaticCredentials, TokenService};
-use super::source::{AppCredentials, WeChatTokenSource};
 use crate::cache::memory::MemoryCache;
 use crate::cache::near::NearCache;
 use crate::cache::redis::RedisCache;
 use crate::cache::{TokenCache, TokenValue};
 use crate::core::clock::TestClock;
 use crate::store::tokens::TokenStore;
+use crate::tokens::engine::{EngineConfig, TokenEngine};
+use crate::tokens::key::AppIdentity;
+use crate::tokens::service::{StaticCredentials, TokenService};
+use crate::tokens::source::{AppCredentials, WeChatTokenSource};
 use crate::wechat::WeChatClient;
 
 #[derive(Debug, Clone)]
@@ -224,4 +224,35 @@ async fn token_fetches(driver: &reqwest::Client, base: &str) -> anyhow::Result<u
     view["token_fetches"]
         .as_u64()
         .context("sandbox account without token_fetches")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use crate::store::tokens::TokenStore;
+
+    async fn sqlite_store() -> (tempfile::TempDir, Arc<dyn TokenStore>) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let db = crate::store::Db::connect(&url).await.expect("sqlite");
+        db.migrate().await.expect("migrations");
+        (dir, crate::store::Store::new(db).tokens)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_bench_against_the_sandbox_sees_one_fetch_for_a_thousand_waiters() {
+        let (_dir, store) = sqlite_store().await;
+        let options = super::BenchOptions {
+            duration: Duration::from_millis(200),
+            readers: 4,
+            waiters: 1000,
+            redis_url: None,
+            near_cache: Duration::from_secs(1),
+        };
+        let report = super::run(&options, store).await.expect("bench");
+        assert_eq!(report.fetches_on_expiry, 1);
+        assert!(report.reads > 0);
+    }
 }
