@@ -131,29 +131,30 @@ impl AccountService {
     #[instrument(skip_all, fields(account = %new.id))]
     pub async fn create(&self, new: NewAccount) -> Result<Account, AccountError> {
         let now = self.clock.now();
+        let callback = new.setup.callback();
         let record = AccountRecord {
             secret_sealed: self.seal(&new.id, Field::Secret, &new.secret)?,
             callback_token_sealed: self.seal_opt(
                 &new.id,
                 Field::CallbackToken,
-                new.callback_token.as_ref(),
+                callback.token(),
             )?,
             encoding_aes_key_sealed: self.seal_opt(
                 &new.id,
                 Field::EncodingAesKey,
-                new.encoding_aes_key.as_ref(),
+                callback.encoding_aes_key(),
             )?,
             contacts_secret_sealed: self.seal_opt(
                 &new.id,
                 Field::ContactsSecret,
-                new.contacts_secret.as_ref(),
+                new.setup.contacts_secret(),
             )?,
+            mode: new.setup.mode(),
             id: new.id,
-            app: new.app,
+            app: new.setup.app().clone(),
             name: new.name,
             original_id: new.original_id,
             logo_url: new.logo_url,
-            mode: new.mode,
             api_base: new.api_base,
             version: 1,
             created_at: now,
