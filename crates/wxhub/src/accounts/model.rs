@@ -1,7 +1,12 @@
-//! Account domain types: typed ids, kinds, and the parsed forms of requests.
+//! Account domain types: typed ids, kinds, the rules an account obeys, and the parsed forms
+//! of requests.
 //!
-//! Everything here is checked when built (`TryFrom<&str>` / `parse`), so services and stores
-//! never re-validate an `AccountId` or an `AppId`.
+//! Everything here is checked when built (`TryFrom<&str>` / `parse` / `new`), so services and
+//! stores never re-validate an `AccountId` or an `AppId`. The rules that tie fields together
+//! (an Official Account has no CorpID or contacts secret, WeCom callbacks are always safe,
+//! compatible and safe need an EncodingAESKey) are checked in one place, [`AccountSetup::new`]
+//! with [`CallbackSetup::new`], by registration ([`NewAccount::parse`]) and by every change
+//! alike. The API and the CLI both hand [`AccountRegistration`] text to it.
 
 use std::fmt;
 
@@ -131,6 +136,15 @@ impl CallbackMode {
             )),
         }
     }
+    /// The mode of a registration that names none: safe when it brings an EncodingAESKey,
+    /// and always for WeCom; plaintext otherwise.
+    pub fn default_for(kind: AccountKind, has_encoding_aes_key: bool) -> Self {
+        if has_encoding_aes_key || kind == AccountKind::Work {
+            CallbackMode::Safe
+        } else {
+            CallbackMode::Plaintext
+        }
+    }
 }
 
 /// Which WeChat application an account is.
@@ -142,11 +156,216 @@ pub enum AccountApp {
 }
 
 impl AccountApp {
+    /// The app of `kind`: an Official Account has an AppID and no CorpID or AgentID; a WeCom
+    /// app has a CorpID and an AgentID and no AppID.
+    pub fn new(
+        kind: AccountKind,
+        appid: Option<AppId>,
+        corpid: Option<CorpId>,
+        agentid: Option<AgentId>,
+    ) -> Result<Self, InvalidField> {
+        match kind {
+            AccountKind::Mp => {
+                if corpid.is_some() || agentid.is_some() {
+                    return Err(InvalidField::new(
+                        "corpid",
+                        "only WeCom (work) accounts have corpid and agentid",
+                    ));
+                }
+                Ok(AccountApp::Mp {
+                    appid: appid
+                        .ok_or_else(|| InvalidField::new("appid", "is required for kind mp"))?,
+                })
+            }
+            AccountKind::Work => {
+                if appid.is_some() {
+                    return Err(InvalidField::new(
+                        "appid",
+                        "only Official Accounts (mp) have an appid; WeCom uses corpid",
+                    ));
+                }
+                Ok(AccountApp::Work {
+                    corpid: corpid
+                        .ok_or_else(|| InvalidField::new("corpid", "is required for kind work"))?,
+                    agentid: agentid
+                        .ok_or_else(|| InvalidField::new("agentid", "is required for kind work"))?,
+                })
+            }
+        }
+    }
+
     pub fn kind(&self) -> AccountKind {
         match self {
             AccountApp::Mp { .. } => AccountKind::Mp,
             AccountApp::Work { .. } => AccountKind::Work,
         }
+    }
+}
+
+/// How WeChat's callbacks reach an account (seed 003): the mode with the Token and the
+/// EncodingAESKey it needs. [`CallbackSetup::new`] is the one place the rules are checked:
+///
+/// - neither a Token nor a key: callbacks are not set up (an account used for API calls
+///   only), and the mode is the kind's default;
+/// - plaintext needs a Token; a key may stay stored for switching back;
+/// - compatible and safe need a Token and a key;
+/// - WeCom callbacks are always encrypted: safe only.
+///
+/// The rules are about which values are present, not what they are, so `S` is the secret in
+/// whichever form is at hand: `Secret<String>` as given, the sealed text as stored. The
+/// values' own formats are checked when they are parsed ([`check_callback_token`],
+/// [`check_encoding_aes_key`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallbackSetup<S = Secret<String>> {
+    None,
+    Plaintext {
+        token: S,
+        encoding_aes_key: Option<S>,
+    },
+    Compatible {
+        token: S,
+        encoding_aes_key: S,
+    },
+    Safe {
+        token: S,
+        encoding_aes_key: S,
+    },
+}
+
+impl<S> CallbackSetup<S> {
+    pub fn new(
+        kind: AccountKind,
+        mode: CallbackMode,
+        token: Option<S>,
+        encoding_aes_key: Option<S>,
+    ) -> Result<Self, InvalidField> {
+        if kind == AccountKind::Work && mode != CallbackMode::Safe {
+            return Err(InvalidField::new(
+                "mode",
+                "WeCom callbacks are always encrypted: use safe",
+            ));
+        }
+        let key_required = || {
+            InvalidField::new(
+                "encoding_aes_key",
+                "is required when mode is compatible or safe",
+            )
+        };
+        match (mode, token, encoding_aes_key) {
+            (mode, None, None) if mode == CallbackMode::default_for(kind, false) => {
+                Ok(CallbackSetup::None)
+            }
+            (_, None, None) => Err(key_required()),
+            (_, None, Some(_)) => Err(InvalidField::new(
+                "token",
+                "is required when an encoding_aes_key is set (remove both to turn callbacks off)",
+            )),
+            (CallbackMode::Plaintext, Some(token), encoding_aes_key) => {
+                Ok(CallbackSetup::Plaintext {
+                    token,
+                    encoding_aes_key,
+                })
+            }
+            (CallbackMode::Compatible | CallbackMode::Safe, Some(_), None) => Err(key_required()),
+            (CallbackMode::Compatible, Some(token), Some(encoding_aes_key)) => {
+                Ok(CallbackSetup::Compatible {
+                    token,
+                    encoding_aes_key,
+                })
+            }
+            (CallbackMode::Safe, Some(token), Some(encoding_aes_key)) => Ok(CallbackSetup::Safe {
+                token,
+                encoding_aes_key,
+            }),
+        }
+    }
+
+    /// The mode callbacks of an account of `kind` with this set-up are in.
+    pub fn mode(&self, kind: AccountKind) -> CallbackMode {
+        match self {
+            CallbackSetup::None => CallbackMode::default_for(kind, false),
+            CallbackSetup::Plaintext { .. } => CallbackMode::Plaintext,
+            CallbackSetup::Compatible { .. } => CallbackMode::Compatible,
+            CallbackSetup::Safe { .. } => CallbackMode::Safe,
+        }
+    }
+
+    pub fn token(&self) -> Option<&S> {
+        match self {
+            CallbackSetup::None => None,
+            CallbackSetup::Plaintext { token, .. }
+            | CallbackSetup::Compatible { token, .. }
+            | CallbackSetup::Safe { token, .. } => Some(token),
+        }
+    }
+
+    pub fn encoding_aes_key(&self) -> Option<&S> {
+        match self {
+            CallbackSetup::None => None,
+            CallbackSetup::Plaintext {
+                encoding_aes_key, ..
+            } => encoding_aes_key.as_ref(),
+            CallbackSetup::Compatible {
+                encoding_aes_key, ..
+            }
+            | CallbackSetup::Safe {
+                encoding_aes_key, ..
+            } => Some(encoding_aes_key),
+        }
+    }
+}
+
+/// The parts of an account that must agree with each other: which app it is, how its
+/// callbacks are set up, and its contacts secret (WeCom only). [`AccountSetup::new`] checks
+/// them together, for a registration and again for the whole account after every change, so
+/// no sequence of changes can store an account whose callbacks cannot work. Like
+/// [`CallbackSetup`], generic over the secrets' form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountSetup<S = Secret<String>> {
+    app: AccountApp,
+    callback: CallbackSetup<S>,
+    contacts_secret: Option<S>,
+}
+
+impl<S> AccountSetup<S> {
+    pub fn new(
+        app: AccountApp,
+        mode: CallbackMode,
+        token: Option<S>,
+        encoding_aes_key: Option<S>,
+        contacts_secret: Option<S>,
+    ) -> Result<Self, InvalidField> {
+        if app.kind() == AccountKind::Mp && contacts_secret.is_some() {
+            return Err(InvalidField::new(
+                "contacts_secret",
+                "only WeCom (work) accounts have a contacts secret",
+            ));
+        }
+        let callback = CallbackSetup::new(app.kind(), mode, token, encoding_aes_key)?;
+        Ok(AccountSetup {
+            app,
+            callback,
+            contacts_secret,
+        })
+    }
+
+    pub fn app(&self) -> &AccountApp {
+        &self.app
+    }
+    pub fn kind(&self) -> AccountKind {
+        self.app.kind()
+    }
+    pub fn callback(&self) -> &CallbackSetup<S> {
+        &self.callback
+    }
+    pub fn mode(&self) -> CallbackMode {
+        self.callback.mode(self.app.kind())
+    }
+    pub fn contacts_secret(&self) -> Option<&S> {
+        self.contacts_secret.as_ref()
+    }
+    pub fn into_parts(self) -> (AccountApp, CallbackSetup<S>, Option<S>) {
+        (self.app, self.callback, self.contacts_secret)
     }
 }
 
@@ -212,23 +431,87 @@ impl AccountCredentials {
     }
 }
 
-/// A checked request to register an account.
+/// A registration as given, from the API or the CLI: each value as text, nothing checked
+/// yet. [`NewAccount::parse`] checks it.
+#[derive(Debug, Clone, Default)]
+pub struct AccountRegistration {
+    pub id: String,
+    /// `mp` or `work`.
+    pub kind: String,
+    pub appid: Option<String>,
+    pub corpid: Option<String>,
+    pub agentid: Option<i64>,
+    pub secret: String,
+    pub token: Option<String>,
+    pub encoding_aes_key: Option<String>,
+    /// `plaintext`, `compatible` or `safe`; default [`CallbackMode::default_for`].
+    pub mode: Option<String>,
+    /// Default: WeChat's host for the kind.
+    pub api_base: Option<String>,
+    pub name: Option<String>,
+    pub original_id: Option<String>,
+    pub logo_url: Option<String>,
+    pub contacts_secret: Option<String>,
+}
+
+/// A checked request to register an account; built only by [`NewAccount::parse`].
 #[derive(Debug, Clone)]
 pub struct NewAccount {
     pub id: AccountId,
-    pub app: AccountApp,
+    pub setup: AccountSetup,
     pub secret: Secret<String>,
-    pub callback_token: Option<Secret<String>>,
-    pub encoding_aes_key: Option<Secret<String>>,
-    pub contacts_secret: Option<Secret<String>>,
-    pub mode: CallbackMode,
     pub api_base: String,
     pub name: Option<String>,
     pub original_id: Option<String>,
     pub logo_url: Option<String>,
 }
 
-/// A checked partial update. `None` leaves a field as it is; `Some(None)` clears it.
+impl NewAccount {
+    /// Checks each value's format, then the whole account ([`AccountSetup::new`]).
+    pub fn parse(r: AccountRegistration) -> Result<Self, InvalidField> {
+        fn each<T>(
+            v: Option<String>,
+            check: impl Fn(&str) -> Result<T, InvalidField>,
+        ) -> Result<Option<T>, InvalidField> {
+            v.as_deref().map(check).transpose()
+        }
+        let kind = AccountKind::parse(&r.kind)?;
+        let app = AccountApp::new(
+            kind,
+            each(r.appid, AppId::parse)?,
+            each(r.corpid, CorpId::parse)?,
+            r.agentid.map(AgentId::new).transpose()?,
+        )?;
+        let encoding_aes_key = each(r.encoding_aes_key, check_encoding_aes_key)?;
+        let mode = match r.mode.as_deref() {
+            Some(m) => CallbackMode::parse(m)?,
+            None => CallbackMode::default_for(kind, encoding_aes_key.is_some()),
+        };
+        let setup = AccountSetup::new(
+            app,
+            mode,
+            each(r.token, check_callback_token)?,
+            encoding_aes_key,
+            each(r.contacts_secret, |s| check_secret("contacts_secret", s))?,
+        )?;
+        Ok(NewAccount {
+            id: AccountId::parse(&r.id)?,
+            setup,
+            secret: check_secret("secret", &r.secret)?,
+            api_base: match r.api_base.as_deref() {
+                Some(base) => check_api_base(base)?,
+                None => kind.default_api_base().to_string(),
+            },
+            name: each(r.name, check_name)?,
+            original_id: each(r.original_id, check_original_id)?,
+            logo_url: each(r.logo_url, check_logo_url)?,
+        })
+    }
+}
+
+/// A partial update, each value's format checked. `None` leaves a field as it is;
+/// `Some(None)` clears it. The service applies it to the stored account and checks the
+/// result as a whole ([`AccountSetup::new`]) before storing it.
 #[derive(Debug, Clone, Default)]
 pub struct AccountPatch {
     pub name: Option<Option<String>>,
@@ -371,6 +654,201 @@ mod tests {
         assert!(check_api_base("http://127.0.0.1:9/").as_deref() == Ok("http://127.0.0.1:9"));
         assert!(check_api_base("ftp://x").is_err());
         assert!(check_secret("secret", "has space").is_err());
+    }
+
+    use AccountKind::{Mp, Work};
+    use CallbackMode::{Compatible, Plaintext, Safe};
+
+    /// The rules are about presence, so plain `&str`s stand in for secrets.
+    fn setup(
+        kind: AccountKind,
+        mode: CallbackMode,
+        token: Option<&'static str>,
+        key: Option<&'static str>,
+    ) -> Result<CallbackSetup<&'static str>, &'static str> {
+        CallbackSetup::new(kind, mode, token, key).map_err(|e| e.field)
+    }
+
+    #[test]
+    fn no_token_and_no_key_means_callbacks_are_not_set_up() {
+        assert_eq!(setup(Mp, Plaintext, None, None), Ok(CallbackSetup::None));
+        assert_eq!(setup(Work, Safe, None, None), Ok(CallbackSetup::None));
+        assert_eq!(CallbackSetup::<&str>::None.mode(Mp), Plaintext);
+        assert_eq!(CallbackSetup::<&str>::None.mode(Work), Safe);
+    }
+
+    #[test]
+    fn plaintext_needs_a_token_and_may_keep_a_key() {
+        assert_eq!(
+            setup(Mp, Plaintext, Some("t"), None),
+            Ok(CallbackSetup::Plaintext {
+                token: "t",
+                encoding_aes_key: None
+            })
+        );
+        let kept = setup(Mp, Plaintext, Some("t"), Some("k")).expect("valid");
+        assert_eq!(kept.encoding_aes_key(), Some(&"k"));
+        assert_eq!(kept.mode(Mp), Plaintext);
+    }
+
+    #[test]
+    fn compatible_and_safe_need_a_token_and_a_key() {
+        for mode in [Compatible, Safe] {
+            let ok = setup(Mp, mode, Some("t"), Some("k")).expect("valid");
+            assert_eq!(ok.mode(Mp), mode);
+            assert_eq!(
+                (ok.token(), ok.encoding_aes_key()),
+                (Some(&"t"), Some(&"k"))
+            );
+            assert_eq!(setup(Mp, mode, Some("t"), None), Err("encoding_aes_key"));
+            assert_eq!(setup(Mp, mode, None, None), Err("encoding_aes_key"));
+            assert_eq!(setup(Mp, mode, None, Some("k")), Err("token"));
+        }
+    }
+
+    #[test]
+    fn a_key_without_a_token_is_refused() {
+        assert_eq!(setup(Mp, Plaintext, None, Some("k")), Err("token"));
+        assert_eq!(setup(Work, Safe, None, Some("k")), Err("token"));
+    }
+
+    #[test]
+    fn wecom_callbacks_are_only_safe() {
+        for mode in [Plaintext, Compatible] {
+            assert_eq!(setup(Work, mode, Some("t"), Some("k")), Err("mode"));
+            assert_eq!(setup(Work, mode, None, None), Err("mode"));
+        }
+        let safe = setup(Work, Safe, Some("t"), Some("k")).expect("valid");
+        assert_eq!(safe.mode(Work), Safe);
+        assert_eq!(setup(Work, Safe, Some("t"), None), Err("encoding_aes_key"));
+    }
+
+    fn mp_app() -> AccountApp {
+        AccountApp::Mp {
+            appid: AppId::parse("wx1").expect("appid"),
+        }
+    }
+
+    fn work_app() -> AccountApp {
+        AccountApp::Work {
+            corpid: CorpId::parse("ww1").expect("corpid"),
+            agentid: AgentId::new(1000002).expect("agentid"),
+        }
+    }
+
+    #[test]
+    fn only_wecom_accounts_have_a_contacts_secret() {
+        let mp = AccountSetup::new(mp_app(), Plaintext, None, None, Some("c"));
+        assert_eq!(mp.map_err(|e| e.field), Err("contacts_secret"));
+        let work = AccountSetup::new(work_app(), Safe, None, None, Some("c")).expect("valid");
+        assert_eq!(work.contacts_secret(), Some(&"c"));
+        assert_eq!(work.mode(), Safe);
+        let wrong_mode = AccountSetup::new(work_app(), Plaintext, Some("t"), Some("k"), None);
+        assert_eq!(wrong_mode.map_err(|e| e.field), Err("mode"));
+    }
+
+    #[test]
+    fn each_kind_has_its_own_app_ids() {
+        let appid = || Some(AppId::parse("wx1").expect("appid"));
+        let corpid = || Some(CorpId::parse("ww1").expect("corpid"));
+        let agentid = || Some(AgentId::new(1000002).expect("agentid"));
+        let field = |r: Result<AccountApp, InvalidField>| r.map_err(|e| e.field);
+        assert_eq!(
+            field(AccountApp::new(Mp, appid(), None, None)),
+            Ok(mp_app())
+        );
+        assert_eq!(field(AccountApp::new(Mp, None, None, None)), Err("appid"));
+        assert_eq!(
+            field(AccountApp::new(Mp, appid(), corpid(), None)),
+            Err("corpid")
+        );
+        assert_eq!(
+            field(AccountApp::new(Mp, appid(), None, agentid())),
+            Err("corpid")
+        );
+        assert_eq!(
+            field(AccountApp::new(Work, None, corpid(), agentid())),
+            Ok(work_app())
+        );
+        assert_eq!(
+            field(AccountApp::new(Work, appid(), corpid(), agentid())),
+            Err("appid")
+        );
+        assert_eq!(
+            field(AccountApp::new(Work, None, None, agentid())),
+            Err("corpid")
+        );
+        assert_eq!(
+            field(AccountApp::new(Work, None, corpid(), None)),
+            Err("agentid")
+        );
+    }
+
+    fn registration(kind: &str) -> AccountRegistration {
+        AccountRegistration {
+            id: "a".into(),
+            kind: kind.into(),
+            secret: "s".into(),
+            ..AccountRegistration::default()
+        }
+    }
+
+    #[test]
+    fn a_registration_without_a_mode_gets_the_kinds_default() {
+        let mp = |key: Option<&str>| {
+            let r = AccountRegistration {
+                appid: Some("wx1".into()),
+                token: Some("t".into()),
+                encoding_aes_key: key.map(str::to_string),
+                ..registration("mp")
+            };
+            NewAccount::parse(r).expect("valid").setup.mode()
+        };
+        assert_eq!(mp(None), Plaintext);
+        assert_eq!(mp(Some(&"a".repeat(43))), Safe);
+        let work = AccountRegistration {
+            corpid: Some("ww1".into()),
+            agentid: Some(1000002),
+            ..registration("work")
+        };
+        let work = NewAccount::parse(work).expect("valid");
+        assert_eq!(work.setup.mode(), Safe);
+        assert_eq!(work.setup.callback(), &CallbackSetup::None);
+        assert_eq!(work.api_base, "https://qyapi.weixin.qq.com");
+    }
+
+    #[test]
+    fn a_registration_is_checked_as_a_whole() {
+        let field = |r: AccountRegistration| NewAccount::parse(r).map(|_| ()).map_err(|e| e.field);
+        let mp = || AccountRegistration {
+            appid: Some("wx1".into()),
+            ..registration("mp")
+        };
+        assert_eq!(
+            field(AccountRegistration {
+                mode: Some("safe".into()),
+                ..mp()
+            }),
+            Err("encoding_aes_key")
+        );
+        assert_eq!(
+            field(AccountRegistration {
+                contacts_secret: Some("c".into()),
+                ..mp()
+            }),
+            Err("contacts_secret")
+        );
+        assert_eq!(
+            field(AccountRegistration {
+                corpid: Some("ww1".into()),
+                agentid: Some(1000002),
+                mode: Some("plaintext".into()),
+                token: Some("t".into()),
+                ..registration("work")
+            }),
+            Err("mode")
+        );
+        assert_eq!(field(mp()), Ok(()));
     }
 
     #[test]

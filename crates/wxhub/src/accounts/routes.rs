@@ -11,8 +11,8 @@ use utoipa_axum::routes;
 use crate::accounts::error::AccountError;
 use crate::accounts::model::{
     check_api_base, check_callback_token, check_encoding_aes_key, check_logo_url, check_name,
-    check_original_id, check_secret, Account, AccountApp, AccountId, AccountKind, AccountPatch,
-    AgentId, AppId, CallbackMode, CorpId, NewAccount,
+    check_original_id, check_secret, Account, AccountId, AccountPatch, AccountRegistration,
+    CallbackMode, NewAccount,
 };
 use crate::accounts::service::AccountService;
 use crate::core::InvalidField;
@@ -64,20 +64,19 @@ impl From<InvalidField> for ApiError {
 /// An AgentID given as a number or a numeric string.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(untagged)]
-pub(crate) enum AgentIdInput {
+enum AgentIdInput {
     Number(i64),
     Text(String),
 }
 
 impl AgentIdInput {
-    fn parse(self) -> Result<AgentId, InvalidField> {
+    fn number(self) -> Result<i64, InvalidField> {
         match self {
-            AgentIdInput::Number(n) => AgentId::new(n),
+            AgentIdInput::Number(n) => Ok(n),
             AgentIdInput::Text(s) => s
                 .trim()
                 .parse::<i64>()
-                .map_err(|_| InvalidField::new("agentid", "must be a positive integer"))
-                .and_then(AgentId::new),
+                .map_err(|_| InvalidField::new("agentid", "must be a positive integer")),
         }
     }
 }
@@ -87,126 +86,56 @@ impl AgentIdInput {
 #[serde(deny_unknown_fields)]
 pub struct CreateAccountRequest {
     /// Slug, e.g. `demo-mp`.
-    pub(crate) id: String,
+    id: String,
     /// `mp` or `work`.
-    pub(crate) kind: String,
+    kind: String,
     /// Official Account AppID (kind `mp`).
-    pub(crate) appid: Option<String>,
+    appid: Option<String>,
     /// WeCom CorpID (kind `work`).
-    pub(crate) corpid: Option<String>,
+    corpid: Option<String>,
     /// WeCom AgentID (kind `work`).
     #[schema(value_type = Option<i64>)]
-    pub(crate) agentid: Option<AgentIdInput>,
+    agentid: Option<AgentIdInput>,
     /// AppSecret, or the WeCom app's secret. Never returned.
-    pub(crate) secret: String,
+    secret: String,
     /// Callback Token (3–32 letters and digits).
-    pub(crate) token: Option<String>,
+    token: Option<String>,
     /// Callback EncodingAESKey (43 characters).
-    pub(crate) encoding_aes_key: Option<String>,
+    encoding_aes_key: Option<String>,
     /// `plaintext`, `compatible` or `safe`. Default: `safe` when an EncodingAESKey is given
     /// (always `safe` for WeCom).
-    pub(crate) mode: Option<String>,
+    mode: Option<String>,
     /// WeChat API base; default WeChat's host for the kind.
-    pub(crate) api_base: Option<String>,
-    pub(crate) name: Option<String>,
+    api_base: Option<String>,
+    name: Option<String>,
     /// `gh_…`
-    pub(crate) original_id: Option<String>,
-    pub(crate) logo_url: Option<String>,
+    original_id: Option<String>,
+    logo_url: Option<String>,
     /// WeCom contacts (address book) secret.
-    pub(crate) contacts_secret: Option<String>,
+    contacts_secret: Option<String>,
 }
 
-impl TryFrom<CreateAccountRequest> for NewAccount {
+impl TryFrom<CreateAccountRequest> for AccountRegistration {
     type Error = InvalidField;
 
+    /// Only the JSON-specific part: an AgentID may come as a string. The account's rules are
+    /// [`NewAccount::parse`]'s.
     fn try_from(r: CreateAccountRequest) -> Result<Self, InvalidField> {
-        let kind = AccountKind::parse(&r.kind)?;
-        let app = match kind {
-            AccountKind::Mp => {
-                if r.corpid.is_some() || r.agentid.is_some() {
-                    return Err(InvalidField::new(
-                        "corpid",
-                        "only WeCom (work) accounts have corpid and agentid",
-                    ));
-                }
-                AccountApp::Mp {
-                    appid: AppId::parse(
-                        r.appid
-                            .as_deref()
-                            .ok_or_else(|| InvalidField::new("appid", "is required for kind mp"))?,
-                    )?,
-                }
-            }
-            AccountKind::Work => {
-                if r.appid.is_some() {
-                    return Err(InvalidField::new(
-                        "appid",
-                        "only Official Accounts (mp) have an appid; WeCom uses corpid",
-                    ));
-                }
-                AccountApp::Work {
-                    corpid: CorpId::parse(r.corpid.as_deref().ok_or_else(|| {
-                        InvalidField::new("corpid", "is required for kind work")
-                    })?)?,
-                    agentid: r
-                        .agentid
-                        .ok_or_else(|| InvalidField::new("agentid", "is required for kind work"))?
-                        .parse()?,
-                }
-            }
-        };
-        if kind == AccountKind::Mp && r.contacts_secret.is_some() {
-            return Err(InvalidField::new(
-                "contacts_secret",
-                "only WeCom (work) accounts have a contacts secret",
-            ));
-        }
-        let encoding_aes_key = r
-            .encoding_aes_key
-            .as_deref()
-            .map(check_encoding_aes_key)
-            .transpose()?;
-        let mode = match r.mode.as_deref() {
-            Some(m) => CallbackMode::parse(m)?,
-            None if encoding_aes_key.is_some() || kind == AccountKind::Work => CallbackMode::Safe,
-            None => CallbackMode::Plaintext,
-        };
-        if kind == AccountKind::Mp && mode != CallbackMode::Plaintext && encoding_aes_key.is_none()
-        {
-            return Err(InvalidField::new(
-                "encoding_aes_key",
-                "is required when mode is compatible or safe",
-            ));
-        }
-        if kind == AccountKind::Work && mode != CallbackMode::Safe {
-            return Err(InvalidField::new(
-                "mode",
-                "WeCom callbacks are always encrypted: use safe",
-            ));
-        }
-        Ok(NewAccount {
-            id: AccountId::parse(&r.id)?,
-            app,
-            secret: check_secret("secret", &r.secret)?,
-            callback_token: r.token.as_deref().map(check_callback_token).transpose()?,
-            encoding_aes_key,
-            contacts_secret: r
-                .contacts_secret
-                .as_deref()
-                .map(|s| check_secret("contacts_secret", s))
-                .transpose()?,
-            mode,
-            api_base: match r.api_base.as_deref() {
-                Some(base) => check_api_base(base)?,
-                None => kind.default_api_base().to_string(),
-            },
-            name: r.name.as_deref().map(check_name).transpose()?,
-            original_id: r
-                .original_id
-                .as_deref()
-                .map(check_original_id)
-                .transpose()?,
-            logo_url: r.logo_url.as_deref().map(check_logo_url).transpose()?,
+        Ok(AccountRegistration {
+            id: r.id,
+            kind: r.kind,
+            appid: r.appid,
+            corpid: r.corpid,
+            agentid: r.agentid.map(AgentIdInput::number).transpose()?,
+            secret: r.secret,
+            token: r.token,
+            encoding_aes_key: r.encoding_aes_key,
+            mode: r.mode,
+            api_base: r.api_base,
+            name: r.name,
+            original_id: r.original_id,
+            logo_url: r.logo_url,
+            contacts_secret: r.contacts_secret,
         })
     }
 }
@@ -217,24 +146,24 @@ impl TryFrom<CreateAccountRequest> for NewAccount {
 pub struct UpdateAccountRequest {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
-    pub(crate) name: Option<Option<String>>,
+    name: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
-    pub(crate) original_id: Option<Option<String>>,
+    original_id: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
-    pub(crate) logo_url: Option<Option<String>>,
-    pub(crate) mode: Option<String>,
-    pub(crate) api_base: Option<String>,
+    logo_url: Option<Option<String>>,
+    mode: Option<String>,
+    api_base: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
-    pub(crate) token: Option<Option<String>>,
+    token: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
-    pub(crate) encoding_aes_key: Option<Option<String>>,
+    encoding_aes_key: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
-    pub(crate) contacts_secret: Option<Option<String>>,
+    contacts_secret: Option<Option<String>>,
 }
 
 /// Tells a missing field (`None`) from an explicit `null` (`Some(None)`).
@@ -275,7 +204,7 @@ impl TryFrom<UpdateAccountRequest> for AccountPatch {
 #[serde(deny_unknown_fields)]
 pub struct RotateSecretRequest {
     /// The new AppSecret / app secret.
-    pub(crate) secret: String,
+    secret: String,
 }
 
 /// A page of accounts.
@@ -301,7 +230,7 @@ async fn create_account(
     Json(body): Json<CreateAccountRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require_admin()?;
-    let new = NewAccount::try_from(body)?;
+    let new = NewAccount::parse(AccountRegistration::try_from(body)?)?;
     let account = accounts.create(new).await?;
     Ok((StatusCode::CREATED, Json(account)))
 }

@@ -6,7 +6,7 @@ use tracing::instrument;
 
 use crate::accounts::error::AccountError;
 use crate::accounts::model::{
-    Account, AccountApp, AccountCredentials, AccountId, AccountPatch, NewAccount,
+    Account, AccountCredentials, AccountId, AccountPatch, AccountSetup, NewAccount,
 };
 use crate::core::clock::SharedClock;
 use crate::core::crypto::{CryptoError, MasterKey};
@@ -131,29 +131,30 @@ impl AccountService {
     #[instrument(skip_all, fields(account = %new.id))]
     pub async fn create(&self, new: NewAccount) -> Result<Account, AccountError> {
         let now = self.clock.now();
+        let callback = new.setup.callback();
         let record = AccountRecord {
             secret_sealed: self.seal(&new.id, Field::Secret, &new.secret)?,
             callback_token_sealed: self.seal_opt(
                 &new.id,
                 Field::CallbackToken,
-                new.callback_token.as_ref(),
+                callback.token(),
             )?,
             encoding_aes_key_sealed: self.seal_opt(
                 &new.id,
                 Field::EncodingAesKey,
-                new.encoding_aes_key.as_ref(),
+                callback.encoding_aes_key(),
             )?,
             contacts_secret_sealed: self.seal_opt(
                 &new.id,
                 Field::ContactsSecret,
-                new.contacts_secret.as_ref(),
+                new.setup.contacts_secret(),
             )?,
+            mode: new.setup.mode(),
             id: new.id,
-            app: new.app,
+            app: new.setup.app().clone(),
             name: new.name,
             original_id: new.original_id,
             logo_url: new.logo_url,
-            mode: new.mode,
             api_base: new.api_base,
             version: 1,
             created_at: now,
@@ -221,31 +222,41 @@ impl AccountService {
         if let Some(logo_url) = patch.logo_url {
             record.logo_url = logo_url;
         }
-        if let Some(mode) = patch.mode {
-            record.mode = mode;
-        }
         if let Some(api_base) = patch.api_base {
             record.api_base = api_base;
         }
-        if let Some(token) = patch.callback_token {
-            record.callback_token_sealed =
-                self.seal_opt(id, Field::CallbackToken, token.as_ref())?;
-        }
-        if let Some(key) = patch.encoding_aes_key {
-            record.encoding_aes_key_sealed =
-                self.seal_opt(id, Field::EncodingAesKey, key.as_ref())?;
-        }
-        if let Some(secret) = patch.contacts_secret {
-            if matches!(record.app, AccountApp::Mp { .. }) && secret.is_some() {
-                return Err(crate::core::InvalidField::new(
-                    "contacts_secret",
-                    "only WeCom (work) accounts have a contacts secret",
-                )
-                .into());
-            }
-            record.contacts_secret_sealed =
-                self.seal_opt(id, Field::ContactsSecret, secret.as_ref())?;
-        }
+        // The patched account is checked as a whole, by the rules a registration meets: the
+        // given secrets sealed, the others as stored (the rules ask only whether each is
+        // there).
+        let sealed =
+            |field, given: Option<Option<Secret<String>>>, stored: Option<String>| match given {
+                Some(value) => self.seal_opt(id, field, value.as_ref()),
+                None => Ok(stored),
+            };
+        let setup = AccountSetup::new(
+            record.app.clone(),
+            patch.mode.unwrap_or(record.mode),
+            sealed(
+                Field::CallbackToken,
+                patch.callback_token,
+                record.callback_token_sealed.take(),
+            )?,
+            sealed(
+                Field::EncodingAesKey,
+                patch.encoding_aes_key,
+                record.encoding_aes_key_sealed.take(),
+            )?,
+            sealed(
+                Field::ContactsSecret,
+                patch.contacts_secret,
+                record.contacts_secret_sealed.take(),
+            )?,
+        )?;
+        record.mode = setup.mode();
+        let (_, callback, contacts_secret) = setup.into_parts();
+        record.callback_token_sealed = callback.token().cloned();
+        record.encoding_aes_key_sealed = callback.encoding_aes_key().cloned();
+        record.contacts_secret_sealed = contacts_secret;
         self.save(record, expected).await
     }
 

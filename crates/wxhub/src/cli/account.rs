@@ -5,8 +5,7 @@ use anyhow::Context;
 use clap::{ArgAction, Args, Subcommand};
 
 use super::GlobalArgs;
-use crate::accounts::model::{check_secret, AccountId, NewAccount};
-use crate::accounts::routes::{AgentIdInput, CreateAccountRequest};
+use crate::accounts::model::{check_secret, AccountId, AccountRegistration, NewAccount};
 use crate::followers::SettingsPatch;
 
 #[derive(Debug, Subcommand)]
@@ -97,12 +96,12 @@ pub async fn run(global: &GlobalArgs, cmd: AccountCommand) -> anyhow::Result<()>
     let accounts = &app.state().accounts;
     match cmd {
         AccountCommand::Add(a) => {
-            let request = CreateAccountRequest {
+            let registration = AccountRegistration {
                 id: a.id,
                 kind: a.kind,
                 appid: a.appid,
                 corpid: a.corpid,
-                agentid: a.agentid.map(AgentIdInput::Number),
+                agentid: a.agentid,
                 secret: read_secret(a.secret)?,
                 token: a.token,
                 encoding_aes_key: a.encoding_aes_key,
@@ -113,7 +112,7 @@ pub async fn run(global: &GlobalArgs, cmd: AccountCommand) -> anyhow::Result<()>
                 logo_url: a.logo_url,
                 contacts_secret: a.contacts_secret.map(read_secret).transpose()?,
             };
-            let account = accounts.create(NewAccount::try_from(request)?).await?;
+            let account = accounts.create(NewAccount::parse(registration)?).await?;
             println!(
                 "added account {} ({})",
                 account.id,

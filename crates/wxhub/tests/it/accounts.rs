@@ -5,6 +5,7 @@ use std::sync::Arc;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use wxhub::accounts::model::AccountId;
+use wxhub::core::clock::Clock;
 
 use crate::helpers::{
     assert_error, spawn_hub, spawn_hub_with, test_config, Backend, TestDb, TestHub,
@@ -511,4 +512,159 @@ async fn a_deleted_account_takes_its_rules_settings_and_followers_along() {
         .get("/api/v1/accounts/demo-mp/followers", StatusCode::OK)
         .await;
     assert_eq!(followers["items"], json!([]), "{followers}");
+}
+
+/// Issue "account rules live in the HTTP request type": a PATCH that would leave an account's
+/// callbacks unusable is refused with the field named, and nothing is stored.
+async fn assert_patch_refused(hub: &TestHub, account: &str, patch: serde_json::Value, field: &str) {
+    let before = hub
+        .client
+        .get(&format!("/api/v1/accounts/{account}"), StatusCode::OK)
+        .await;
+    let refused = hub
+        .client
+        .patch(
+            &format!("/api/v1/accounts/{account}"),
+            patch.clone(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    let message = assert_error(&refused, "invalid_field");
+    assert!(
+        message.contains(field),
+        "{patch} → {message} (expected to name {field})"
+    );
+    let after = hub
+        .client
+        .get(&format!("/api/v1/accounts/{account}"), StatusCode::OK)
+        .await;
+    assert_eq!(after, before, "a refused patch changed the account");
+    let creds = hub
+        .state
+        .accounts
+        .credentials(&AccountId::parse(account).expect("id"))
+        .await
+        .expect("credentials");
+    assert_eq!(
+        creds.encoding_aes_key.as_ref().map(|k| k.expose().as_str()),
+        Some(AES_KEY)
+    );
+    assert_eq!(
+        creds.callback_token.as_ref().map(|t| t.expose().as_str()),
+        Some(crate::callbacks::TOKEN)
+    );
+}
+
+async fn wecom_to_plaintext_is_refused(hub: &TestHub) {
+    hub.clock.set(chrono::Utc::now());
+    hub.client
+        .post(
+            "/api/v1/accounts",
+            json!({"id": "corp-app", "kind": "work", "corpid": "ww0123456789abcdef",
+                   "agentid": 1000002, "secret": "app-secret", "token": crate::callbacks::TOKEN,
+                   "encoding_aes_key": AES_KEY}),
+            StatusCode::CREATED,
+        )
+        .await;
+    assert_patch_refused(hub, "corp-app", json!({"mode": "plaintext"}), "mode").await;
+    assert_patch_refused(hub, "corp-app", json!({"mode": "compatible"}), "mode").await;
+    assert_eq!(
+        hub.client
+            .get("/api/v1/accounts/corp-app", StatusCode::OK)
+            .await["mode"],
+        "safe"
+    );
+    // WeChat's URL verification still gets its decrypted echostr.
+    let crypt = wx_protocol::MessageCrypt::new(
+        wx_protocol::EncodingAesKey::parse(AES_KEY).expect("key"),
+        "ww0123456789abcdef",
+    );
+    let ts = hub.clock.now().timestamp().to_string();
+    let echostr = crypt.encrypt("1616140317555161061");
+    let sig = wx_protocol::callback_signature(crate::callbacks::TOKEN, &ts, "99", Some(&echostr));
+    let mut url = url::Url::parse("http://x/callback/corp-app").expect("url");
+    url.query_pairs_mut()
+        .append_pair("msg_signature", &sig)
+        .append_pair("timestamp", &ts)
+        .append_pair("nonce", "99")
+        .append_pair("echostr", &echostr);
+    let answer = hub
+        .anonymous()
+        .get(
+            &format!("{}?{}", url.path(), url.query().unwrap_or("")),
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(answer, json!(1616140317555161061_u64));
+}
+
+async fn safe_key_removal_is_refused(hub: &TestHub) {
+    let appid = "wx5a1b2c3d4e5f6a7b";
+    hub.client
+        .post(
+            "/api/v1/accounts",
+            json!({"id": "safe-mp", "kind": "mp", "appid": appid, "secret": "s3cret-app",
+                   "token": crate::callbacks::TOKEN, "encoding_aes_key": AES_KEY, "mode": "safe",
+                   "api_base": "http://127.0.0.1:9", "original_id": "gh_0123456789ab"}),
+            StatusCode::CREATED,
+        )
+        .await;
+    assert_patch_refused(
+        hub,
+        "safe-mp",
+        json!({"encoding_aes_key": null}),
+        "encoding_aes_key",
+    )
+    .await;
+    // Dropping the token instead leaves the key unusable too.
+    assert_patch_refused(hub, "safe-mp", json!({"token": null}), "token").await;
+    // An encrypted callback still verifies and is acknowledged.
+    let now = hub.clock.now().timestamp();
+    let (query, body) = crate::callbacks::mp_request(
+        "safe",
+        &crate::callbacks::text_xml(7, "hi", now),
+        now,
+        appid,
+    );
+    hub.anonymous()
+        .send(
+            hub.anonymous()
+                .builder(Method::POST, &format!("/callback/safe-mp?{query}"))
+                .body(body),
+            StatusCode::OK,
+        )
+        .await;
+    // Turning callbacks off altogether is a whole change, and allowed.
+    let off = hub
+        .client
+        .patch(
+            "/api/v1/accounts/safe-mp",
+            json!({"mode": "plaintext", "token": null, "encoding_aes_key": null}),
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(off["has_callback_token"], false);
+    assert_eq!(off["has_encoding_aes_key"], false);
+}
+
+#[tokio::test]
+async fn patching_a_wecom_account_to_plaintext_is_refused_on_sqlite() {
+    wecom_to_plaintext_is_refused(&spawn_hub().await).await;
+}
+
+#[tokio::test]
+async fn patching_a_wecom_account_to_plaintext_is_refused_on_postgres() {
+    let db = Arc::new(TestDb::new(Backend::Postgres).await);
+    wecom_to_plaintext_is_refused(&spawn_hub_with(test_config(&db), db).await).await;
+}
+
+#[tokio::test]
+async fn removing_the_key_of_a_safe_mode_account_is_refused_on_sqlite() {
+    safe_key_removal_is_refused(&spawn_hub().await).await;
+}
+
+#[tokio::test]
+async fn removing_the_key_of_a_safe_mode_account_is_refused_on_postgres() {
+    let db = Arc::new(TestDb::new(Backend::Postgres).await);
+    safe_key_removal_is_refused(&spawn_hub_with(test_config(&db), db).await).await;
 }
