@@ -1,0 +1,1 @@
+//! WeChat Pay v2 APIs at `api.mch.weixin.qq.com`.

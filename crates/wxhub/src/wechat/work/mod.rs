@@ -1,0 +1,3 @@
+//! WeCom (企业微信) APIs at `qyapi.weixin.qq.com`, one module per area.
+
+pub mod token;
