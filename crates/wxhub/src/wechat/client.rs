@@ -130,6 +130,28 @@ impl WeChatClient {
         })
     }
 
+    /// `POST` an XML document (WeChat Pay v2) and read the XML answer as text.
+    pub async fn post_xml(
+        &self,
+        api_base: &str,
+        path: &str,
+        body: String,
+    ) -> Result<String, WeChatError> {
+        let response = self
+            .http
+            .post(join(api_base, path))
+            .header(reqwest::header::CONTENT_TYPE, "text/xml; charset=utf-8")
+            .body(body)
+            .send()
+            .await
+            .map_err(WeChatError::from_transport)?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(WeChatError::Status(status.as_u16()));
+        }
+        response.text().await.map_err(WeChatError::from_transport)
+    }
+
     pub async fn post_json<T: DeserializeOwned, B: Serialize + ?Sized>(
         &self,
         api_base: &str,
