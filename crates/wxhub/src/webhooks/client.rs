@@ -190,8 +190,10 @@ mod tests {
     }
 
     fn client(allow_private_urls: bool) -> WebhookClient {
-        let mut config = crate::webhooks::WebhooksConfig::default();
-        config.allow_private_urls = allow_private_urls;
+        let config = crate::webhooks::WebhooksConfig {
+            allow_private_urls,
+            ..Default::default()
+        };
         WebhookClient::new(&config).expect("client builds")
     }
 
