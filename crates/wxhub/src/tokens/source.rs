@@ -7,7 +7,7 @@ use async_trait::async_trait;
 
 use super::key::{AppIdentity, TokenKey, TokenKind};
 use crate::cache::TokenValue;
-use crate::wechat::{WeChatClient, WeChatError};
+use crate::wechat::{mp, work, WeChatClient, WeChatError};
 
 /// The credentials needed to ask WeChat for an account's tokens.
 #[derive(Clone, Debug)]
@@ -82,19 +82,16 @@ impl TokenSource for WeChatTokenSource {
         let creds = &request.credentials;
         let base = creds.api_base.as_str();
         let secret = creds.secret.expose();
+        let client = &self.client;
         let issued = match (&creds.app, request.key.kind) {
             (AppIdentity::Mp { appid }, TokenKind::AccessToken) if creds.prefer_stable => {
-                self.client
-                    .mp_stable_token(base, appid, secret, force)
-                    .await?
+                mp::token::stable_access_token(client, base, appid, secret, force).await?
             }
             (AppIdentity::Mp { appid }, TokenKind::AccessToken) => {
-                self.client.mp_token(base, appid, secret).await?
+                mp::token::access_token(client, base, appid, secret).await?
             }
             (AppIdentity::Mp { .. }, TokenKind::JsapiTicket) => {
-                self.client
-                    .mp_jsapi_ticket(base, access_token(request)?)
-                    .await?
+                mp::token::jsapi_ticket(client, base, access_token(request)?).await?
             }
             (AppIdentity::Mp { .. }, TokenKind::AgentConfigTicket) => {
                 return Err(WeChatError::Decode(
@@ -102,17 +99,13 @@ impl TokenSource for WeChatTokenSource {
                 ))
             }
             (AppIdentity::Work { corpid, .. }, TokenKind::AccessToken) => {
-                self.client.work_token(base, corpid, secret).await?
+                work::token::access_token(client, base, corpid, secret).await?
             }
             (AppIdentity::Work { .. }, TokenKind::JsapiTicket) => {
-                self.client
-                    .work_jsapi_ticket(base, access_token(request)?)
-                    .await?
+                work::token::jsapi_ticket(client, base, access_token(request)?).await?
             }
             (AppIdentity::Work { .. }, TokenKind::AgentConfigTicket) => {
-                self.client
-                    .work_agent_config_ticket(base, access_token(request)?)
-                    .await?
+                work::token::agent_config_ticket(client, base, access_token(request)?).await?
             }
         };
         Ok(FreshToken {

@@ -53,6 +53,105 @@ impl WeChatClient {
         decode(response).await
     }
 
+    /// `GET path?query&request…`: `request`'s fields become query parameters.
+    pub async fn get_query<T: DeserializeOwned, Q: Serialize + ?Sized>(
+        &self,
+        api_base: &str,
+        path: &str,
+        query: &[(&str, &str)],
+        request: &Q,
+    ) -> Result<T, WeChatError> {
+        let response = self
+            .http
+            .get(join(api_base, path))
+            .query(query)
+            .query(request)
+            .send()
+            .await
+            .map_err(WeChatError::from_transport)?;
+        decode(response).await
+    }
+
+    /// `POST` a multipart form (media uploads).
+    pub async fn post_multipart<T: DeserializeOwned>(
+        &self,
+        api_base: &str,
+        path: &str,
+        query: &[(&str, &str)],
+        form: reqwest::multipart::Form,
+    ) -> Result<T, WeChatError> {
+        let response = self
+            .http
+            .post(join(api_base, path))
+            .query(query)
+            .multipart(form)
+            .send()
+            .await
+            .map_err(WeChatError::from_transport)?;
+        decode(response).await
+    }
+
+    /// `GET` a file (media downloads): its `Content-Type`, its `Content-Disposition` and
+    /// its bytes. A JSON answer is returned as it came; the caller checks its errcode.
+    pub async fn get_bytes(
+        &self,
+        api_base: &str,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<Download, WeChatError> {
+        let response = self
+            .http
+            .get(join(api_base, path))
+            .query(query)
+            .send()
+            .await
+            .map_err(WeChatError::from_transport)?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(WeChatError::Status(status.as_u16()));
+        }
+        let header = |name: reqwest::header::HeaderName| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let content_type = header(reqwest::header::CONTENT_TYPE).unwrap_or_default();
+        let disposition = header(reqwest::header::CONTENT_DISPOSITION);
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(WeChatError::from_transport)?;
+        Ok(Download {
+            content_type,
+            disposition,
+            bytes,
+        })
+    }
+
+    /// `POST` an XML document (WeChat Pay v2) and read the XML answer as text.
+    pub async fn post_xml(
+        &self,
+        api_base: &str,
+        path: &str,
+        body: String,
+    ) -> Result<String, WeChatError> {
+        let response = self
+            .http
+            .post(join(api_base, path))
+            .header(reqwest::header::CONTENT_TYPE, "text/xml; charset=utf-8")
+            .body(body)
+            .send()
+            .await
+            .map_err(WeChatError::from_transport)?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(WeChatError::Status(status.as_u16()));
+        }
+        response.text().await.map_err(WeChatError::from_transport)
+    }
+
     pub async fn post_json<T: DeserializeOwned, B: Serialize + ?Sized>(
         &self,
         api_base: &str,
@@ -69,6 +168,22 @@ impl WeChatClient {
             .await
             .map_err(WeChatError::from_transport)?;
         decode(response).await
+    }
+}
+
+/// A downloaded file, as [`WeChatClient::get_bytes`] hands it back.
+#[derive(Debug, Clone)]
+pub struct Download {
+    pub content_type: String,
+    pub disposition: Option<String>,
+    pub bytes: bytes::Bytes,
+}
+
+impl Download {
+    /// WeChat answers errors (and some files, like a video's URL) as JSON.
+    pub fn is_json(&self) -> bool {
+        let ct = self.content_type.to_ascii_lowercase();
+        ct.contains("json") || (ct.starts_with("text/plain") && self.bytes.starts_with(b"{"))
     }
 }
 

@@ -24,3 +24,4 @@ mod store;
 mod test_clock;
 mod tokens;
 mod webhooks;
+mod wechat;
