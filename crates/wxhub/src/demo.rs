@@ -291,7 +291,7 @@ impl Demo {
                 .into(),
         );
         line(
-            "  curl -s $HUB/api/v1/openapi.json | head -c 400; curl -s $HUB/metrics | grep wxhub_"
+            "  curl -s $HUB/api/v1/openapi.json | head -c 400; curl -s -H \"$ADMIN\" $HUB/metrics | grep wxhub_"
                 .into(),
         );
         line(format!(
