@@ -19,7 +19,7 @@ SRC = os.path.join(os.path.dirname(__file__), "..", "crates", "wxhub", "src")
 INFRA = {"store", "wechat", "bus", "cache", "jobs"}
 CORE = "core"
 ROOTS = {"app", "cli", "demo", "lib", "main"}
-MACROS = {"ulid_id", "slug_id"}
+MACROS = {"ulid_id", "slug_id", "string_id_impls"}
 PATH = re.compile(r"\bcrate::([a-z_]+)(?:::([A-Za-z_]+))?(?!\w*!)")
 # The top of the HTTP layer (it merges every capability's routes); the rest of http/ is the
 # toolkit routes use (errors, extractors, caller auth, paging).

@@ -6,6 +6,33 @@
 //! - [`slug_id!`]: a name given from outside (an account slug, a system id, an AppID), with
 //!   the rule it must follow.
 
+/// `Display`, `String` conversions and the checked `TryFrom<String>` (through `parse`) that
+/// serde uses, shared by [`ulid_id!`] and [`slug_id!`].
+#[doc(hidden)]
+#[macro_export]
+macro_rules! string_id_impls {
+    ($name:ident) => {
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = $crate::core::InvalidField;
+            fn try_from(s: String) -> Result<Self, Self::Error> {
+                $name::parse(&s)
+            }
+        }
+    };
+}
+
 /// Declares `$name`, an id of the form `$prefix<ulid>`:
 /// `ulid_id!(/// doc  EventId, "evt_", "event_id");` (the last argument names the field in
 /// errors). It has `generate`, `parse` (any case in, lower case kept), `as_str`, `Display`,
@@ -50,24 +77,7 @@ macro_rules! ulid_id {
             }
         }
 
-        impl ::std::fmt::Display for $name {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-
-        impl From<$name> for String {
-            fn from(id: $name) -> String {
-                id.0
-            }
-        }
-
-        impl TryFrom<String> for $name {
-            type Error = $crate::core::InvalidField;
-            fn try_from(s: String) -> Result<Self, Self::Error> {
-                $name::parse(&s)
-            }
-        }
+        $crate::string_id_impls!($name);
     };
 }
 
@@ -102,24 +112,7 @@ macro_rules! slug_id {
             }
         }
 
-        impl ::std::fmt::Display for $name {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-
-        impl From<$name> for String {
-            fn from(id: $name) -> String {
-                id.0
-            }
-        }
-
-        impl TryFrom<String> for $name {
-            type Error = $crate::core::InvalidField;
-            fn try_from(s: String) -> Result<Self, Self::Error> {
-                $name::parse(&s)
-            }
-        }
+        $crate::string_id_impls!($name);
     };
 }
 

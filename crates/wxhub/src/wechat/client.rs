@@ -47,9 +47,8 @@ impl WeChatClient {
             .http
             .get(join(api_base, path))
             .query(query)
-            .send()
-            .await
-            .map_err(WeChatError::from_transport)?;
+            .send_to_wechat()
+            .await?;
         decode(response).await
     }
 
@@ -66,9 +65,8 @@ impl WeChatClient {
             .get(join(api_base, path))
             .query(query)
             .query(request)
-            .send()
-            .await
-            .map_err(WeChatError::from_transport)?;
+            .send_to_wechat()
+            .await?;
         decode(response).await
     }
 
@@ -85,9 +83,8 @@ impl WeChatClient {
             .post(join(api_base, path))
             .query(query)
             .multipart(form)
-            .send()
-            .await
-            .map_err(WeChatError::from_transport)?;
+            .send_to_wechat()
+            .await?;
         decode(response).await
     }
 
@@ -103,9 +100,8 @@ impl WeChatClient {
             .http
             .get(join(api_base, path))
             .query(query)
-            .send()
-            .await
-            .map_err(WeChatError::from_transport)?;
+            .send_to_wechat()
+            .await?;
         let status = response.status();
         if !status.is_success() {
             return Err(WeChatError::Status(status.as_u16()));
@@ -142,9 +138,8 @@ impl WeChatClient {
             .post(join(api_base, path))
             .header(reqwest::header::CONTENT_TYPE, "text/xml; charset=utf-8")
             .body(body)
-            .send()
-            .await
-            .map_err(WeChatError::from_transport)?;
+            .send_to_wechat()
+            .await?;
         let status = response.status();
         if !status.is_success() {
             return Err(WeChatError::Status(status.as_u16()));
@@ -164,9 +159,8 @@ impl WeChatClient {
             .post(join(api_base, path))
             .query(query)
             .json(body)
-            .send()
-            .await
-            .map_err(WeChatError::from_transport)?;
+            .send_to_wechat()
+            .await?;
         decode(response).await
     }
 }
@@ -230,6 +224,17 @@ pub fn errcode_of(value: &serde_json::Value) -> Option<WeChatError> {
         .unwrap_or_default()
         .to_owned();
     Some(WeChatError::Api { errcode, errmsg })
+}
+
+/// Sending a request to WeChat: a transport failure is [`WeChatError::Transport`].
+trait SendToWeChat {
+    async fn send_to_wechat(self) -> Result<reqwest::Response, WeChatError>;
+}
+
+impl SendToWeChat for reqwest::RequestBuilder {
+    async fn send_to_wechat(self) -> Result<reqwest::Response, WeChatError> {
+        self.send().await.map_err(WeChatError::from_transport)
+    }
 }
 
 #[cfg(test)]
