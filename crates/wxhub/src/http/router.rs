@@ -1,6 +1,45 @@
 //! The whole API surface: every capability's `routes()` merged, plus the layer stack.
 //!
-//! Reading this file tells you every path. Layers, outermost first: request id (`x-request-id`,
+//! Every path the hub serves (a test below keeps this list equal to the OpenAPI document):
+//!
+//! | methods | path |
+//! |---|---|
+//! | GET POST | `/api/v1/accounts` |
+//! | DELETE GET PATCH | `/api/v1/accounts/{id}` |
+//! | GET PATCH | `/api/v1/accounts/{id}/callback-settings` |
+//! | GET | `/api/v1/accounts/{id}/followers` |
+//! | GET | `/api/v1/accounts/{id}/followers/{openid}` |
+//! | GET POST | `/api/v1/accounts/{id}/reply-rules` |
+//! | DELETE GET PATCH | `/api/v1/accounts/{id}/reply-rules/{rule_id}` |
+//! | POST | `/api/v1/accounts/{id}/reply-rules/{rule_id}/rotate-secret` |
+//! | POST | `/api/v1/accounts/{id}/rotate-secret` |
+//! | GET | `/api/v1/accounts/{id}/token` |
+//! | POST | `/api/v1/accounts/{id}/token/refresh` |
+//! | POST | `/api/v1/admin/clock/advance` |
+//! | GET | `/api/v1/auth/me` |
+//! | POST | `/api/v1/auth/token` |
+//! | GET POST | `/api/v1/callers` |
+//! | DELETE GET | `/api/v1/callers/{client_id}` |
+//! | GET | `/api/v1/events` |
+//! | GET | `/api/v1/events/stream` |
+//! | GET | `/api/v1/events/{event_id}` |
+//! | GET | `/api/v1/jssdk/config` |
+//! | GET POST | `/api/v1/webhooks` |
+//! | DELETE GET PATCH | `/api/v1/webhooks/{id}` |
+//! | GET | `/api/v1/webhooks/{id}/attempts` |
+//! | GET | `/api/v1/webhooks/{id}/deliveries` |
+//! | GET | `/api/v1/webhooks/{id}/deliveries/{delivery_id}` |
+//! | POST | `/api/v1/webhooks/{id}/deliveries/{delivery_id}/replay` |
+//! | POST | `/api/v1/webhooks/{id}/replay` |
+//! | POST | `/api/v1/webhooks/{id}/rotate-secret` |
+//! | GET | `/healthz` |
+//! | GET | `/metrics` |
+//! | GET | `/readyz` |
+//! | GET POST | `/callback/{account}` (WeChat's callbacks; not in OpenAPI) |
+//! | any | `/wx/{account}/{*path}` (the pass-through proxy; not in OpenAPI) |
+//! | GET | `/api/v1/openapi.json` |
+//!
+//! Layers, outermost first: request id (`x-request-id`,
 //! set when absent and echoed back), trace span carrying it, timeout (504 `timeout`), body limit
 //! (413 `body_too_large`), metrics. Unknown paths and wrong methods answer in the envelope.
 
@@ -137,4 +176,53 @@ pub fn router(state: AppState, http: &HttpConfig) -> Router {
                 .timeout(Duration::from_secs(http.request_timeout_secs)),
         )
         .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    /// (method, path) pairs of the table in this module's doc, OpenAPI-documented rows only.
+    fn documented() -> Vec<String> {
+        include_str!("router.rs")
+            .lines()
+            .filter_map(|l| l.strip_prefix("//! | "))
+            .filter(|row| !row.contains("not in OpenAPI") && !row.contains("openapi.json"))
+            .filter_map(|row| {
+                let (methods, rest) = row.split_once(" | `")?;
+                let path = rest.split('`').next()?;
+                Some((methods.to_owned(), path.to_owned()))
+            })
+            .filter(|(methods, _)| methods.chars().all(|c| c.is_ascii_uppercase() || c == ' '))
+            .flat_map(|(methods, path)| {
+                methods
+                    .split(' ')
+                    .map(|m| format!("{m} {path}"))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_module_doc_lists_every_documented_path() {
+        let mut served: Vec<String> = super::openapi()
+            .paths
+            .paths
+            .iter()
+            .flat_map(|(path, item)| {
+                [
+                    ("GET", item.get.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                ]
+                .into_iter()
+                .filter(|(_, present)| *present)
+                .map(move |(method, _)| format!("{method} {path}"))
+            })
+            .collect();
+        served.sort();
+        let mut documented = documented();
+        documented.sort();
+        assert_eq!(served, documented);
+    }
 }
