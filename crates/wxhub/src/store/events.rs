@@ -37,9 +37,4 @@ pub trait EventStore: Send + Sync + 'static {
     /// Events with `seq > after`, oldest first (stream resume).
     async fn after_seq(&self, after: i64, limit: u32) -> Result<Vec<StoredEvent>, StoreError>;
     async fn find(&self, id: &EventId) -> Result<Option<StoredEvent>, StoreError>;
-    /// The oldest events whose fan-out is not done. On PostgreSQL the rows are locked
-    /// (`FOR UPDATE SKIP LOCKED`) for the transaction the delivery side runs it in; here it
-    /// is a plain read for the embedded single-instance case.
-    async fn claim_undispatched(&self, limit: u32) -> Result<Vec<StoredEvent>, StoreError>;
-    async fn mark_dispatched(&self, ids: &[EventId]) -> Result<(), StoreError>;
 }

@@ -9,9 +9,7 @@
 //! in-memory SQLite; a SQLite file is written by the rusqlite batch writer
 //! (`store/sqlite/event_batch.rs`), one [`INSERT_ONE`] per event in the same kind of
 //! transaction, with the same SQL text. What differs: the column types (through
-//! [`Columns`](crate::store::sql::Columns)) and `claim_undispatched`'s lock clause, which
-//! each invocation names (`claim_lock = " FOR UPDATE SKIP LOCKED";` on PostgreSQL, `"";` on
-//! SQLite, which has one writer).
+//! [`Columns`](crate::store::sql::Columns)).
 
 use crate::store::StoreError;
 
@@ -38,9 +36,9 @@ pub(crate) fn corrupt(what: impl Into<String>) -> StoreError {
 }
 
 /// Declares an event store over one `sqlx::Database`:
-/// `event_store! { /// doc  pub struct PgEventStore(sqlx::Postgres); claim_lock = "…"; followers = PgFollowerStore; }`.
+/// `event_store! { /// doc  pub struct PgEventStore(sqlx::Postgres); followers = PgFollowerStore; }`.
 macro_rules! event_store {
-    ($(#[$attr:meta])* pub struct $name:ident($db:ty); claim_lock = $lock:literal; followers = $followers:ty;) => {
+    ($(#[$attr:meta])* pub struct $name:ident($db:ty); followers = $followers:ty;) => {
         $(#[$attr])*
         pub struct $name {
             pool: sqlx::Pool<$db>,
@@ -255,42 +253,6 @@ macro_rules! event_store {
                 row.as_ref().map(Self::row_to_event).transpose()
             }
 
-            async fn claim_undispatched(
-                &self,
-                limit: u32,
-            ) -> Result<Vec<$crate::events::model::StoredEvent>, $crate::store::StoreError> {
-                let rows = sqlx::query(&format!(
-                    "SELECT {} FROM events WHERE dispatched_at IS NULL ORDER BY seq LIMIT $1{}",
-                    $crate::store::sql::events::COLUMNS,
-                    $lock
-                ))
-                .bind(i64::from(limit))
-                .fetch_all(&self.pool)
-                .await?;
-                rows.iter().map(Self::row_to_event).collect()
-            }
-
-            async fn mark_dispatched(
-                &self,
-                ids: &[$crate::events::model::EventId],
-            ) -> Result<(), $crate::store::StoreError> {
-                use $crate::store::sql::Columns;
-
-                if ids.is_empty() {
-                    return Ok(());
-                }
-                let now = <$db as Columns>::time_to_db(chrono::Utc::now());
-                let mut qb: sqlx::QueryBuilder<$db> =
-                    sqlx::QueryBuilder::new("UPDATE events SET dispatched_at = ");
-                qb.push_bind(now).push(" WHERE event_id IN (");
-                let mut sep = qb.separated(", ");
-                for id in ids {
-                    sep.push_bind(id.as_str());
-                }
-                qb.push(")");
-                qb.build().execute(&self.pool).await?;
-                Ok(())
-            }
         }
     };
 }

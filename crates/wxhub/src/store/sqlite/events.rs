@@ -17,7 +17,6 @@ use crate::store::{Dispatch, StoreError, WriteGate};
 event_store! {
     /// The shared event queries on SQLite.
     pub struct SqliteEventQueries(sqlx::Sqlite);
-    claim_lock = "";
     followers = super::followers::SqliteFollowerStore;
 }
 
@@ -74,14 +73,6 @@ impl EventStore for SqliteEventStore {
         self.writer
             .as_ref()
             .is_some_and(EventBatchWriter::fans_out_in_batch)
-    }
-
-    async fn claim_undispatched(&self, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {
-        self.queries.claim_undispatched(limit).await
-    }
-
-    async fn mark_dispatched(&self, ids: &[EventId]) -> Result<(), StoreError> {
-        self.queries.mark_dispatched(ids).await
     }
 }
 

@@ -117,16 +117,30 @@ async fn batch_inserts_new_events_and_finds_the_stored_ones(store: Store) {
         None
     );
 
-    let pending = store.events.claim_undispatched(10).await.expect("claim");
-    assert_eq!(pending.len(), 3);
-    store
-        .events
-        .mark_dispatched(&[first.event_id.clone(), other.event_id.clone()])
-        .await
-        .expect("mark");
-    let pending = store.events.claim_undispatched(10).await.expect("claim");
-    assert_eq!(pending.len(), 1);
-    assert_eq!(pending[0].event_id, new.event_id);
+    // Fan-out claims what is undispatched, oldest first; committing marks it dispatched.
+    let fan_out = store.webhooks.begin_fan_out(10).await.expect("claim");
+    assert_eq!(fan_out.events().len(), 3);
+    fan_out.rollback().await.expect("rollback");
+    let fan_out = store.webhooks.begin_fan_out(2).await.expect("claim");
+    let claimed: Vec<EventId> = fan_out
+        .events()
+        .iter()
+        .map(|e| e.event_id.clone())
+        .collect();
+    assert!(
+        fan_out.events()[0].seq < fan_out.events()[1].seq,
+        "oldest first"
+    );
+    fan_out.commit(chrono::Utc::now()).await.expect("commit");
+    let fan_out = store.webhooks.begin_fan_out(10).await.expect("claim");
+    let left: Vec<EventId> = fan_out
+        .events()
+        .iter()
+        .map(|e| e.event_id.clone())
+        .collect();
+    let all = [&first.event_id, &other.event_id, &new.event_id];
+    assert_eq!(left.len(), 1, "only the unclaimed one is left");
+    assert!(all.contains(&&left[0]) && !claimed.contains(&left[0]));
 }
 on_both_backends!(
     events_contract_on_sqlite,
