@@ -169,8 +169,8 @@ impl Store {
             Db::Sqlite(pool) => {
                 let gate = WriteGate::serial();
                 Store {
-                    accounts: Arc::new(sqlite::accounts::SqliteAccountStore::new(pool.clone())),
-                    callers: Arc::new(sqlite::callers::SqliteCallerStore::new(pool.clone())),
+                    accounts: Arc::new(sqlite::shared::SqliteAccountStore::new(pool.clone())),
+                    callers: Arc::new(sqlite::shared::SqliteCallerStore::new(pool.clone())),
                     tokens: Arc::new(sqlite::tokens::SqliteTokenStore::new(pool.clone())),
                     events: Arc::new(sqlite::events::SqliteEventStore::new(
                         pool.clone(),
@@ -181,22 +181,22 @@ impl Store {
                         pool.clone(),
                         gate,
                     )),
-                    followers: Arc::new(sqlite::followers::SqliteFollowerStore::new(pool.clone())),
-                    reply_rules: Arc::new(sqlite::replies::SqliteReplyRuleStore::new(pool.clone())),
+                    followers: Arc::new(sqlite::shared::SqliteFollowerStore::new(pool.clone())),
+                    reply_rules: Arc::new(sqlite::shared::SqliteReplyRuleStore::new(pool.clone())),
                     db,
                 }
             }
             Db::Postgres(pool) => Store {
-                accounts: Arc::new(postgres::accounts::PgAccountStore::new(pool.clone())),
-                callers: Arc::new(postgres::callers::PgCallerStore::new(pool.clone())),
+                accounts: Arc::new(postgres::shared::PgAccountStore::new(pool.clone())),
+                callers: Arc::new(postgres::shared::PgCallerStore::new(pool.clone())),
                 tokens: Arc::new(postgres::tokens::PgTokenStore::new(pool.clone())),
-                events: Arc::new(postgres::events::PgEventStore::new(
+                events: Arc::new(postgres::shared::PgEventStore::new(
                     pool.clone(),
                     WriteGate::open(),
                 )),
                 webhooks: Arc::new(postgres::webhooks::PgWebhookStore::new(pool.clone())),
-                followers: Arc::new(postgres::followers::PgFollowerStore::new(pool.clone())),
-                reply_rules: Arc::new(postgres::replies::PgReplyRuleStore::new(pool.clone())),
+                followers: Arc::new(postgres::shared::PgFollowerStore::new(pool.clone())),
+                reply_rules: Arc::new(postgres::shared::PgReplyRuleStore::new(pool.clone())),
                 db,
             },
         }

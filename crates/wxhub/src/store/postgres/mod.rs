@@ -1,10 +1,6 @@
 //! The PostgreSQL backend, for several `wxhub serve` instances sharing one state.
 
-pub mod accounts;
-pub mod callers;
-pub mod events;
-pub mod followers;
-pub mod replies;
+pub mod shared;
 pub mod tokens;
 pub mod webhooks;
 

@@ -4,9 +4,10 @@
 //! `arguments.rs`), so one SQL text serves both backends whenever the SQL itself is the same.
 //! Each store whose queries are the same on both is one `macro_rules!` here that expands, for a
 //! given `sqlx::Database`, to the struct, its `new(pool)` and the `impl <Cap>Store`.
-//! `store/sqlite/<cap>.rs` and `store/postgres/<cap>.rs` stay (they are where a reader looks),
-//! each holding the one invocation that names the public type (`Sqlite…Store`, `Pg…Store`)
-//! plus whatever truly differs on that backend.
+//! `store/sqlite/shared.rs` and `store/postgres/shared.rs` hold the invocations that name the
+//! public types (`Sqlite…Store`, `Pg…Store`); a per-backend `<cap>.rs` exists only where
+//! something truly differs on that backend (the SQLite event store and its batch writer, the
+//! token stores' column types, the webhook stores).
 //!
 //! A macro rather than a generic `impl<DB: sqlx::Database>`: a generic impl needs a
 //! `where` clause per bound type and executor, and the expanded code is the plain code the two
@@ -29,9 +30,8 @@
 //!    column type.
 //!    Booleans, 32-bit integers and times go through [`Columns`], implemented on the
 //!    `sqlx::Database` itself (`<$db as Columns>::time_to_db(t)`): `sql/replies.rs`,
-//!    `sql/followers.rs`; `sql/events.rs` also takes a per-backend SQL fragment (its claim's
-//!    lock clause) as a macro argument.
-//! 3. `store/sqlite/<cap>.rs` and `store/postgres/<cap>.rs`: a module doc and the invocation,
+//!    `sql/followers.rs`; `sql/events.rs` also names the follower store its batches use.
+//! 3. One invocation each in `store/sqlite/shared.rs` and `store/postgres/shared.rs`,
 //!    e.g. `account_store! { /// [`AccountStore`] on SQLite. pub struct SqliteAccountStore(sqlx::Sqlite); }`.
 //! 4. `Store::new` builds both, as before; the contract test in `tests/it/store/<cap>.rs`
 //!    (`on_both_backends!`) proves the shared SQL on each.

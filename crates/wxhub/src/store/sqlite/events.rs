@@ -17,7 +17,7 @@ use crate::store::{Dispatch, StoreError, WriteGate};
 event_store! {
     /// The shared event queries on SQLite.
     pub struct SqliteEventQueries(sqlx::Sqlite);
-    followers = super::followers::SqliteFollowerStore;
+    followers = super::shared::SqliteFollowerStore;
 }
 
 /// [`EventStore`] on SQLite.

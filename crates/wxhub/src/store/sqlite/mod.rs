@@ -1,12 +1,9 @@
 //! The SQLite backend (the default): one file, WAL mode, foreign keys on.
 
-pub mod accounts;
-pub mod callers;
 pub mod checkpoint;
 pub mod event_batch;
 pub mod events;
-pub mod followers;
-pub mod replies;
+pub mod shared;
 pub mod tokens;
 pub mod webhooks;
 

@@ -1,0 +1,35 @@
+//! The stores whose SQL is the same on both backends (`store/sql/`), on PostgreSQL. What
+//! differs per backend lives beside this file: the token store's column type and the webhook
+//! store.
+
+use crate::store::sql::accounts::account_store;
+use crate::store::sql::callers::caller_store;
+use crate::store::sql::events::event_store;
+use crate::store::sql::followers::follower_store;
+use crate::store::sql::replies::reply_rule_store;
+
+account_store! {
+    /// [`AccountStore`](crate::store::accounts::AccountStore) on PostgreSQL.
+    pub struct PgAccountStore(sqlx::Postgres);
+}
+
+caller_store! {
+    /// [`CallerStore`](crate::store::callers::CallerStore) on PostgreSQL.
+    pub struct PgCallerStore(sqlx::Postgres);
+}
+
+event_store! {
+    /// [`EventStore`](crate::store::events::EventStore) on PostgreSQL.
+    pub struct PgEventStore(sqlx::Postgres);
+    followers = PgFollowerStore;
+}
+
+follower_store! {
+    /// [`FollowerStore`](crate::store::followers::FollowerStore) on PostgreSQL.
+    pub struct PgFollowerStore(sqlx::Postgres);
+}
+
+reply_rule_store! {
+    /// [`ReplyRuleStore`](crate::store::replies::ReplyRuleStore) on PostgreSQL.
+    pub struct PgReplyRuleStore(sqlx::Postgres);
+}

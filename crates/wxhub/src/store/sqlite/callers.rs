@@ -1,9 +1,0 @@
-//! [`CallerStore`](crate::store::callers::CallerStore) on SQLite: the shared queries of
-//! `store/sql/callers.rs`.
-
-use crate::store::sql::callers::caller_store;
-
-caller_store! {
-    /// [`CallerStore`](crate::store::callers::CallerStore) on SQLite.
-    pub struct SqliteCallerStore(sqlx::Sqlite);
-}

@@ -1,0 +1,29 @@
+//! The stores whose SQL is the same on both backends (`store/sql/`), on SQLite. What differs
+//! per backend lives beside this file: the event store with its rusqlite batch writer, the
+//! token store's column type, the webhook store, the checkpoint.
+
+use crate::store::sql::accounts::account_store;
+use crate::store::sql::callers::caller_store;
+use crate::store::sql::followers::follower_store;
+use crate::store::sql::replies::reply_rule_store;
+
+account_store! {
+    /// [`AccountStore`](crate::store::accounts::AccountStore) on SQLite.
+    pub struct SqliteAccountStore(sqlx::Sqlite);
+}
+
+caller_store! {
+    /// [`CallerStore`](crate::store::callers::CallerStore) on SQLite.
+    pub struct SqliteCallerStore(sqlx::Sqlite);
+}
+
+follower_store! {
+    /// [`FollowerStore`](crate::store::followers::FollowerStore) on SQLite (times are UTC
+    /// milliseconds).
+    pub struct SqliteFollowerStore(sqlx::Sqlite);
+}
+
+reply_rule_store! {
+    /// [`ReplyRuleStore`](crate::store::replies::ReplyRuleStore) on SQLite.
+    pub struct SqliteReplyRuleStore(sqlx::Sqlite);
+}
