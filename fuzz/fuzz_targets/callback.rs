@@ -2,7 +2,10 @@
 //! signature check, decrypt, inbound parse, reply parse, scene decoding. Nothing may panic,
 //! and whatever parses must survive `parse(to_xml(x)) == x`.
 //!
-//! Run: `cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run callback -- -max_total_time=600`
+//! Run (the corpus in `corpus/callback` is kept between runs and not committed; the seeds
+//! and the dictionary only reach libFuzzer when named):
+//! `cd fuzz && mkdir -p corpus/callback && RUSTC_BOOTSTRAP=1 cargo fuzz run callback
+//! corpus/callback seeds/callback -- -dict=callback.dict -max_total_time=600`
 
 #![no_main]
 
@@ -36,7 +39,10 @@ fn check_reply(xml: &str) {
     if let Ok(reply) = ReplyMessage::parse(xml) {
         let again = reply.to_xml();
         if again.len() <= MAX_XML_BYTES {
-            assert_eq!(ReplyMessage::parse(&again).expect("to_xml output parses"), reply);
+            assert_eq!(
+                ReplyMessage::parse(&again).expect("to_xml output parses"),
+                reply
+            );
         }
     }
 }
@@ -53,7 +59,10 @@ fuzz_target!(|data: &[u8]| {
                 return;
             };
             if let Ok(request) = EncryptedRequest::parse(text) {
-                assert_eq!(EncryptedRequest::parse(&request.to_xml()).as_ref(), Ok(&request));
+                assert_eq!(
+                    EncryptedRequest::parse(&request.to_xml()).as_ref(),
+                    Ok(&request)
+                );
                 let _ = request.open(&crypt, TOKEN, "1", "n", "deadbeef");
                 if let Ok(plaintext) = crypt.decrypt(&request.encrypt) {
                     check_inbound(&plaintext);
@@ -68,7 +77,10 @@ fuzz_target!(|data: &[u8]| {
             };
             check_reply(text);
             if let Ok(sealed) = EncryptedReply::parse(text) {
-                assert_eq!(EncryptedReply::parse(&sealed.to_xml()).as_ref(), Ok(&sealed));
+                assert_eq!(
+                    EncryptedReply::parse(&sealed.to_xml()).as_ref(),
+                    Ok(&sealed)
+                );
                 if let Ok(plaintext) = sealed.open(&crypt, TOKEN) {
                     check_reply(&plaintext);
                 }
