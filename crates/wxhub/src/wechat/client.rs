@@ -43,13 +43,8 @@ impl WeChatClient {
         path: &str,
         query: &[(&str, &str)],
     ) -> Result<T, WeChatError> {
-        let response = self
-            .http
-            .get(join(api_base, path))
-            .query(query)
-            .send_to_wechat()
-            .await?;
-        decode(response).await
+        self.get_query(api_base, path, query, &[] as &[(&str, &str)])
+            .await
     }
 
     /// `GET path?query&request…`: `request`'s fields become query parameters.

@@ -40,3 +40,14 @@ impl From<TicketAnswer> for Issued {
         }
     }
 }
+
+/// `GET path?query` for a JS-SDK ticket, in WeChat's `{ticket, expires_in}` shape.
+pub(crate) async fn fetch_ticket(
+    client: &super::WeChatClient,
+    api_base: &str,
+    path: &str,
+    query: &[(&str, &str)],
+) -> Result<Issued, super::WeChatError> {
+    let answer: TicketAnswer = client.get_json(api_base, path, query).await?;
+    Ok(answer.into())
+}

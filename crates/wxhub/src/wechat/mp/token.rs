@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::wechat::client::WeChatClient;
-use crate::wechat::credential::{Issued, TicketAnswer, TokenAnswer};
+use crate::wechat::credential::{fetch_ticket, Issued, TokenAnswer};
 use crate::wechat::error::WeChatError;
 
 #[derive(Serialize)]
@@ -59,8 +59,5 @@ pub async fn jsapi_ticket(
     access_token: &str,
 ) -> Result<Issued, WeChatError> {
     let query = [("access_token", access_token), ("type", "jsapi")];
-    let answer: TicketAnswer = client
-        .get_json(api_base, "cgi-bin/ticket/getticket", &query)
-        .await?;
-    Ok(answer.into())
+    fetch_ticket(client, api_base, "cgi-bin/ticket/getticket", &query).await
 }

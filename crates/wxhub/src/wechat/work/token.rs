@@ -2,7 +2,7 @@
 //! jsapi_ticket and the app's agent_config ticket.
 
 use crate::wechat::client::WeChatClient;
-use crate::wechat::credential::{Issued, TicketAnswer, TokenAnswer};
+use crate::wechat::credential::{fetch_ticket, Issued, TokenAnswer};
 use crate::wechat::error::WeChatError;
 
 /// `GET /cgi-bin/gettoken` — a WeCom app's access_token (each app has its own secret).
@@ -26,10 +26,7 @@ pub async fn jsapi_ticket(
     access_token: &str,
 ) -> Result<Issued, WeChatError> {
     let query = [("access_token", access_token)];
-    let answer: TicketAnswer = client
-        .get_json(api_base, "cgi-bin/get_jsapi_ticket", &query)
-        .await?;
-    Ok(answer.into())
+    fetch_ticket(client, api_base, "cgi-bin/get_jsapi_ticket", &query).await
 }
 
 /// `GET /cgi-bin/ticket/get?type=agent_config` — a WeCom app's ticket for `wx.agentConfig`.
@@ -39,8 +36,5 @@ pub async fn agent_config_ticket(
     access_token: &str,
 ) -> Result<Issued, WeChatError> {
     let query = [("access_token", access_token), ("type", "agent_config")];
-    let answer: TicketAnswer = client
-        .get_json(api_base, "cgi-bin/ticket/get", &query)
-        .await?;
-    Ok(answer.into())
+    fetch_ticket(client, api_base, "cgi-bin/ticket/get", &query).await
 }
