@@ -48,6 +48,8 @@ pub struct Config {
     #[serde(default)]
     pub tokens: crate::tokens::TokensConfig,
     pub webhooks: WebhooksConfig,
+    #[serde(default)]
+    pub jobs: crate::jobs::JobsConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -125,6 +127,8 @@ pub enum ConfigError {
     EmptyAdminToken,
     #[error("{field} must be greater than zero")]
     Zero { field: &'static str },
+    #[error("{field} {reason}")]
+    Invalid { field: &'static str, reason: String },
 }
 
 impl Config {
@@ -272,6 +276,27 @@ impl Config {
             return Err(ConfigError::Zero {
                 field: "webhooks.failing_after",
             });
+        }
+        for (field, value) in [
+            ("jobs.heartbeat_secs", self.jobs.heartbeat_secs),
+            ("jobs.lease_secs", self.jobs.lease_secs),
+            ("jobs.max_attempts", u64::from(self.jobs.max_attempts)),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::Zero { field });
+            }
+        }
+        if self.jobs.stale_after_secs <= self.jobs.heartbeat_secs {
+            return Err(ConfigError::Invalid {
+                field: "jobs.stale_after_secs",
+                reason: "must be longer than jobs.heartbeat_secs (an instance that beats on time is alive)".into(),
+            });
+        }
+        if let Some(id) = &self.jobs.instance_id {
+            crate::jobs::InstanceId::parse(id).map_err(|e| ConfigError::Invalid {
+                field: "jobs.instance_id",
+                reason: e.reason,
+            })?;
         }
         if self.http.caller_token_ttl_secs == 0 {
             return Err(ConfigError::Zero {

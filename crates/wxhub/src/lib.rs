@@ -22,6 +22,7 @@ pub mod demo;
 pub mod events;
 pub mod followers;
 pub mod http;
+pub mod jobs;
 pub mod jssdk;
 pub mod proxy;
 pub mod replies;

@@ -1,59 +1,96 @@
-//! The hub's background work, started when it serves: the token refresher, fan-out and
-//! delivery, the caller-token janitor and, on a SQLite file, the WAL checkpoint. Every task
-//! is spawned on the instance's tracker and stops when its shutdown token fires.
+//! The hub's background work, started when it serves, all on the jobs harness
+//! (`jobs::Jobs`): the instance's heartbeat, the token refresher, fan-out and delivery, the
+//! tracked-job runners, the caller-token janitor and, on a SQLite file, the WAL checkpoint.
+//! Every loop is tracked and stops when the instance's shutdown token fires.
 
 use std::time::Duration;
 
-use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
-
 use super::AppState;
+use crate::jobs::{Every, Instance, Jobs, NoSignal, Runner, RunnerSettings};
 use crate::store::Db;
-use crate::webhooks::worker::FanOutWake;
+use crate::webhooks::worker::{DeliveryJob, FanOutJob, FanOutWake};
 
 /// How often expired caller tokens are deleted.
 const TOKEN_PURGE_EVERY: Duration = Duration::from_secs(600);
 
-pub(super) fn spawn(state: &AppState, tracker: &TaskTracker, shutdown: &CancellationToken) {
-    let every = Duration::from_secs(state.config.tokens.refresh_every_secs.max(1));
-    tracker.spawn(state.tokens.clone().run_refresher(every, shutdown.clone()));
-    crate::webhooks::worker::spawn(
-        tracker,
-        shutdown,
-        state.events.feed(),
-        if state.store.events.fans_out_in_batch() {
-            FanOutWake::PollOnly
-        } else {
-            FanOutWake::EveryBatch
+pub(super) fn spawn(state: &AppState, jobs: &Jobs, instance: &Instance) {
+    jobs.spawn(instance.clone(), NoSignal);
+    jobs.spawn(
+        crate::tokens::Refresher {
+            tokens: state.tokens.clone(),
+            every: Duration::from_secs(state.config.tokens.refresh_every_secs.max(1)),
         },
-        state.fan_out.clone(),
-        state.dispatcher.clone(),
-        state.deliveries_ready.clone(),
-        state.clock.clone(),
-        state.config.webhooks.workers,
+        NoSignal,
     );
+    spawn_webhooks(state, jobs);
+    let settings = &state.config.jobs;
+    for _ in 0..settings.runners {
+        let runner = Runner::new(
+            state.jobs.store().clone(),
+            state.jobs.kinds().clone(),
+            state.clock.clone(),
+            instance.id().clone(),
+            RunnerSettings {
+                lease: Duration::from_secs(settings.lease_secs),
+                max_attempts: settings.max_attempts,
+            },
+            jobs.shutdown().clone(),
+        );
+        jobs.spawn(runner, state.jobs.enqueued());
+    }
     if let Db::Sqlite(pool) = &state.store.db {
-        tracker.spawn(crate::store::sqlite::checkpoint::run(
-            pool.clone(),
-            shutdown.clone(),
-        ));
+        let pool = pool.clone();
+        jobs.spawn(
+            Every::new("sqlite-checkpoint", crate::store::sqlite::checkpoint::EVERY, move || {
+                let pool = pool.clone();
+                async move { Ok(crate::store::sqlite::checkpoint::checkpoint_once(&pool).await?) }
+            }),
+            NoSignal,
+        );
     }
     let callers = state.callers.clone();
-    let shutdown = shutdown.clone();
-    tracker.spawn(async move {
-        loop {
-            tokio::select! {
-                () = shutdown.cancelled() => break,
-                () = tokio::time::sleep(TOKEN_PURGE_EVERY) => {}
+    jobs.spawn(
+        Every::new("caller-token-purge", TOKEN_PURGE_EVERY, move || {
+            let callers = callers.clone();
+            async move {
+                let purged = callers.purge_expired_tokens().await?;
+                if purged > 0 {
+                    tracing::debug!(purged, "expired caller tokens deleted");
+                }
+                Ok(())
             }
-            match callers.purge_expired_tokens().await {
-                Ok(n) if n > 0 => tracing::debug!(purged = n, "expired caller tokens deleted"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(
-                    error = format!("{:#}", anyhow::Error::from(e)),
-                    "purging expired caller tokens failed"
-                ),
-            }
-        }
-    });
+        }),
+        NoSignal,
+    );
+}
+
+/// Fan-out (woken by the feed, unless the store fans out inside each event batch) and
+/// `webhooks.workers` delivery loops; none with 0 workers (tests drive them by hand).
+fn spawn_webhooks(state: &AppState, jobs: &Jobs) {
+    let workers = state.config.webhooks.workers;
+    if workers == 0 {
+        return;
+    }
+    let fan_out = FanOutJob {
+        fan_out: state.fan_out.clone(),
+        ready: state.deliveries_ready.clone(),
+    };
+    let wake = if state.store.events.fans_out_in_batch() {
+        FanOutWake::PollOnly
+    } else {
+        FanOutWake::EveryBatch
+    };
+    match wake {
+        FanOutWake::EveryBatch => jobs.spawn(fan_out, state.events.feed().subscribe()),
+        FanOutWake::PollOnly => jobs.spawn(fan_out, NoSignal),
+    }
+    for _ in 0..workers {
+        jobs.spawn(
+            DeliveryJob {
+                dispatcher: state.dispatcher.clone(),
+                clock: state.clock.clone(),
+            },
+            state.deliveries_ready.listen(),
+        );
+    }
 }

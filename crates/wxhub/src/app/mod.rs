@@ -25,6 +25,7 @@ pub use state::{AppParts, AppState};
 use crate::config::{Config, ConfigSource};
 use crate::core::clock::{AdjustableClock, SharedClock, SystemClock};
 use crate::http::server::ConnectionLimits;
+use crate::jobs::Instance;
 
 /// The environment variable that turns on the test clock route (never in production).
 pub const TEST_CLOCK_ENV: &str = "WXHUB_TEST_CLOCK";
@@ -97,7 +98,9 @@ impl App {
         let addr = listener
             .local_addr()
             .context("reading the listener address")?;
-        background::spawn(&self.state, &self.tracker, &self.shutdown);
+        let instance = self.start_instance(addr).await?;
+        let jobs = crate::jobs::Jobs::new(self.tracker.clone(), self.shutdown.clone());
+        background::spawn(&self.state, &jobs, &instance);
         let router = self.router();
         let drain = Duration::from_secs(self.state.config.http.drain_timeout_secs);
         let shutdown = self.shutdown.clone();
@@ -126,9 +129,39 @@ impl App {
         };
         self.tracker.close();
         self.tracker.wait().await;
+        if let Err(e) = instance.stop().await {
+            tracing::warn!(
+                error = format!("{:#}", anyhow::Error::from(e)),
+                "could not give this instance's leases back; others take them once it is silent"
+            );
+        }
         self.state.store.db.close().await;
         tracing::info!(%addr, "wxhub stopped");
         result.context("HTTP server task")
+    }
+}
+
+impl App {
+    /// Registers this instance as a lease holder, named after the address it serves on
+    /// unless `jobs.instance_id` names it, and takes back what a killed predecessor held.
+    async fn start_instance(&self, serving: std::net::SocketAddr) -> anyhow::Result<Instance> {
+        let config = &self.state.config.jobs;
+        let id = crate::jobs::instance::instance_id(config, serving)?;
+        let store = &self.state.store;
+        let instance = Instance::new(
+            id,
+            store.instances.clone(),
+            store.leases.clone(),
+            self.state.clock.clone(),
+            config,
+            store.db.kind() == crate::core::dsn::DatabaseKind::Sqlite,
+        );
+        instance
+            .start()
+            .await
+            .context("registering this instance in the store")?;
+        tracing::info!(instance = %instance.id(), "instance registered");
+        Ok(instance)
     }
 }
 

@@ -17,6 +17,7 @@ use crate::core::Secret;
 use crate::events::{CommitHooks, EventService};
 use crate::followers::FollowerService;
 use crate::http::auth::Authenticator;
+use crate::jobs::JobService;
 use crate::proxy::ProxyService;
 use crate::replies::ReplyService;
 use crate::store::{Db, DeliveriesReady, Store};
@@ -44,6 +45,7 @@ pub struct AppParts {
     pub events: EventService,
     /// Follower records and callback settings.
     pub followers: FollowerService,
+    pub jobs: JobService,
     pub webhooks: WebhookService,
     /// Fan-out step (events → deliveries + bus); background loop or tests drive it.
     pub fan_out: FanOut,
@@ -91,6 +93,7 @@ services_from_state! {
     ProxyService => proxy,
     EventService => events,
     FollowerService => followers,
+    JobService => jobs,
     WebhookService => webhooks,
     CallbackService => callbacks,
     ReplyService => replies,

@@ -21,6 +21,7 @@ use crate::core::clock::{AdjustableClock, SharedClock};
 use crate::core::dsn::redact_dsn;
 use crate::events::{CommitHooks, EventFeed, EventService};
 use crate::followers::FollowerService;
+use crate::jobs::JobService;
 use crate::proxy::ProxyService;
 use crate::replies::{ReplyService, TokenCentreSender};
 use crate::store::{Db, DeliveriesReady, Dispatch, Store};
@@ -159,7 +160,9 @@ pub(super) async fn build(
         webhook_client,
         late,
     );
+    let jobs = JobService::new(store.jobs.clone(), clock.clone());
     Ok(AppParts {
+        jobs,
         accounts,
         callers,
         events,

@@ -66,6 +66,17 @@ impl FeedListener {
     }
 }
 
+/// The fan-out loop wakes on the feed.
+impl crate::jobs::Signal for FeedListener {
+    fn mark_seen(&mut self) {
+        self.rx.borrow_and_update();
+    }
+
+    fn changed(&mut self) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>> {
+        crate::jobs::Signal::changed(&mut self.rx)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,6 +15,7 @@ mod error;
 pub mod events;
 pub mod followers;
 mod gate;
+pub mod jobs;
 pub mod postgres;
 pub mod replies;
 mod sql;
@@ -23,8 +24,6 @@ pub mod tokens;
 pub mod webhooks;
 
 use std::sync::Arc;
-
-use tokio::sync::Notify;
 
 pub use error::StoreError;
 
@@ -35,6 +34,7 @@ use callers::CallerStore;
 use events::EventStore;
 use followers::FollowerStore;
 pub use gate::{GatePass, WriteGate};
+use jobs::{InstanceStore, JobStore, Leases};
 use replies::ReplyRuleStore;
 use tokens::TokenStore;
 use webhooks::WebhookStore;
@@ -120,22 +120,32 @@ pub struct Store {
     pub webhooks: Arc<dyn WebhookStore>,
     pub followers: Arc<dyn FollowerStore>,
     pub reply_rules: Arc<dyn ReplyRuleStore>,
+    pub jobs: Arc<dyn JobStore>,
+    pub instances: Arc<dyn InstanceStore>,
+    /// Every store whose rows are leased to an instance, for giving a gone one's back.
+    pub leases: Vec<Arc<dyn Leases>>,
 }
 
 /// "New deliveries are due": whatever created them (fan-out's step, or a store that fans
-/// out inside the event batch) wakes the delivery workers that are waiting.
-#[derive(Debug, Clone, Default)]
-pub struct DeliveriesReady(Arc<Notify>);
+/// out inside the event batch) wakes the delivery workers that are waiting. A notification
+/// while a worker is busy is kept for its next wait (a `watch`, not a bare `Notify`).
+#[derive(Debug, Clone)]
+pub struct DeliveriesReady(Arc<tokio::sync::watch::Sender<u64>>);
+
+impl Default for DeliveriesReady {
+    fn default() -> Self {
+        DeliveriesReady(Arc::new(tokio::sync::watch::Sender::new(0)))
+    }
+}
 
 impl DeliveriesReady {
     pub fn notify(&self) {
-        self.0.notify_waiters();
+        self.0.send_modify(|n| *n = n.wrapping_add(1));
     }
 
-    /// A future that resolves at the next [`DeliveriesReady::notify`]; create it before the
-    /// work whose notifications must not be missed.
-    pub fn notified(&self) -> tokio::sync::futures::Notified<'_> {
-        self.0.notified()
+    /// A listener (a `jobs::Signal`) woken by every later [`DeliveriesReady::notify`].
+    pub fn listen(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.0.subscribe()
     }
 }
 
@@ -168,6 +178,7 @@ impl Store {
         match &db {
             Db::Sqlite(pool) => {
                 let gate = WriteGate::serial();
+                let jobs = Arc::new(sqlite::shared::SqliteJobStore::new(pool.clone()));
                 Store {
                     accounts: Arc::new(sqlite::shared::SqliteAccountStore::new(pool.clone())),
                     callers: Arc::new(sqlite::shared::SqliteCallerStore::new(pool.clone())),
@@ -183,22 +194,31 @@ impl Store {
                     )),
                     followers: Arc::new(sqlite::shared::SqliteFollowerStore::new(pool.clone())),
                     reply_rules: Arc::new(sqlite::shared::SqliteReplyRuleStore::new(pool.clone())),
+                    instances: jobs.clone(),
+                    leases: vec![jobs.clone()],
+                    jobs,
                     db,
                 }
             }
-            Db::Postgres(pool) => Store {
-                accounts: Arc::new(postgres::shared::PgAccountStore::new(pool.clone())),
-                callers: Arc::new(postgres::shared::PgCallerStore::new(pool.clone())),
-                tokens: Arc::new(postgres::tokens::PgTokenStore::new(pool.clone())),
-                events: Arc::new(postgres::shared::PgEventStore::new(
-                    pool.clone(),
-                    WriteGate::open(),
-                )),
-                webhooks: Arc::new(postgres::webhooks::PgWebhookStore::new(pool.clone())),
-                followers: Arc::new(postgres::shared::PgFollowerStore::new(pool.clone())),
-                reply_rules: Arc::new(postgres::shared::PgReplyRuleStore::new(pool.clone())),
-                db,
-            },
+            Db::Postgres(pool) => {
+                let jobs = Arc::new(postgres::shared::PgJobStore::new(pool.clone()));
+                Store {
+                    accounts: Arc::new(postgres::shared::PgAccountStore::new(pool.clone())),
+                    callers: Arc::new(postgres::shared::PgCallerStore::new(pool.clone())),
+                    tokens: Arc::new(postgres::tokens::PgTokenStore::new(pool.clone())),
+                    events: Arc::new(postgres::shared::PgEventStore::new(
+                        pool.clone(),
+                        WriteGate::open(),
+                    )),
+                    webhooks: Arc::new(postgres::webhooks::PgWebhookStore::new(pool.clone())),
+                    followers: Arc::new(postgres::shared::PgFollowerStore::new(pool.clone())),
+                    reply_rules: Arc::new(postgres::shared::PgReplyRuleStore::new(pool.clone())),
+                    instances: jobs.clone(),
+                    leases: vec![jobs.clone()],
+                    jobs,
+                    db,
+                }
+            }
         }
     }
 }

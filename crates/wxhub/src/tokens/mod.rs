@@ -11,7 +11,7 @@
 //! `POST /api/v1/accounts/{id}/token/refresh` (seed 003's passive refresh; optional body
 //! `{"access_token": "<the token WeChat rejected>"}`), scope `tokens`. The JS-SDK signer
 //! lives in `jssdk/`, the pass-through in `proxy/`. The proactive refresher is
-//! [`TokenService::run_refresher`] around the one-step [`TokenService::refresh_due`].
+//! [`service::Refresher`], the background job around the one-step [`TokenService::refresh_due`].
 
 pub mod accounts;
 pub mod config;
@@ -32,5 +32,5 @@ pub use engine::{EngineConfig, TokenEngine, Want};
 pub use error::TokenError;
 pub use key::{AppIdentity, TokenKey, TokenKind};
 pub use routes::routes;
-pub use service::{AccountTokens, CredentialsLookup, StaticCredentials, TokenService};
+pub use service::{AccountTokens, CredentialsLookup, Refresher, StaticCredentials, TokenService};
 pub use source::{AppCredentials, FreshToken, TokenRequest, TokenSource, WeChatTokenSource};

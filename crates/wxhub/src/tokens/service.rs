@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use tokio_util::sync::CancellationToken;
 
 use super::engine::{Expiry, TokenEngine, Want};
 use super::error::TokenError;
@@ -187,19 +186,28 @@ impl TokenService {
         }
         Ok(renewed)
     }
+}
 
-    /// The refresher loop: a step every `every`, until `shutdown`.
-    pub async fn run_refresher(self, every: Duration, shutdown: CancellationToken) {
-        loop {
-            if let Err(err) = self.refresh_due().await {
-                tracing::warn!(error = %err, "token refresher step failed");
-            }
-            tokio::select! {
-                () = shutdown.cancelled() => break,
-                () = tokio::time::sleep(every) => {}
-            }
-        }
-        self.engine.shutdown().await;
+/// The proactive refresher as a background job: [`TokenService::refresh_due`] every `every`;
+/// when the instance stops, the engine's in-flight refreshes are awaited.
+pub struct Refresher {
+    pub tokens: TokenService,
+    pub every: Duration,
+}
+
+#[async_trait]
+impl crate::jobs::Periodic for Refresher {
+    fn name(&self) -> &'static str {
+        "token-refresher"
+    }
+
+    async fn step(&self) -> anyhow::Result<crate::jobs::Next> {
+        self.tokens.refresh_due().await?;
+        Ok(crate::jobs::Next::After(self.every))
+    }
+
+    async fn stopped(&self) {
+        self.tokens.engine.shutdown().await;
     }
 }
 

@@ -6,6 +6,7 @@ use crate::store::sql::accounts::account_store;
 use crate::store::sql::callers::caller_store;
 use crate::store::sql::events::event_store;
 use crate::store::sql::followers::follower_store;
+use crate::store::sql::jobs::job_store;
 use crate::store::sql::replies::reply_rule_store;
 
 account_store! {
@@ -32,4 +33,11 @@ follower_store! {
 reply_rule_store! {
     /// [`ReplyRuleStore`](crate::store::replies::ReplyRuleStore) on PostgreSQL.
     pub struct PgReplyRuleStore(sqlx::Postgres);
+}
+
+job_store! {
+    /// The jobs harness's store ([`JobStore`](crate::store::jobs::JobStore), instances and
+    /// their leases) on PostgreSQL.
+    pub struct PgJobStore(sqlx::Postgres);
+    lock = " FOR UPDATE SKIP LOCKED";
 }

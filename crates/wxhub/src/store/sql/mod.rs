@@ -64,6 +64,7 @@ pub(crate) mod accounts;
 pub(crate) mod callers;
 pub(crate) mod events;
 pub(crate) mod followers;
+pub(crate) mod jobs;
 pub(crate) mod replies;
 pub(crate) mod tokens;
 pub(crate) mod webhooks;

@@ -5,6 +5,7 @@
 use crate::store::sql::accounts::account_store;
 use crate::store::sql::callers::caller_store;
 use crate::store::sql::followers::follower_store;
+use crate::store::sql::jobs::job_store;
 use crate::store::sql::replies::reply_rule_store;
 
 account_store! {
@@ -26,4 +27,11 @@ follower_store! {
 reply_rule_store! {
     /// [`ReplyRuleStore`](crate::store::replies::ReplyRuleStore) on SQLite.
     pub struct SqliteReplyRuleStore(sqlx::Sqlite);
+}
+
+job_store! {
+    /// The jobs harness's store ([`JobStore`](crate::store::jobs::JobStore), instances and
+    /// their leases) on SQLite.
+    pub struct SqliteJobStore(sqlx::Sqlite);
+    lock = "";
 }
