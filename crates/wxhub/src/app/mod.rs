@@ -156,11 +156,12 @@ impl App {
             config,
             store.db.kind() == crate::core::dsn::DatabaseKind::Sqlite,
         );
-        instance
-            .start()
-            .await
-            .context("registering this instance in the store")?;
-        tracing::info!(instance = %instance.id(), "instance registered");
+        match instance.start().await {
+            Ok(()) => tracing::info!(instance = %instance.id(), "instance registered"),
+            Err(e) => tracing::warn!(instance = %instance.id(),
+                error = format!("{:#}", anyhow::Error::from(e)),
+                "registering this instance failed; its heartbeat tries again"),
+        }
         Ok(instance)
     }
 }

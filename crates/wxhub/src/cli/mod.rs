@@ -7,6 +7,7 @@ mod caller;
 mod config;
 #[cfg(feature = "sandbox")]
 mod demo;
+mod jobs;
 mod rules;
 #[cfg(feature = "sandbox")]
 mod sandbox;
@@ -73,6 +74,9 @@ pub enum Command {
     /// Manage callers (acts on the store directly).
     #[command(subcommand)]
     Caller(caller::CallerCommand),
+    /// Tracked background jobs and their progress (reads the store directly).
+    #[command(subcommand)]
+    Jobs(jobs::JobsCommand),
     /// Manage passive reply rules (acts on the store directly).
     #[command(subcommand)]
     Rules(rules::RulesCommand),
@@ -131,6 +135,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Config(cmd) => config::run(&global, cmd),
         Command::Account(cmd) => account::run(&global, cmd).await,
         Command::Caller(cmd) => caller::run(&global, cmd).await,
+        Command::Jobs(cmd) => jobs::run(&global, cmd).await,
         Command::Rules(cmd) => rules::run(&global, cmd).await,
         Command::Bench(cmd) => bench::run(&global, cmd).await,
     }

@@ -23,6 +23,9 @@
 //! | GET | `/api/v1/events` |
 //! | GET | `/api/v1/events/stream` |
 //! | GET | `/api/v1/events/{event_id}` |
+//! | GET | `/api/v1/jobs` |
+//! | GET | `/api/v1/jobs/{id}` |
+//! | POST | `/api/v1/jobs/{id}/cancel` |
 //! | GET | `/api/v1/jssdk/config` |
 //! | GET POST | `/api/v1/webhooks` |
 //! | DELETE GET PATCH | `/api/v1/webhooks/{id}` |
@@ -80,6 +83,7 @@ use crate::{
         (name = "webhooks", description = "Standard Webhooks endpoints, deliveries, attempts, replay"),
         (name = "replies", description = "Passive reply rules for callbacks"),
         (name = "followers", description = "Follower records as follow and unfollow callbacks leave them"),
+        (name = "jobs", description = "Tracked background jobs: progress, cancel"),
     )
 )]
 struct ApiDoc;
@@ -110,6 +114,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(webhooks::routes())
         .merge(replies::routes())
         .merge(followers::routes())
+        .merge(crate::http::jobs::routes())
         .merge(crate::http::test_clock::routes())
         .split_for_parts()
 }

@@ -7,6 +7,7 @@
 //! instead of when each lease runs out.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -62,6 +63,8 @@ pub struct Instance {
     stale_after: Duration,
     /// The only hub on this store (a SQLite file): every other instance is gone.
     alone: bool,
+    /// [`Instance::start`] succeeded; until then each heartbeat tries it again.
+    started: Arc<AtomicBool>,
 }
 
 impl Instance {
@@ -81,6 +84,7 @@ impl Instance {
             heartbeat: Duration::from_secs(config.heartbeat_secs.max(1)),
             stale_after: Duration::from_secs(config.stale_after_secs.max(2)),
             alone,
+            started: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -99,7 +103,9 @@ impl Instance {
         let mut owners = gone.clone();
         owners.push(self.id.clone());
         self.release(&owners, "at start").await?;
-        self.store.remove(&gone).await
+        self.store.remove(&gone).await?;
+        self.started.store(true, Ordering::SeqCst);
+        Ok(())
     }
 
     /// Gives every lease of this instance back and leaves the store (after its loops ended).
@@ -141,6 +147,10 @@ impl Periodic for Instance {
     }
 
     async fn step(&self) -> Result<Next, StepError> {
+        if !self.started.load(Ordering::SeqCst) {
+            self.start().await?;
+            return Ok(Next::After(self.heartbeat));
+        }
         self.store.heartbeat(&self.id, self.clock.now()).await?;
         let silent = self.silent_others().await?;
         if !silent.is_empty() {

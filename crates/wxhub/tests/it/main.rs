@@ -15,6 +15,7 @@ mod events;
 mod followers;
 mod health;
 mod helpers;
+mod jobs;
 mod lifecycle;
 mod receiver;
 mod reliability;
