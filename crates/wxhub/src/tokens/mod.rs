@@ -23,8 +23,6 @@ pub mod service;
 pub mod source;
 
 #[cfg(test)]
-mod sandbox_tests;
-#[cfg(test)]
 mod tests;
 
 pub use config::TokensConfig;

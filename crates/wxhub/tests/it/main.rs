@@ -23,6 +23,7 @@ mod replies;
 mod security;
 mod store;
 mod test_clock;
+mod token_engine;
 mod tokens;
 mod webhooks;
 mod wechat;

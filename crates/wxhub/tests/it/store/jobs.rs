@@ -343,7 +343,10 @@ pub async fn instance_store_contract(store: Store) {
         .await
         .expect("others");
     assert_eq!(others, vec![b.clone(), c.clone()]);
-    instances.remove(std::slice::from_ref(&c)).await.expect("remove");
+    instances
+        .remove(std::slice::from_ref(&c))
+        .await
+        .expect("remove");
     instances.remove(&[]).await.expect("nothing to remove");
     assert!(
         instances

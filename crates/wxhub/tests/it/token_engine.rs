@@ -1,21 +1,25 @@
-//! The engine and the retry rule against the real sandbox (WeChat's documented token
-//! behaviour: 5-minute grace of the previous token, 42001 on expiry, 45009 quota).
+//! The token engine and the retry rule against the real sandbox (WeChat's documented token
+//! behaviour: 5-minute grace of the previous token, 42001 on expiry, 45009 quota), on a
+//! SQLite token store.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use super::*;
-use crate::cache::memory::MemoryCache;
-use crate::cache::TokenValue;
-use crate::core::clock::TestClock;
-use crate::wechat::{with_token_retry, WeChatClient, WeChatError};
+use wxhub::cache::memory::MemoryCache;
+use wxhub::cache::TokenValue;
+use wxhub::core::clock::TestClock;
+use wxhub::tokens::*;
+use wxhub::wechat::{with_token_retry, WeChatClient, WeChatError};
+
+use crate::helpers::TestDb;
 
 const APPID: &str = "wxsandboxtest00001";
 const SECRET: &str = "sandbox-test-secret-000000000001";
 
 struct World {
+    _db: TestDb,
     sandbox: wx_sandbox::RunningSandbox,
     driver: reqwest::Client,
     client: WeChatClient,
@@ -41,10 +45,11 @@ impl World {
             .expect("create account");
         assert_eq!(created.status(), 201);
         let client = WeChatClient::new(Duration::from_secs(5)).expect("client");
+        let db = TestDb::sqlite();
         let clock = Arc::new(TestClock::new(chrono::Utc::now()));
         let engine = TokenEngine::new(
             Arc::new(MemoryCache::new()),
-            Arc::new(super::tests::MemStore::default()),
+            db.store().await.tokens,
             Arc::new(WeChatTokenSource::new(client.clone())),
             clock.clone(),
             EngineConfig::default(),
@@ -59,6 +64,7 @@ impl World {
             prefer_stable: false,
         });
         Self {
+            _db: db,
             tokens: TokenService::new(engine, Arc::new(accounts)),
             sandbox,
             driver,
