@@ -174,6 +174,68 @@ pub struct NewCaller {
     pub jssdk_domains: Vec<String>,
 }
 
+/// A caller's registration as given, from the API or the CLI: each value as text, nothing
+/// checked yet. [`NewCaller::parse`] checks it.
+#[derive(Debug, Clone, Default)]
+pub struct CallerRegistration {
+    pub system_id: String,
+    pub name: String,
+    pub accounts: Vec<String>,
+    pub scopes: Vec<String>,
+    pub qr_source: Option<i64>,
+    pub rsa_public_key: Option<String>,
+    pub redirect_domains: Vec<String>,
+    pub jssdk_domains: Vec<String>,
+}
+
+impl NewCaller {
+    /// Checks every value of a registration, from the API or the CLI alike.
+    pub fn parse(r: CallerRegistration) -> Result<Self, InvalidField> {
+        let name = r.name.trim();
+        if name.is_empty() || name.chars().count() > 128 || name.chars().any(char::is_control) {
+            return Err(InvalidField::new(
+                "name",
+                "must be 1-128 characters without control characters",
+            ));
+        }
+        let rsa_public_key = match r.rsa_public_key {
+            Some(pem) if !pem.contains("-----BEGIN") || pem.len() > 16_384 => {
+                return Err(InvalidField::new(
+                    "rsa_public_key",
+                    "must be a PEM-encoded public key",
+                ))
+            }
+            other => other,
+        };
+        Ok(NewCaller {
+            system_id: SystemId::parse(&r.system_id)?,
+            name: name.to_string(),
+            accounts: r
+                .accounts
+                .iter()
+                .map(|a| AccountId::parse(a).map_err(|e| InvalidField::new("accounts", e.reason)))
+                .collect::<Result<BTreeSet<_>, _>>()?,
+            scopes: r
+                .scopes
+                .iter()
+                .map(|s| Scope::parse(s))
+                .collect::<Result<BTreeSet<_>, _>>()?,
+            qr_source: r.qr_source.map(QrSource::new).transpose()?,
+            rsa_public_key,
+            redirect_domains: r
+                .redirect_domains
+                .iter()
+                .map(|d| check_domain("redirect_domains", d))
+                .collect::<Result<_, _>>()?,
+            jssdk_domains: r
+                .jssdk_domains
+                .iter()
+                .map(|d| check_domain("jssdk_domains", d))
+                .collect::<Result<_, _>>()?,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,5 @@
 //! `/api/v1/callers` and `/api/v1/auth/token`.
 
-use std::collections::BTreeSet;
-
 use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -10,12 +8,10 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::accounts::model::AccountId;
 use crate::callers::error::CallerError;
-use crate::callers::model::{check_domain, Caller, ClientId, NewCaller, QrSource, Scope, SystemId};
+use crate::callers::model::{Caller, CallerRegistration, ClientId, NewCaller};
 use crate::callers::service::CallerService;
 use crate::core::secret::Secret;
-use crate::core::InvalidField;
 use crate::http::auth::Authenticator;
 use crate::http::error::ErrorBody;
 use crate::http::{ApiError, Caller as Authed, Json, JsonOrForm, Page, PageParams, Path, Query};
@@ -51,70 +47,36 @@ impl From<CallerError> for ApiError {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateCallerRequest {
-    pub(crate) system_id: String,
-    pub(crate) name: String,
+    system_id: String,
+    name: String,
     /// Account ids this caller may use.
     #[serde(default)]
-    pub(crate) accounts: Vec<String>,
+    accounts: Vec<String>,
     /// Any of tokens, messages, qrcodes, identity, oauth, redpacket, contacts, events.
     #[serde(default)]
-    pub(crate) scopes: Vec<String>,
+    scopes: Vec<String>,
     /// QR `source` number 1–31, unique among the callers of each account.
-    pub(crate) qr_source: Option<i64>,
+    qr_source: Option<i64>,
     /// PEM public key that OAuth results are encrypted to.
-    pub(crate) rsa_public_key: Option<String>,
+    rsa_public_key: Option<String>,
     #[serde(default)]
-    pub(crate) redirect_domains: Vec<String>,
+    redirect_domains: Vec<String>,
     #[serde(default)]
-    pub(crate) jssdk_domains: Vec<String>,
+    jssdk_domains: Vec<String>,
 }
 
-impl TryFrom<CreateCallerRequest> for NewCaller {
-    type Error = InvalidField;
-
-    fn try_from(r: CreateCallerRequest) -> Result<Self, InvalidField> {
-        let name = r.name.trim();
-        if name.is_empty() || name.chars().count() > 128 || name.chars().any(char::is_control) {
-            return Err(InvalidField::new(
-                "name",
-                "must be 1-128 characters without control characters",
-            ));
+impl From<CreateCallerRequest> for CallerRegistration {
+    fn from(r: CreateCallerRequest) -> Self {
+        CallerRegistration {
+            system_id: r.system_id,
+            name: r.name,
+            accounts: r.accounts,
+            scopes: r.scopes,
+            qr_source: r.qr_source,
+            rsa_public_key: r.rsa_public_key,
+            redirect_domains: r.redirect_domains,
+            jssdk_domains: r.jssdk_domains,
         }
-        let rsa_public_key = match r.rsa_public_key {
-            Some(pem) if !pem.contains("-----BEGIN") || pem.len() > 16_384 => {
-                return Err(InvalidField::new(
-                    "rsa_public_key",
-                    "must be a PEM-encoded public key",
-                ))
-            }
-            other => other,
-        };
-        Ok(NewCaller {
-            system_id: SystemId::parse(&r.system_id)?,
-            name: name.to_string(),
-            accounts: r
-                .accounts
-                .iter()
-                .map(|a| AccountId::parse(a).map_err(|e| InvalidField::new("accounts", e.reason)))
-                .collect::<Result<BTreeSet<_>, _>>()?,
-            scopes: r
-                .scopes
-                .iter()
-                .map(|s| Scope::parse(s))
-                .collect::<Result<BTreeSet<_>, _>>()?,
-            qr_source: r.qr_source.map(QrSource::new).transpose()?,
-            rsa_public_key,
-            redirect_domains: r
-                .redirect_domains
-                .iter()
-                .map(|d| check_domain("redirect_domains", d))
-                .collect::<Result<_, _>>()?,
-            jssdk_domains: r
-                .jssdk_domains
-                .iter()
-                .map(|d| check_domain("jssdk_domains", d))
-                .collect::<Result<_, _>>()?,
-        })
     }
 }
 
@@ -166,7 +128,7 @@ async fn create_caller(
     Json(body): Json<CreateCallerRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require_admin()?;
-    let new = NewCaller::try_from(body)?;
+    let new = NewCaller::parse(body.into())?;
     let (created, secret) = callers.create(new).await?;
     Ok((
         StatusCode::CREATED,

@@ -3,8 +3,7 @@
 use clap::{Args, Subcommand};
 
 use super::GlobalArgs;
-use crate::callers::model::{ClientId, NewCaller};
-use crate::callers::routes::CreateCallerRequest;
+use crate::callers::model::{CallerRegistration, ClientId, NewCaller};
 
 #[derive(Debug, Subcommand)]
 pub enum CallerCommand {
@@ -56,7 +55,7 @@ pub async fn run(global: &GlobalArgs, cmd: CallerCommand) -> anyhow::Result<()> 
                 .rsa_public_key_file
                 .map(std::fs::read_to_string)
                 .transpose()?;
-            let request = CreateCallerRequest {
+            let registration = CallerRegistration {
                 system_id: a.system_id,
                 name: a.name,
                 accounts: a.accounts,
@@ -66,7 +65,7 @@ pub async fn run(global: &GlobalArgs, cmd: CallerCommand) -> anyhow::Result<()> 
                 redirect_domains: a.redirect_domains,
                 jssdk_domains: a.jssdk_domains,
             };
-            let (caller, secret) = callers.create(NewCaller::try_from(request)?).await?;
+            let (caller, secret) = callers.create(NewCaller::parse(registration)?).await?;
             println!("client_id:     {}", caller.client_id);
             println!("client_secret: {}", secret.expose());
             println!("(the secret is shown only now)");
