@@ -177,7 +177,7 @@ impl Store {
                         gate.clone(),
                         dispatch,
                     )),
-                    webhooks: Arc::new(sqlite::webhooks::SqliteWebhookStore::new(
+                    webhooks: Arc::new(sqlite::shared::SqliteWebhookStore::new(
                         pool.clone(),
                         gate,
                     )),
@@ -194,7 +194,10 @@ impl Store {
                     pool.clone(),
                     WriteGate::open(),
                 )),
-                webhooks: Arc::new(postgres::webhooks::PgWebhookStore::new(pool.clone())),
+                webhooks: Arc::new(postgres::shared::PgWebhookStore::new(
+                    pool.clone(),
+                    WriteGate::open(),
+                )),
                 followers: Arc::new(postgres::shared::PgFollowerStore::new(pool.clone())),
                 reply_rules: Arc::new(postgres::shared::PgReplyRuleStore::new(pool.clone())),
                 db,

@@ -190,8 +190,6 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what} {e}"))
 }
 
-pub(crate) const ENDPOINT_COLUMNS: &str = "id, owner, url, accounts, event_types, qr_sources, description, enabled, secret_sealed, previous_secret_sealed, previous_secret_expires_at, health, consecutive_failures, failing_since, created_at, updated_at";
-
 /// The columns of `webhook_endpoints`.
 #[derive(Debug, sqlx::FromRow)]
 pub(crate) struct EndpointRow {
@@ -269,8 +267,6 @@ impl EndpointRow {
     }
 }
 
-pub(crate) const DELIVERY_COLUMNS: &str = "id, endpoint_id, event_id, event_type, account_id, status, attempts, step, next_attempt_at, last_status_code, last_error, created_at, updated_at";
-
 /// The columns of `webhook_deliveries`.
 #[derive(Debug, sqlx::FromRow)]
 pub(crate) struct DeliveryRow {
@@ -309,8 +305,6 @@ impl DeliveryRow {
         })
     }
 }
-
-pub(crate) const ATTEMPT_COLUMNS: &str = "id, delivery_id, endpoint_id, event_id, attempt_no, at, outcome, status_code, error, response, duration_ms, next_attempt_at";
 
 /// The columns of `webhook_attempts`.
 #[derive(Debug, sqlx::FromRow)]

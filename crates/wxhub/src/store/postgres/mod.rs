@@ -2,7 +2,6 @@
 
 pub mod shared;
 pub mod tokens;
-pub mod webhooks;
 
 use std::str::FromStr;
 use std::time::Duration;

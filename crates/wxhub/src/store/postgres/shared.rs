@@ -7,6 +7,7 @@ use crate::store::sql::callers::caller_store;
 use crate::store::sql::events::event_store;
 use crate::store::sql::followers::follower_store;
 use crate::store::sql::replies::reply_rule_store;
+use crate::store::sql::webhooks::webhook_store;
 
 account_store! {
     /// [`AccountStore`](crate::store::accounts::AccountStore) on PostgreSQL.
@@ -32,4 +33,10 @@ follower_store! {
 reply_rule_store! {
     /// [`ReplyRuleStore`](crate::store::replies::ReplyRuleStore) on PostgreSQL.
     pub struct PgReplyRuleStore(sqlx::Postgres);
+}
+
+webhook_store! {
+    /// [`WebhookStore`](crate::store::webhooks::WebhookStore) on PostgreSQL.
+    pub struct PgWebhookStore(sqlx::Postgres);
+    fan_out = PgFanOut;
 }

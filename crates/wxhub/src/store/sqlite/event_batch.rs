@@ -32,7 +32,7 @@ use crate::events::model::{EventId, InsertOutcome, NewEvent, StoredEvent};
 use crate::followers::model::FollowerChange;
 use crate::store::sql::events::{corrupt, FIND_BY_KEY, INSERT_ONE};
 use crate::store::sql::followers::{FOLLOW, UNFOLLOW};
-use crate::store::sql::webhooks::{EVENT_GRANTS, INSERT_DELIVERY};
+use crate::store::sql::webhooks::{ENABLED_ENDPOINTS, EVENT_GRANTS, INSERT_DELIVERY};
 use crate::store::sql::Columns;
 use crate::store::webhooks::{filter_from_columns, EventGrants};
 use crate::store::{Dispatch, StoreError, WriteGate};
@@ -271,16 +271,14 @@ fn enabled_filters(
         })?
         .collect::<Result<Vec<_>, _>>()?;
     let grants = EventGrants::new(grants);
-    let mut select = tx.prepare_cached(
-        "SELECT id, owner, accounts, event_types, qr_sources FROM webhook_endpoints WHERE enabled = 1 ORDER BY id",
-    )?;
-    let rows = select.query_map([], |row| {
+    let mut select = tx.prepare_cached(ENABLED_ENDPOINTS)?;
+    let rows = select.query_map(params![<Db as Columns>::bool_to_db(true)], |row| {
         Ok((
-            row.get::<_, String>(0)?,
-            row.get::<_, Option<String>>(1)?,
-            row.get::<_, String>(2)?,
-            row.get::<_, String>(3)?,
-            row.get::<_, String>(4)?,
+            row.get::<_, String>("id")?,
+            row.get::<_, Option<String>>("owner")?,
+            row.get::<_, String>("accounts")?,
+            row.get::<_, String>("event_types")?,
+            row.get::<_, String>("qr_sources")?,
         ))
     })?;
     let mut endpoints = Vec::new();

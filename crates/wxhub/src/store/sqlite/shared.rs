@@ -6,6 +6,7 @@ use crate::store::sql::accounts::account_store;
 use crate::store::sql::callers::caller_store;
 use crate::store::sql::followers::follower_store;
 use crate::store::sql::replies::reply_rule_store;
+use crate::store::sql::webhooks::webhook_store;
 
 account_store! {
     /// [`AccountStore`](crate::store::accounts::AccountStore) on SQLite.
@@ -26,4 +27,10 @@ follower_store! {
 reply_rule_store! {
     /// [`ReplyRuleStore`](crate::store::replies::ReplyRuleStore) on SQLite.
     pub struct SqliteReplyRuleStore(sqlx::Sqlite);
+}
+
+webhook_store! {
+    /// [`WebhookStore`](crate::store::webhooks::WebhookStore) on SQLite.
+    pub struct SqliteWebhookStore(sqlx::Sqlite);
+    fan_out = SqliteFanOut;
 }
