@@ -78,6 +78,15 @@ pub(crate) trait TimeColumn {
     fn from_db(value: Self::Db) -> Result<DateTime<Utc>, StoreError>;
 }
 
+/// The Rust type a backend's time columns decode to (`Columns::Time`), for row types.
+pub(crate) type Time<DB> = <DB as Columns>::Time;
+
+/// A time read through `C`; a stored value out of range is [`StoreError::Corrupt`] naming
+/// `what`.
+pub(crate) fn stored_time<C: Columns>(value: C::Time, what: &str) -> Result<DateTime<Utc>, StoreError> {
+    C::time_from_db(value).ok_or_else(|| StoreError::Corrupt(format!("{what} out of range")))
+}
+
 /// The column types that differ between the backends, for shared SQL whose stores bind
 /// booleans, 32-bit integers or times: SQLite stores all three as INTEGER (`i64`; times as UTC
 /// milliseconds), PostgreSQL as `BOOLEAN`, `INTEGER` (`i32`) and `TIMESTAMPTZ`.

@@ -100,9 +100,9 @@ macro_rules! webhook_store {
 
             async fn load_due(
                 &self,
-                row: $crate::store::webhooks::DeliveryRow,
+                row: $crate::store::webhooks::DeliveryRow<$crate::store::sql::Time<$db>>,
             ) -> Result<$crate::store::webhooks::DueDelivery, $crate::store::StoreError> {
-                let endpoint: $crate::store::webhooks::EndpointRow = sqlx::query_as(&format!(
+                let endpoint: $crate::store::webhooks::EndpointRow<$crate::store::sql::Time<$db>> = sqlx::query_as(&format!(
                     "SELECT {} FROM webhook_endpoints WHERE id = $1",
                     $crate::store::sql::webhooks::ENDPOINT_COLUMNS
                 ))
@@ -115,8 +115,8 @@ macro_rules! webhook_store {
                         .fetch_one(&self.pool)
                         .await?;
                 Ok($crate::store::webhooks::DueDelivery {
-                    delivery: row.into_delivery()?,
-                    endpoint: endpoint.into_record()?,
+                    delivery: row.into_delivery::<$db>()?,
+                    endpoint: endpoint.into_record::<$db>()?,
                     payload,
                 })
             }
@@ -142,7 +142,7 @@ macro_rules! webhook_store {
             ) -> Result<Vec<$crate::webhooks::model::Endpoint>, $crate::store::StoreError> {
                 use $crate::store::sql::Columns;
 
-                let rows: Vec<$crate::store::webhooks::EndpointRow> =
+                let rows: Vec<$crate::store::webhooks::EndpointRow<$crate::store::sql::Time<$db>>> =
                     sqlx::query_as($crate::store::sql::webhooks::ENABLED_ENDPOINTS)
                         .bind(<$db as Columns>::bool_to_db(true))
                         .fetch_all(&mut *self.tx)
@@ -154,7 +154,7 @@ macro_rules! webhook_store {
                 let grants = $crate::store::webhooks::EventGrants::new(grants);
                 rows.into_iter()
                     .map(|r| {
-                        r.into_record().map(|r| {
+                        r.into_record::<$db>().map(|r| {
                             let mut endpoint = r.endpoint;
                             grants.restrict(endpoint.owner.as_deref(), &mut endpoint.filter);
                             endpoint
@@ -179,9 +179,9 @@ macro_rules! webhook_store {
                             .push_bind(&d.event_type)
                             .push_bind(d.account.as_str())
                             .push("'pending', 0, 0")
-                            .push_bind(d.created_at)
-                            .push_bind(d.created_at)
-                            .push_bind(d.created_at);
+                            .push_bind(<$db as $crate::store::sql::Columns>::time_to_db(d.created_at))
+                            .push_bind(<$db as $crate::store::sql::Columns>::time_to_db(d.created_at))
+                            .push_bind(<$db as $crate::store::sql::Columns>::time_to_db(d.created_at));
                     });
                     qb.push(" ON CONFLICT (endpoint_id, event_id) DO NOTHING");
                     qb.build()
@@ -241,15 +241,15 @@ macro_rules! webhook_store {
                 .bind(event_types)
                 .bind(qr_sources)
                 .bind(&e.description)
-                .bind(e.enabled)
+                .bind(<$db as $crate::store::sql::Columns>::bool_to_db(e.enabled))
                 .bind(&r.secret_sealed)
                 .bind(&r.previous_secret_sealed)
-                .bind(r.previous_secret_expires_at)
+                .bind(r.previous_secret_expires_at.map(<$db as $crate::store::sql::Columns>::time_to_db))
                 .bind(e.health.as_str())
                 .bind(e.consecutive_failures)
-                .bind(e.failing_since)
-                .bind(e.created_at)
-                .bind(e.updated_at)
+                .bind(e.failing_since.map(<$db as $crate::store::sql::Columns>::time_to_db))
+                .bind(<$db as $crate::store::sql::Columns>::time_to_db(e.created_at))
+                .bind(<$db as $crate::store::sql::Columns>::time_to_db(e.updated_at))
                 .execute(&self.pool)
                 .await
                 .map_err(|e| $crate::store::error::classify_write(e, &[("id", "id")]))?;
@@ -260,14 +260,14 @@ macro_rules! webhook_store {
                 &self,
                 id: &$crate::webhooks::model::EndpointId,
             ) -> Result<Option<$crate::store::webhooks::EndpointRecord>, $crate::store::StoreError> {
-                let row: Option<$crate::store::webhooks::EndpointRow> = sqlx::query_as(&format!(
+                let row: Option<$crate::store::webhooks::EndpointRow<$crate::store::sql::Time<$db>>> = sqlx::query_as(&format!(
                     "SELECT {} FROM webhook_endpoints WHERE id = $1",
                     $crate::store::sql::webhooks::ENDPOINT_COLUMNS
                 ))
                 .bind(id.as_str())
                 .fetch_optional(&self.pool)
                 .await?;
-                row.map($crate::store::webhooks::EndpointRow::into_record)
+                row.map($crate::store::webhooks::EndpointRow::into_record::<$db>)
                     .transpose()
             }
 
@@ -277,7 +277,7 @@ macro_rules! webhook_store {
                 after: Option<&$crate::webhooks::model::EndpointId>,
                 limit: u32,
             ) -> Result<Vec<$crate::store::webhooks::EndpointRecord>, $crate::store::StoreError> {
-                let rows: Vec<$crate::store::webhooks::EndpointRow> = sqlx::query_as(&format!(
+                let rows: Vec<$crate::store::webhooks::EndpointRow<$crate::store::sql::Time<$db>>> = sqlx::query_as(&format!(
                     "SELECT {} FROM webhook_endpoints \
                      WHERE id > $1 AND (CAST($2 AS TEXT) IS NULL OR owner = $2) ORDER BY id LIMIT $3",
                     $crate::store::sql::webhooks::ENDPOINT_COLUMNS
@@ -288,7 +288,7 @@ macro_rules! webhook_store {
                 .fetch_all(&self.pool)
                 .await?;
                 rows.into_iter()
-                    .map($crate::store::webhooks::EndpointRow::into_record)
+                    .map($crate::store::webhooks::EndpointRow::into_record::<$db>)
                     .collect()
             }
 
@@ -310,11 +310,11 @@ macro_rules! webhook_store {
                 .bind(event_types)
                 .bind(qr_sources)
                 .bind(&e.description)
-                .bind(e.enabled)
+                .bind(<$db as $crate::store::sql::Columns>::bool_to_db(e.enabled))
                 .bind(&r.secret_sealed)
                 .bind(&r.previous_secret_sealed)
-                .bind(r.previous_secret_expires_at)
-                .bind(e.updated_at)
+                .bind(r.previous_secret_expires_at.map(<$db as $crate::store::sql::Columns>::time_to_db))
+                .bind(<$db as $crate::store::sql::Columns>::time_to_db(e.updated_at))
                 .execute(&self.pool)
                 .await?;
                 Ok(done.rows_affected() == 1)
@@ -368,7 +368,7 @@ macro_rules! webhook_store {
                 use $crate::store::sql::Columns;
 
                 let turn = self.gate.enter().await;
-                let rows: Vec<$crate::store::webhooks::DeliveryRow> = sqlx::query_as(&format!(
+                let rows: Vec<$crate::store::webhooks::DeliveryRow<$crate::store::sql::Time<$db>>> = sqlx::query_as(&format!(
                     "UPDATE webhook_deliveries SET lease_until = $2 WHERE id IN ( \
                        SELECT d.id FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id \
                        WHERE d.status IN ('pending', 'failing') AND d.next_attempt_at <= $1 \
@@ -380,8 +380,8 @@ macro_rules! webhook_store {
                     <$db as WebhookDialect>::LOCK_DELIVERIES,
                     $crate::store::sql::webhooks::DELIVERY_COLUMNS
                 ))
-                .bind(now)
-                .bind(lease_until)
+                .bind(<$db as $crate::store::sql::Columns>::time_to_db(now))
+                .bind(<$db as $crate::store::sql::Columns>::time_to_db(lease_until))
                 .bind(i64::from(limit))
                 .bind(<$db as Columns>::bool_to_db(true))
                 .fetch_all(&self.pool)
@@ -399,7 +399,7 @@ macro_rules! webhook_store {
             ) -> Result<Option<chrono::DateTime<chrono::Utc>>, $crate::store::StoreError> {
                 use $crate::store::sql::Columns;
 
-                let row: Option<(Option<chrono::DateTime<chrono::Utc>>,)> = sqlx::query_as(&format!(
+                let row: Option<(Option<$crate::store::sql::Time<$db>>,)> = sqlx::query_as(&format!(
                     "SELECT MIN(d.next_attempt_at) FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id \
                      WHERE d.status IN ('pending', 'failing') AND e.enabled = $1 AND {}",
                     $crate::store::sql::webhooks::OWNER_MAY_RECEIVE
@@ -407,7 +407,9 @@ macro_rules! webhook_store {
                 .bind(<$db as Columns>::bool_to_db(true))
                 .fetch_optional(&self.pool)
                 .await?;
-                Ok(row.and_then(|(t,)| t))
+                row.and_then(|(t,)| t)
+                    .map(|t| $crate::store::sql::stored_time::<$db>(t, "webhook delivery next_attempt_at"))
+                    .transpose()
             }
 
             async fn record_attempts(
@@ -442,13 +444,13 @@ macro_rules! webhook_store {
                     .bind(a.endpoint_id.as_str())
                     .bind(a.event_id.as_str())
                     .bind(a.attempt_no)
-                    .bind(a.at)
+                    .bind(<$db as $crate::store::sql::Columns>::time_to_db(a.at))
                     .bind(a.outcome.as_str())
                     .bind(a.status_code)
                     .bind(&a.error)
                     .bind(&a.response)
                     .bind(a.duration_ms)
-                    .bind(a.next_attempt_at)
+                    .bind(a.next_attempt_at.map(<$db as $crate::store::sql::Columns>::time_to_db))
                     .execute(&mut *tx)
                     .await
                     .map_err(|e| $crate::store::error::classify_write(e, &[]))?;
@@ -460,10 +462,10 @@ macro_rules! webhook_store {
                     .bind(update.status.as_str())
                     .bind(a.attempt_no)
                     .bind(update.step)
-                    .bind(update.next_attempt_at)
+                    .bind(update.next_attempt_at.map(<$db as $crate::store::sql::Columns>::time_to_db))
                     .bind(a.status_code)
                     .bind(&a.error)
-                    .bind(a.at)
+                    .bind(<$db as $crate::store::sql::Columns>::time_to_db(a.at))
                     .execute(&mut *tx)
                     .await?;
                     let (before,): (String,) =
@@ -487,9 +489,9 @@ macro_rules! webhook_store {
                              WHERE id = $1 RETURNING health, consecutive_failures",
                         )
                         .bind(a.endpoint_id.as_str())
-                        .bind(a.at)
+                        .bind(<$db as $crate::store::sql::Columns>::time_to_db(a.at))
                         .bind(failing_after)
-                        .bind(update.status == DeliveryStatus::Dead)
+                        .bind(<$db as $crate::store::sql::Columns>::bool_to_db(update.status == DeliveryStatus::Dead))
                         .fetch_one(&mut *tx)
                         .await?
                     };
@@ -508,7 +510,7 @@ macro_rules! webhook_store {
                 endpoint: &$crate::webhooks::model::EndpointId,
                 id: &$crate::webhooks::model::DeliveryId,
             ) -> Result<Option<$crate::webhooks::model::Delivery>, $crate::store::StoreError> {
-                let row: Option<$crate::store::webhooks::DeliveryRow> = sqlx::query_as(&format!(
+                let row: Option<$crate::store::webhooks::DeliveryRow<$crate::store::sql::Time<$db>>> = sqlx::query_as(&format!(
                     "SELECT {} FROM webhook_deliveries WHERE id = $1 AND endpoint_id = $2",
                     $crate::store::sql::webhooks::DELIVERY_COLUMNS
                 ))
@@ -516,7 +518,7 @@ macro_rules! webhook_store {
                 .bind(endpoint.as_str())
                 .fetch_optional(&self.pool)
                 .await?;
-                row.map($crate::store::webhooks::DeliveryRow::into_delivery)
+                row.map($crate::store::webhooks::DeliveryRow::into_delivery::<$db>)
                     .transpose()
             }
 
@@ -527,7 +529,7 @@ macro_rules! webhook_store {
                 before: Option<&$crate::webhooks::model::DeliveryId>,
                 limit: u32,
             ) -> Result<Vec<$crate::webhooks::model::Delivery>, $crate::store::StoreError> {
-                let rows: Vec<$crate::store::webhooks::DeliveryRow> = sqlx::query_as(&format!(
+                let rows: Vec<$crate::store::webhooks::DeliveryRow<$crate::store::sql::Time<$db>>> = sqlx::query_as(&format!(
                     "SELECT {} FROM webhook_deliveries \
                      WHERE endpoint_id = $1 AND (CAST($2 AS TEXT) IS NULL OR status = $2) \
                      AND (CAST($3 AS TEXT) IS NULL OR id < $3) ORDER BY id DESC LIMIT $4",
@@ -540,7 +542,7 @@ macro_rules! webhook_store {
                 .fetch_all(&self.pool)
                 .await?;
                 rows.into_iter()
-                    .map($crate::store::webhooks::DeliveryRow::into_delivery)
+                    .map($crate::store::webhooks::DeliveryRow::into_delivery::<$db>)
                     .collect()
             }
 
@@ -551,7 +553,7 @@ macro_rules! webhook_store {
                 before: Option<&$crate::webhooks::model::AttemptId>,
                 limit: u32,
             ) -> Result<Vec<$crate::webhooks::model::Attempt>, $crate::store::StoreError> {
-                let rows: Vec<$crate::store::webhooks::AttemptRow> = sqlx::query_as(&format!(
+                let rows: Vec<$crate::store::webhooks::AttemptRow<$crate::store::sql::Time<$db>>> = sqlx::query_as(&format!(
                     "SELECT {} FROM webhook_attempts \
                      WHERE endpoint_id = $1 AND (CAST($2 AS TEXT) IS NULL OR delivery_id = $2) \
                      AND (CAST($3 AS TEXT) IS NULL OR id < $3) ORDER BY id DESC LIMIT $4",
@@ -564,7 +566,7 @@ macro_rules! webhook_store {
                 .fetch_all(&self.pool)
                 .await?;
                 rows.into_iter()
-                    .map($crate::store::webhooks::AttemptRow::into_attempt)
+                    .map($crate::store::webhooks::AttemptRow::into_attempt::<$db>)
                     .collect()
             }
 
@@ -580,7 +582,7 @@ macro_rules! webhook_store {
                 )
                 .bind(id.as_str())
                 .bind(endpoint.as_str())
-                .bind(now)
+                .bind(<$db as $crate::store::sql::Columns>::time_to_db(now))
                 .execute(&self.pool)
                 .await?;
                 Ok(done.rows_affected() == 1)
@@ -598,8 +600,8 @@ macro_rules! webhook_store {
                      WHERE endpoint_id = $1 AND status IN ('failing', 'dead') AND created_at >= $2",
                 )
                 .bind(endpoint.as_str())
-                .bind(since)
-                .bind(now)
+                .bind(<$db as $crate::store::sql::Columns>::time_to_db(since))
+                .bind(<$db as $crate::store::sql::Columns>::time_to_db(now))
                 .execute(&self.pool)
                 .await?;
                 Ok(done.rows_affected())

@@ -4,6 +4,7 @@ mod accounts;
 mod callers;
 mod events;
 mod followers;
+mod migration;
 mod replies;
 mod tokens;
 mod webhooks;

@@ -14,7 +14,7 @@ use super::on_both_backends;
 use crate::receiver::new_event;
 
 fn endpoint(owner: Option<&str>) -> EndpointRecord {
-    let now = Utc::now().trunc_subsecs(6);
+    let now = Utc::now().trunc_subsecs(3);
     EndpointRecord {
         endpoint: Endpoint {
             id: EndpointId::generate(),
@@ -56,7 +56,7 @@ fn attempt(d: &NewDelivery, no: i64, outcome: AttemptOutcome) -> Attempt {
         endpoint_id: d.endpoint_id.clone(),
         event_id: d.event_id.clone(),
         attempt_no: no,
-        at: Utc::now().trunc_subsecs(6),
+        at: Utc::now().trunc_subsecs(3),
         outcome,
         status_code: Some(500),
         error: Some("answered 500".into()),
@@ -90,7 +90,7 @@ async fn webhook_store_contract(store: Store) {
     changed.endpoint.url = "https://example.com/hook".into();
     changed.endpoint.enabled = false;
     changed.previous_secret_sealed = Some("v1.old".into());
-    changed.previous_secret_expires_at = Some(Utc::now().trunc_subsecs(6));
+    changed.previous_secret_expires_at = Some(Utc::now().trunc_subsecs(3));
     assert!(w.update_endpoint(&changed).await.expect("update"));
     assert_eq!(
         w.get_endpoint(&a.endpoint.id).await.expect("get"),
@@ -122,7 +122,7 @@ async fn webhook_store_contract(store: Store) {
         vec![&b.endpoint.id],
         "only enabled ones"
     );
-    let now = Utc::now().trunc_subsecs(6);
+    let now = Utc::now().trunc_subsecs(3);
     let deliveries: Vec<NewDelivery> = tx
         .events()
         .iter()
