@@ -171,7 +171,7 @@ impl Store {
                 Store {
                     accounts: Arc::new(sqlite::shared::SqliteAccountStore::new(pool.clone())),
                     callers: Arc::new(sqlite::shared::SqliteCallerStore::new(pool.clone())),
-                    tokens: Arc::new(sqlite::tokens::SqliteTokenStore::new(pool.clone())),
+                    tokens: Arc::new(sqlite::shared::SqliteTokenStore::new(pool.clone())),
                     events: Arc::new(sqlite::events::SqliteEventStore::new(
                         pool.clone(),
                         gate.clone(),
@@ -189,7 +189,7 @@ impl Store {
             Db::Postgres(pool) => Store {
                 accounts: Arc::new(postgres::shared::PgAccountStore::new(pool.clone())),
                 callers: Arc::new(postgres::shared::PgCallerStore::new(pool.clone())),
-                tokens: Arc::new(postgres::tokens::PgTokenStore::new(pool.clone())),
+                tokens: Arc::new(postgres::shared::PgTokenStore::new(pool.clone())),
                 events: Arc::new(postgres::shared::PgEventStore::new(
                     pool.clone(),
                     WriteGate::open(),

@@ -1,7 +1,6 @@
 //! The PostgreSQL backend, for several `wxhub serve` instances sharing one state.
 
 pub mod shared;
-pub mod tokens;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -7,6 +7,7 @@ use crate::store::sql::callers::caller_store;
 use crate::store::sql::events::event_store;
 use crate::store::sql::followers::follower_store;
 use crate::store::sql::replies::reply_rule_store;
+use crate::store::sql::tokens::token_store;
 use crate::store::sql::webhooks::webhook_store;
 
 account_store! {
@@ -33,6 +34,11 @@ follower_store! {
 reply_rule_store! {
     /// [`ReplyRuleStore`](crate::store::replies::ReplyRuleStore) on PostgreSQL.
     pub struct PgReplyRuleStore(sqlx::Postgres);
+}
+
+token_store! {
+    /// [`TokenStore`](crate::store::tokens::TokenStore) on PostgreSQL.
+    pub struct PgTokenStore(sqlx::Postgres);
 }
 
 webhook_store! {

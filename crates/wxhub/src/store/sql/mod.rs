@@ -68,16 +68,6 @@ pub(crate) mod replies;
 pub(crate) mod tokens;
 pub(crate) mod webhooks;
 
-/// How a backend stores a point in time in a column that shared SQL compares and orders by.
-/// The SQL text is the same on both; only the bound and decoded Rust type differs.
-pub(crate) trait TimeColumn {
-    /// The Rust type bound to, and decoded from, the column on this backend.
-    type Db;
-    fn to_db(time: DateTime<Utc>) -> Self::Db;
-    /// A stored value that is no valid time is [`StoreError::Corrupt`].
-    fn from_db(value: Self::Db) -> Result<DateTime<Utc>, StoreError>;
-}
-
 /// The Rust type a backend's time columns decode to (`Columns::Time`), for row types.
 pub(crate) type Time<DB> = <DB as Columns>::Time;
 

@@ -6,6 +6,7 @@ use crate::store::sql::accounts::account_store;
 use crate::store::sql::callers::caller_store;
 use crate::store::sql::followers::follower_store;
 use crate::store::sql::replies::reply_rule_store;
+use crate::store::sql::tokens::token_store;
 use crate::store::sql::webhooks::webhook_store;
 
 account_store! {
@@ -27,6 +28,11 @@ follower_store! {
 reply_rule_store! {
     /// [`ReplyRuleStore`](crate::store::replies::ReplyRuleStore) on SQLite.
     pub struct SqliteReplyRuleStore(sqlx::Sqlite);
+}
+
+token_store! {
+    /// [`TokenStore`](crate::store::tokens::TokenStore) on SQLite.
+    pub struct SqliteTokenStore(sqlx::Sqlite);
 }
 
 webhook_store! {
