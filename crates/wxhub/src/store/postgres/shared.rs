@@ -1,6 +1,6 @@
-//! The stores whose SQL is the same on both backends (`store/sql/`), on PostgreSQL. What
-//! differs per backend lives beside this file: the token store's column type and the webhook
-//! store.
+//! Every store on PostgreSQL: the invocations of the store macros of `store/sql/`, whose SQL is
+//! written once for both backends. Nothing else of a store differs on
+//! PostgreSQL; `mod.rs` connects.
 
 use crate::store::sql::accounts::account_store;
 use crate::store::sql::callers::caller_store;

@@ -1,6 +1,7 @@
-//! The stores whose SQL is the same on both backends (`store/sql/`), on SQLite. What differs
-//! per backend lives beside this file: the event store with its rusqlite batch writer, the
-//! token store's column type, the webhook store, the checkpoint.
+//! Every store on SQLite: the invocations of the store macros of `store/sql/`, whose SQL is
+//! written once for both backends. What is no SQL of a store lives beside this
+//! file: the event store with its rusqlite batch writer (`events.rs`, `event_batch.rs`), the
+//! WAL checkpoint, and `release_leases` at startup (`webhooks.rs`).
 
 use crate::store::sql::accounts::account_store;
 use crate::store::sql::callers::caller_store;

@@ -246,12 +246,14 @@ async fn text_times_become_the_same_milliseconds_and_every_row_stays() {
     .execute(pool)
     .await
     .expect("caller");
-    sqlx::query("INSERT INTO caller_accounts (client_id, account_id, qr_source) VALUES ($1, $2, NULL)")
-        .bind(client.as_str())
-        .bind(account.as_str())
-        .execute(pool)
-        .await
-        .expect("grant");
+    sqlx::query(
+        "INSERT INTO caller_accounts (client_id, account_id, qr_source) VALUES ($1, $2, NULL)",
+    )
+    .bind(client.as_str())
+    .bind(account.as_str())
+    .execute(pool)
+    .await
+    .expect("grant");
     sqlx::query("INSERT INTO caller_tokens (token_hash, client_id, expires_at) VALUES ('token-hash', $1, $2)")
         .bind(client.as_str())
         .bind(t6)
@@ -378,9 +380,19 @@ async fn text_times_become_the_same_milliseconds_and_every_row_stays() {
 
     // Through the stores: the same instants, to the millisecond, and every child row.
     let store = Store::new(db.clone());
-    let a = store.accounts.get(&account).await.expect("get").expect("account");
+    let a = store
+        .accounts
+        .get(&account)
+        .await
+        .expect("get")
+        .expect("account");
     assert_eq!((a.created_at, a.updated_at), (ms(t9), ms(day_end)));
-    let c = store.callers.get(&client).await.expect("get").expect("caller");
+    let c = store
+        .callers
+        .get(&client)
+        .await
+        .expect("get")
+        .expect("caller");
     assert_eq!(c.caller.created_at, ms(t0));
     assert_eq!(c.caller.accounts, [account.clone()].into());
     let owner = store
@@ -440,7 +452,10 @@ async fn text_times_become_the_same_milliseconds_and_every_row_stays() {
     expected.sort();
     assert_eq!(attempts, expected);
     // Due once the lease has run out: the converted times compare as times.
-    assert_eq!(store.webhooks.next_due().await.expect("next due"), Some(ms(t6)));
+    assert_eq!(
+        store.webhooks.next_due().await.expect("next due"),
+        Some(ms(t6))
+    );
     assert!(store
         .webhooks
         .claim_due(ms(day_end) - Duration::milliseconds(1), ms(day_end), 5)
@@ -461,8 +476,18 @@ async fn text_times_become_the_same_milliseconds_and_every_row_stays() {
         .delete_endpoint(&endpoint)
         .await
         .expect("delete endpoint"));
-    assert_eq!((count("webhook_deliveries").await, count("webhook_attempts").await), (0, 0));
-    assert!(store.accounts.delete(&account).await.expect("delete account"));
+    assert_eq!(
+        (
+            count("webhook_deliveries").await,
+            count("webhook_attempts").await
+        ),
+        (0, 0)
+    );
+    assert!(store
+        .accounts
+        .delete(&account)
+        .await
+        .expect("delete account"));
     assert_eq!(count("caller_accounts").await, 0);
     assert!(store.callers.delete(&client).await.expect("delete caller"));
     assert_eq!(count("caller_tokens").await, 0);
