@@ -98,7 +98,7 @@ impl App {
         let addr = listener
             .local_addr()
             .context("reading the listener address")?;
-        let instance = self.start_instance(addr).await?;
+        let instance = self.start_instance().await;
         let jobs = crate::jobs::Jobs::new(self.tracker.clone(), self.shutdown.clone());
         background::spawn(&self.state, &jobs, &instance);
         let router = self.router();
@@ -142,19 +142,18 @@ impl App {
 }
 
 impl App {
-    /// Registers this instance as a lease holder, named after the address it serves on
-    /// unless `jobs.instance_id` names it, and takes back what a killed predecessor held.
-    async fn start_instance(&self, serving: std::net::SocketAddr) -> anyhow::Result<Instance> {
+    /// Registers this instance as a lease holder and takes back what a killed predecessor
+    /// held; if the store is unreachable now, the heartbeat tries again.
+    async fn start_instance(&self) -> Instance {
         let config = &self.state.config.jobs;
-        let id = crate::jobs::instance::instance_id(config, serving)?;
         let store = &self.state.store;
         let instance = Instance::new(
-            id,
+            self.state.instance.clone(),
             store.instances.clone(),
             store.leases.clone(),
             self.state.clock.clone(),
             config,
-            store.db.kind() == crate::core::dsn::DatabaseKind::Sqlite,
+            matches!(store.db, crate::store::Db::Sqlite(_)),
         );
         match instance.start().await {
             Ok(()) => tracing::info!(instance = %instance.id(), "instance registered"),
@@ -162,7 +161,7 @@ impl App {
                 error = format!("{:#}", anyhow::Error::from(e)),
                 "registering this instance failed; its heartbeat tries again"),
         }
-        Ok(instance)
+        instance
     }
 }
 

@@ -17,7 +17,7 @@ use crate::core::Secret;
 use crate::events::{CommitHooks, EventService};
 use crate::followers::FollowerService;
 use crate::http::auth::Authenticator;
-use crate::jobs::JobService;
+use crate::jobs::{InstanceId, JobService};
 use crate::proxy::ProxyService;
 use crate::replies::ReplyService;
 use crate::store::{Db, DeliveriesReady, Store};
@@ -46,6 +46,8 @@ pub struct AppParts {
     /// Follower records and callback settings.
     pub followers: FollowerService,
     pub jobs: JobService,
+    /// This instance as the holder of leases (`jobs.instance_id`, or host and port).
+    pub instance: InstanceId,
     pub webhooks: WebhookService,
     /// Fan-out step (events → deliveries + bus); background loop or tests drive it.
     pub fan_out: FanOut,

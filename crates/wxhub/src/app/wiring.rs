@@ -56,18 +56,9 @@ pub(super) async fn build(
             ready: deliveries_ready.clone(),
         }
     };
-    if let Db::Sqlite(pool) = &db {
-        let released = crate::store::sqlite::webhooks::release_leases(pool)
-            .await
-            .context("releasing the webhook delivery leases of the previous run")?;
-        if released > 0 {
-            tracing::info!(
-                released,
-                "deliveries claimed by the previous run are due again"
-            );
-        }
-    }
     let store = Store::with_dispatch(db, dispatch);
+    let instance = crate::jobs::instance::instance_id(&config.jobs, config.listen)
+        .context("naming this instance")?;
     let redis = match &config.redis_url {
         Some(url) => Some(
             RedisCache::connect(url.expose())
@@ -130,6 +121,7 @@ pub(super) async fn build(
         clock.clone(),
         config.webhooks.clone(),
         webhook_client.clone(),
+        instance.clone(),
     );
     let commit_hooks = Arc::new(CommitHooks::default());
     commit_hooks.add(Arc::new(feed));
@@ -163,6 +155,7 @@ pub(super) async fn build(
     let jobs = JobService::new(store.jobs.clone(), clock.clone());
     Ok(AppParts {
         jobs,
+        instance,
         accounts,
         callers,
         events,

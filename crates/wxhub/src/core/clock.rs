@@ -16,14 +16,14 @@ pub trait Clock: Send + Sync + 'static {
 /// The clock every service holds.
 pub type SharedClock = Arc<dyn Clock>;
 
-/// Wall-clock time, truncated to microseconds: the precision both stores keep, so a value
-/// read back equals the value written.
+/// Wall-clock time, truncated to milliseconds: the precision both stores keep (SQLite stores
+/// UTC milliseconds, PostgreSQL microseconds), so a value read back equals the value written.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
-        Utc::now().trunc_subsecs(6)
+        Utc::now().trunc_subsecs(3)
     }
 }
 
@@ -87,7 +87,7 @@ impl AdjustableClock {
 impl Clock for AdjustableClock {
     fn now(&self) -> DateTime<Utc> {
         let offset = Duration::microseconds(self.offset_micros.load(Ordering::SeqCst));
-        SystemClock.now() + offset
+        (SystemClock.now() + offset).trunc_subsecs(3)
     }
 }
 

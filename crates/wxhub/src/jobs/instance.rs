@@ -21,8 +21,9 @@ use crate::core::InvalidField;
 use crate::store::jobs::{InstanceStore, Leases};
 use crate::store::StoreError;
 
-/// `jobs.instance_id`, or `<hostname>:<port>` of the address the instance serves on.
-pub fn instance_id(config: &JobsConfig, serving: SocketAddr) -> Result<InstanceId, InvalidField> {
+/// `jobs.instance_id`, or `<hostname>:<port>` of the address the instance listens on (with a
+/// random port, `listen = …:0`, a name of its own for this run).
+pub fn instance_id(config: &JobsConfig, listen: SocketAddr) -> Result<InstanceId, InvalidField> {
     match &config.instance_id {
         Some(id) => {
             InstanceId::parse(id).map_err(|e| InvalidField::new("jobs.instance_id", e.reason))
@@ -38,7 +39,13 @@ pub fn instance_id(config: &JobsConfig, serving: SocketAddr) -> Result<InstanceI
             } else {
                 host
             };
-            InstanceId::parse(&format!("{host}:{}", serving.port()))
+            match listen.port() {
+                0 => InstanceId::parse(&format!(
+                    "{host}:run-{}",
+                    ulid::Ulid::new().to_string().to_lowercase()
+                )),
+                port => InstanceId::parse(&format!("{host}:{port}")),
+            }
         }
     }
 }

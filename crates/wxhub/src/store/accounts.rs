@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 
 use crate::accounts::model::{AccountApp, AccountId, AgentId, AppId, CallbackMode, CorpId};
 use crate::core::InvalidField;
+use crate::store::sql::{stored_time, Columns};
 use crate::store::StoreError;
 
 /// An account as stored: public fields plus sealed secrets.
@@ -53,9 +54,9 @@ pub trait AccountStore: Send + Sync + 'static {
     async fn count(&self) -> Result<u64, StoreError>;
 }
 
-/// The columns of `accounts`, as both backends decode them.
+/// The columns of `accounts`, times as the backend stores them (`Columns::Time`).
 #[derive(Debug, sqlx::FromRow)]
-pub(crate) struct AccountRow {
+pub(crate) struct AccountRow<T> {
     pub id: String,
     pub kind: String,
     pub appid: Option<String>,
@@ -71,8 +72,8 @@ pub(crate) struct AccountRow {
     pub encoding_aes_key_sealed: Option<String>,
     pub contacts_secret_sealed: Option<String>,
     pub version: i64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    pub created_at: T,
+    pub updated_at: T,
 }
 
 /// Column list matching [`AccountRow`].
@@ -90,8 +91,9 @@ fn corrupt(e: InvalidField) -> StoreError {
     StoreError::Corrupt(format!("account {e}"))
 }
 
-impl AccountRow {
-    pub(crate) fn into_record(self) -> Result<AccountRecord, StoreError> {
+impl<T> AccountRow<T> {
+    /// The record, its times read through `C`.
+    pub(crate) fn into_record<C: Columns<Time = T>>(self) -> Result<AccountRecord, StoreError> {
         let app = match self.kind.as_str() {
             "mp" => AccountApp::Mp {
                 appid: AppId::parse(self.appid.as_deref().unwrap_or("")).map_err(corrupt)?,
@@ -115,8 +117,8 @@ impl AccountRow {
             encoding_aes_key_sealed: self.encoding_aes_key_sealed,
             contacts_secret_sealed: self.contacts_secret_sealed,
             version: self.version,
-            created_at: self.created_at,
-            updated_at: self.updated_at,
+            created_at: stored_time::<C>(self.created_at, "account created_at")?,
+            updated_at: stored_time::<C>(self.updated_at, "account updated_at")?,
         })
     }
 }

@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use crate::accounts::model::AccountId;
 use crate::callers::model::{Caller, ClientId, QrSource, Scope, SystemId};
 use crate::core::InvalidField;
+use crate::store::sql::{stored_time, Columns};
 use crate::store::StoreError;
 
 /// A caller as stored: public fields plus the SHA-256 of its secret.
@@ -58,9 +59,9 @@ pub trait CallerStore: Send + Sync + 'static {
     async fn purge_expired_tokens(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
 }
 
-/// The columns of `callers`, as both backends decode them.
+/// The columns of `callers`, times as the backend stores them (`Columns::Time`).
 #[derive(Debug, sqlx::FromRow)]
-pub(crate) struct CallerRow {
+pub(crate) struct CallerRow<T> {
     pub client_id: String,
     pub system_id: String,
     pub name: String,
@@ -70,15 +71,15 @@ pub(crate) struct CallerRow {
     pub rsa_public_key: Option<String>,
     pub redirect_domains: String,
     pub jssdk_domains: String,
-    pub created_at: DateTime<Utc>,
+    pub created_at: T,
 }
 
 /// A caller row joined with one of its tokens.
 #[derive(Debug, sqlx::FromRow)]
-pub(crate) struct TokenOwnerRow {
+pub(crate) struct TokenOwnerRow<T> {
     #[sqlx(flatten)]
-    pub caller: CallerRow,
-    pub token_expires_at: DateTime<Utc>,
+    pub caller: CallerRow<T>,
+    pub token_expires_at: T,
 }
 
 pub(crate) const CALLER_COLUMNS: &str = "client_id, system_id, name, secret_hash, scopes, qr_source, rsa_public_key, redirect_domains, jssdk_domains, created_at";
@@ -90,8 +91,12 @@ fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("caller {e}"))
 }
 
-impl CallerRow {
-    pub(crate) fn into_record(self, accounts: Vec<String>) -> Result<CallerRecord, StoreError> {
+impl<T> CallerRow<T> {
+    /// The record with its granted `accounts`, its times read through `C`.
+    pub(crate) fn into_record<C: Columns<Time = T>>(
+        self,
+        accounts: Vec<String>,
+    ) -> Result<CallerRecord, StoreError> {
         let scope_names: Vec<String> = serde_json::from_str(&self.scopes).map_err(corrupt)?;
         let scopes = scope_names
             .iter()
@@ -118,7 +123,7 @@ impl CallerRow {
                 rsa_public_key: self.rsa_public_key,
                 redirect_domains: serde_json::from_str(&self.redirect_domains).map_err(corrupt)?,
                 jssdk_domains: serde_json::from_str(&self.jssdk_domains).map_err(corrupt)?,
-                created_at: self.created_at,
+                created_at: stored_time::<C>(self.created_at, "caller created_at")?,
             },
             secret_hash: self.secret_hash,
         })

@@ -5,9 +5,11 @@
 //! capability, built once from the `Db`; services take the trait objects they need and never
 //! see SQL. Migrations live per backend in `crates/wxhub/migrations/{sqlite,postgres}/`, are
 //! embedded in the binary and run at start. Queries are runtime-checked (`sqlx::query`), so
-//! building needs no database. Where the SQL is the same on both backends it is written once,
-//! with `$N` placeholders, in `sql/` (whose module doc says how to add a store that way); the
-//! backend folders hold the invocations and what truly differs.
+//! building needs no database. Every store's SQL is written once, with `$N` placeholders, in
+//! `sql/<cap>.rs` (whose module doc says how to add a store); the backend folders hold the
+//! invocations (`shared.rs`) and only what is no SQL of a store. Times have one representation
+//! per backend (`sql::Columns`): INTEGER UTC milliseconds on SQLite, `TIMESTAMPTZ` on
+//! PostgreSQL.
 
 pub mod accounts;
 pub mod callers;
@@ -68,13 +70,6 @@ impl Db {
         match database_kind(url)? {
             DatabaseKind::Sqlite => sqlite::connect(url).await.map(Db::Sqlite),
             DatabaseKind::Postgres => postgres::connect(url).await.map(Db::Postgres),
-        }
-    }
-
-    pub fn kind(&self) -> DatabaseKind {
-        match self {
-            Db::Sqlite(_) => DatabaseKind::Sqlite,
-            Db::Postgres(_) => DatabaseKind::Postgres,
         }
     }
 
@@ -179,42 +174,47 @@ impl Store {
             Db::Sqlite(pool) => {
                 let gate = WriteGate::serial();
                 let jobs = Arc::new(sqlite::shared::SqliteJobStore::new(pool.clone()));
+                let webhooks = Arc::new(sqlite::shared::SqliteWebhookStore::new(
+                    pool.clone(),
+                    gate.clone(),
+                ));
                 Store {
                     accounts: Arc::new(sqlite::shared::SqliteAccountStore::new(pool.clone())),
                     callers: Arc::new(sqlite::shared::SqliteCallerStore::new(pool.clone())),
-                    tokens: Arc::new(sqlite::tokens::SqliteTokenStore::new(pool.clone())),
+                    tokens: Arc::new(sqlite::shared::SqliteTokenStore::new(pool.clone())),
                     events: Arc::new(sqlite::events::SqliteEventStore::new(
                         pool.clone(),
                         gate.clone(),
                         dispatch,
                     )),
-                    webhooks: Arc::new(sqlite::webhooks::SqliteWebhookStore::new(
-                        pool.clone(),
-                        gate,
-                    )),
+                    webhooks: webhooks.clone(),
                     followers: Arc::new(sqlite::shared::SqliteFollowerStore::new(pool.clone())),
                     reply_rules: Arc::new(sqlite::shared::SqliteReplyRuleStore::new(pool.clone())),
                     instances: jobs.clone(),
-                    leases: vec![jobs.clone()],
+                    leases: vec![jobs.clone(), webhooks],
                     jobs,
                     db,
                 }
             }
             Db::Postgres(pool) => {
                 let jobs = Arc::new(postgres::shared::PgJobStore::new(pool.clone()));
+                let webhooks = Arc::new(postgres::shared::PgWebhookStore::new(
+                    pool.clone(),
+                    WriteGate::open(),
+                ));
                 Store {
                     accounts: Arc::new(postgres::shared::PgAccountStore::new(pool.clone())),
                     callers: Arc::new(postgres::shared::PgCallerStore::new(pool.clone())),
-                    tokens: Arc::new(postgres::tokens::PgTokenStore::new(pool.clone())),
+                    tokens: Arc::new(postgres::shared::PgTokenStore::new(pool.clone())),
                     events: Arc::new(postgres::shared::PgEventStore::new(
                         pool.clone(),
                         WriteGate::open(),
                     )),
-                    webhooks: Arc::new(postgres::webhooks::PgWebhookStore::new(pool.clone())),
+                    webhooks: webhooks.clone(),
                     followers: Arc::new(postgres::shared::PgFollowerStore::new(pool.clone())),
                     reply_rules: Arc::new(postgres::shared::PgReplyRuleStore::new(pool.clone())),
                     instances: jobs.clone(),
-                    leases: vec![jobs.clone()],
+                    leases: vec![jobs.clone(), webhooks],
                     jobs,
                     db,
                 }

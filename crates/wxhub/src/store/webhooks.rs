@@ -18,6 +18,8 @@ use chrono::{DateTime, Utc};
 use crate::accounts::model::AccountId;
 use crate::core::InvalidField;
 use crate::events::model::{EventId, StoredEvent};
+use crate::jobs::model::InstanceId;
+use crate::store::sql::{stored_time, Columns};
 use crate::store::StoreError;
 use crate::webhooks::model::{
     Attempt, AttemptId, AttemptOutcome, Delivery, DeliveryId, DeliveryStatus, Endpoint,
@@ -96,9 +98,11 @@ pub trait WebhookStore: Send + Sync + 'static {
     async fn begin_fan_out(&self, limit: u32) -> Result<Box<dyn FanOutTx>, StoreError>;
 
     /// Claims up to `limit` deliveries due at `now` (pending or failing, lease free, endpoint
-    /// enabled), leasing them until `lease_until`. A disabled endpoint's deliveries wait.
+    /// enabled), leasing them to `holder` until `lease_until`. A disabled endpoint's
+    /// deliveries wait.
     async fn claim_due(
         &self,
+        holder: &InstanceId,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
         limit: u32,
@@ -190,11 +194,10 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what} {e}"))
 }
 
-pub(crate) const ENDPOINT_COLUMNS: &str = "id, owner, url, accounts, event_types, qr_sources, description, enabled, secret_sealed, previous_secret_sealed, previous_secret_expires_at, health, consecutive_failures, failing_since, created_at, updated_at";
-
-/// The columns of `webhook_endpoints`.
+/// The columns of `webhook_endpoints` (`sql::webhooks::ENDPOINT_COLUMNS`), times as the
+/// backend stores them (`Columns::Time`).
 #[derive(Debug, sqlx::FromRow)]
-pub(crate) struct EndpointRow {
+pub(crate) struct EndpointRow<T> {
     pub id: String,
     pub owner: Option<String>,
     pub url: String,
@@ -205,12 +208,12 @@ pub(crate) struct EndpointRow {
     pub enabled: bool,
     pub secret_sealed: String,
     pub previous_secret_sealed: Option<String>,
-    pub previous_secret_expires_at: Option<DateTime<Utc>>,
+    pub previous_secret_expires_at: Option<T>,
     pub health: String,
     pub consecutive_failures: i64,
-    pub failing_since: Option<DateTime<Utc>>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    pub failing_since: Option<T>,
+    pub created_at: T,
+    pub updated_at: T,
 }
 
 /// The JSON text columns of an endpoint's filter: (accounts, event_types, qr_sources).
@@ -244,8 +247,10 @@ pub(crate) fn filter_from_columns(
     })
 }
 
-impl EndpointRow {
-    pub(crate) fn into_record(self) -> Result<EndpointRecord, StoreError> {
+impl<T> EndpointRow<T> {
+    /// The record, its times read through `C`.
+    pub(crate) fn into_record<C: Columns<Time = T>>(self) -> Result<EndpointRecord, StoreError> {
+        let time = |t, what| stored_time::<C>(t, what);
         let filter = filter_from_columns(&self.accounts, &self.event_types, &self.qr_sources)?;
         Ok(EndpointRecord {
             endpoint: Endpoint {
@@ -258,22 +263,27 @@ impl EndpointRow {
                 health: EndpointHealth::parse(&self.health)
                     .ok_or_else(|| corrupt("webhook endpoint health", &self.health))?,
                 consecutive_failures: self.consecutive_failures,
-                failing_since: self.failing_since,
-                created_at: self.created_at,
-                updated_at: self.updated_at,
+                failing_since: self
+                    .failing_since
+                    .map(|t| time(t, "webhook endpoint failing_since"))
+                    .transpose()?,
+                created_at: time(self.created_at, "webhook endpoint created_at")?,
+                updated_at: time(self.updated_at, "webhook endpoint updated_at")?,
             },
             secret_sealed: self.secret_sealed,
             previous_secret_sealed: self.previous_secret_sealed,
-            previous_secret_expires_at: self.previous_secret_expires_at,
+            previous_secret_expires_at: self
+                .previous_secret_expires_at
+                .map(|t| time(t, "webhook endpoint previous_secret_expires_at"))
+                .transpose()?,
         })
     }
 }
 
-pub(crate) const DELIVERY_COLUMNS: &str = "id, endpoint_id, event_id, event_type, account_id, status, attempts, step, next_attempt_at, last_status_code, last_error, created_at, updated_at";
-
-/// The columns of `webhook_deliveries`.
+/// The columns of `webhook_deliveries` (`sql::webhooks::DELIVERY_COLUMNS`), times as the
+/// backend stores them.
 #[derive(Debug, sqlx::FromRow)]
-pub(crate) struct DeliveryRow {
+pub(crate) struct DeliveryRow<T> {
     pub id: String,
     pub endpoint_id: String,
     pub event_id: String,
@@ -282,16 +292,18 @@ pub(crate) struct DeliveryRow {
     pub status: String,
     pub attempts: i64,
     pub step: i64,
-    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub next_attempt_at: Option<T>,
     pub last_status_code: Option<i64>,
     pub last_error: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    pub created_at: T,
+    pub updated_at: T,
 }
 
-impl DeliveryRow {
-    pub(crate) fn into_delivery(self) -> Result<Delivery, StoreError> {
+impl<T> DeliveryRow<T> {
+    /// The delivery, its times read through `C`.
+    pub(crate) fn into_delivery<C: Columns<Time = T>>(self) -> Result<Delivery, StoreError> {
         let c = |e| corrupt("webhook delivery", e);
+        let time = |t, what| stored_time::<C>(t, what);
         Ok(Delivery {
             id: DeliveryId::parse(&self.id).map_err(c)?,
             endpoint_id: EndpointId::parse(&self.endpoint_id).map_err(c)?,
@@ -301,51 +313,58 @@ impl DeliveryRow {
             status: DeliveryStatus::parse(&self.status).map_err(c)?,
             attempts: self.attempts,
             step: self.step,
-            next_attempt_at: self.next_attempt_at,
+            next_attempt_at: self
+                .next_attempt_at
+                .map(|t| time(t, "webhook delivery next_attempt_at"))
+                .transpose()?,
             last_status_code: self.last_status_code,
             last_error: self.last_error,
-            created_at: self.created_at,
-            updated_at: self.updated_at,
+            created_at: time(self.created_at, "webhook delivery created_at")?,
+            updated_at: time(self.updated_at, "webhook delivery updated_at")?,
         })
     }
 }
 
-pub(crate) const ATTEMPT_COLUMNS: &str = "id, delivery_id, endpoint_id, event_id, attempt_no, at, outcome, status_code, error, response, duration_ms, next_attempt_at";
-
-/// The columns of `webhook_attempts`.
+/// The columns of `webhook_attempts` (`sql::webhooks::ATTEMPT_COLUMNS`), times as the
+/// backend stores them.
 #[derive(Debug, sqlx::FromRow)]
-pub(crate) struct AttemptRow {
+pub(crate) struct AttemptRow<T> {
     pub id: String,
     pub delivery_id: String,
     pub endpoint_id: String,
     pub event_id: String,
     pub attempt_no: i64,
-    pub at: DateTime<Utc>,
+    pub at: T,
     pub outcome: String,
     pub status_code: Option<i64>,
     pub error: Option<String>,
     pub response: Option<String>,
     pub duration_ms: i64,
-    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub next_attempt_at: Option<T>,
 }
 
-impl AttemptRow {
-    pub(crate) fn into_attempt(self) -> Result<Attempt, StoreError> {
+impl<T> AttemptRow<T> {
+    /// The attempt, its times read through `C`.
+    pub(crate) fn into_attempt<C: Columns<Time = T>>(self) -> Result<Attempt, StoreError> {
         let c = |e| corrupt("webhook attempt", e);
+        let time = |t, what| stored_time::<C>(t, what);
         Ok(Attempt {
             id: AttemptId::parse(&self.id).map_err(c)?,
             delivery_id: DeliveryId::parse(&self.delivery_id).map_err(c)?,
             endpoint_id: EndpointId::parse(&self.endpoint_id).map_err(c)?,
             event_id: EventId::parse(&self.event_id).map_err(c)?,
             attempt_no: self.attempt_no,
-            at: self.at,
+            at: time(self.at, "webhook attempt at")?,
             outcome: AttemptOutcome::parse(&self.outcome)
                 .ok_or_else(|| corrupt("webhook attempt outcome", &self.outcome))?,
             status_code: self.status_code,
             error: self.error,
             response: self.response,
             duration_ms: self.duration_ms,
-            next_attempt_at: self.next_attempt_at,
+            next_attempt_at: self
+                .next_attempt_at
+                .map(|t| time(t, "webhook attempt next_attempt_at"))
+                .transpose()?,
         })
     }
 }

@@ -17,6 +17,7 @@ use reqwest::header::RETRY_AFTER;
 
 use crate::core::clock::SharedClock;
 use crate::core::crypto::MasterKey;
+use crate::jobs::model::InstanceId;
 use crate::store::webhooks::{DeliveryUpdate, DueDelivery, HealthChange, WebhookStore};
 use crate::store::StoreError;
 use crate::webhooks::client::{read_prefix, transport_detail, WebhookClient};
@@ -67,6 +68,8 @@ pub struct Dispatcher {
     schedule: Schedule,
     config: WebhooksConfig,
     jitter: JitterSource,
+    /// The instance whose leases this dispatcher's claims are.
+    holder: InstanceId,
 }
 
 /// The result of sending, before it is stored.
@@ -97,6 +100,7 @@ impl Dispatcher {
         clock: SharedClock,
         config: WebhooksConfig,
         http: WebhookClient,
+        holder: InstanceId,
     ) -> Self {
         let schedule = Schedule::new(
             crate::webhooks::schedule::RETRY_DELAYS.to_vec(),
@@ -110,6 +114,7 @@ impl Dispatcher {
             schedule,
             config,
             jitter: Arc::new(random_jitter),
+            holder,
         }
     }
 
@@ -135,7 +140,10 @@ impl Dispatcher {
         let now = self.clock.now();
         let lease =
             chrono::Duration::seconds(i64::try_from(self.config.timeout_secs).unwrap_or(60) + 30);
-        let due = self.store.claim_due(now, now + lease, limit).await?;
+        let due = self
+            .store
+            .claim_due(&self.holder, now, now + lease, limit)
+            .await?;
         if due.is_empty() {
             return Ok(vec![DispatchOutcome::Idle {
                 next_due: self.store.next_due().await?,

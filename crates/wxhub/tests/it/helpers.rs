@@ -136,6 +136,9 @@ pub async fn spawn_hub_with(config: Config, db: Arc<TestDb>) -> TestHub {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let task = tokio::spawn(app.serve(listener));
+    // Served means started: the instance is registered and its predecessors' leases freed.
+    let client = TestClient::new(addr);
+    client.get("/healthz", StatusCode::OK).await;
     TestHub {
         addr,
         client: TestClient::new(addr).with_token(ADMIN_TOKEN),

@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use chrono::Utc;
+use chrono::{SubsecRound, Utc};
 use serde_json::{json, Value};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
@@ -150,7 +150,8 @@ pub async fn delivery_hub_on(backend: Backend) -> TestHub {
     let mut config = test_config(&db);
     config.webhooks.workers = 0;
     let hub = spawn_hub_with(config, db).await;
-    hub.clock.set(Utc::now());
+    // Milliseconds, like the hub's own clock: the precision both stores keep.
+    hub.clock.set(Utc::now().trunc_subsecs(3));
     hub.add_mp("demo-mp", "wx00000000000001").await;
     hub
 }

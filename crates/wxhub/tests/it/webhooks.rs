@@ -719,7 +719,7 @@ async fn a_restarted_hub_on_sqlite_delivers_at_once_what_its_predecessor_had_cla
     let now = hub.clock.now();
     let claimed = store
         .webhooks
-        .claim_due(now, now + Duration::minutes(5), 10)
+        .claim_due(&hub.state.instance, now, now + Duration::minutes(5), 10)
         .await
         .expect("claim");
     assert_eq!(claimed.len(), 1);
@@ -729,6 +729,76 @@ async fn a_restarted_hub_on_sqlite_delivers_at_once_what_its_predecessor_had_cla
     let again = spawn_hub_with(config, db).await;
     again.clock.set(now);
     // Due again at once, not when the lease runs out.
+    deliver_exactly_one(&again).await;
+    assert_eq!(receiver.received().len(), 1);
+}
+
+/// On PostgreSQL other hubs may be alive, so a restarted hub takes back at once only what its
+/// own instance id held; a hub of another id leaves a live instance's leases alone.
+#[tokio::test]
+async fn on_postgres_a_restarted_instance_delivers_at_once_what_it_had_claimed_and_others_wait() {
+    let db = Arc::new(TestDb::new(Backend::Postgres).await);
+    let mut config = test_config(&db);
+    config.webhooks.workers = 0;
+    config.jobs.instance_id = Some("hub-a".into());
+    let hub = spawn_hub_with(config.clone(), db.clone()).await;
+    hub.add_mp("demo-mp", "wx00000000000001").await;
+    let store = hub.db.store().await;
+    let receiver = TestReceiver::start().await;
+    register(&hub, json!({"url": receiver.url, "accounts": ["demo-mp"]})).await;
+    store_events(&hub, &store, &[new_event("demo-mp", "subscribe", Some(0))]).await;
+    hub.state.fan_out.drain().await.expect("fan-out");
+    let now = hub.clock.now();
+    let claimed = store
+        .webhooks
+        .claim_due(&hub.state.instance, now, now + Duration::minutes(5), 10)
+        .await
+        .expect("claim");
+    assert_eq!(claimed.len(), 1);
+    // Killed: its instance row stays, as fresh as its last beat.
+    store
+        .instances
+        .register(&hub.state.instance, now)
+        .await
+        .expect("still registered");
+    let other_config = {
+        let mut c = config.clone();
+        c.jobs.instance_id = Some("hub-b".into());
+        c
+    };
+    hub.stop().await.expect("stops");
+    store
+        .instances
+        .register(&wxhub::jobs::InstanceId::parse("hub-a").expect("id"), now)
+        .await
+        .expect("killed, not stopped");
+    let claimed_again = store
+        .webhooks
+        .claim_due(
+            &wxhub::jobs::InstanceId::parse("hub-a").expect("id"),
+            now,
+            now + Duration::minutes(5),
+            10,
+        )
+        .await
+        .expect("claim");
+    assert_eq!(
+        claimed_again.len(),
+        1,
+        "the stop gave it back; claimed again, then killed"
+    );
+
+    let other = spawn_hub_with(other_config, db.clone()).await;
+    other.clock.set(now);
+    let outcomes = other.state.dispatcher.drain().await.expect("dispatch");
+    assert!(
+        outcomes.is_empty(),
+        "hub-a may be alive: its lease holds ({outcomes:?})"
+    );
+    other.stop().await.expect("stops");
+
+    let again = spawn_hub_with(config, db).await;
+    again.clock.set(now);
     deliver_exactly_one(&again).await;
     assert_eq!(receiver.received().len(), 1);
 }

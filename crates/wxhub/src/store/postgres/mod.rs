@@ -1,8 +1,6 @@
 //! The PostgreSQL backend, for several `wxhub serve` instances sharing one state.
 
 pub mod shared;
-pub mod tokens;
-pub mod webhooks;
 
 use std::str::FromStr;
 use std::time::Duration;

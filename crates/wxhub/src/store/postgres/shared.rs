@@ -1,6 +1,6 @@
-//! The stores whose SQL is the same on both backends (`store/sql/`), on PostgreSQL. What
-//! differs per backend lives beside this file: the token store's column type and the webhook
-//! store.
+//! Every store on PostgreSQL: the invocations of the store macros of `store/sql/`, whose SQL is
+//! written once for both backends. Nothing else of a store differs on
+//! PostgreSQL; `mod.rs` connects.
 
 use crate::store::sql::accounts::account_store;
 use crate::store::sql::callers::caller_store;
@@ -8,6 +8,8 @@ use crate::store::sql::events::event_store;
 use crate::store::sql::followers::follower_store;
 use crate::store::sql::jobs::job_store;
 use crate::store::sql::replies::reply_rule_store;
+use crate::store::sql::tokens::token_store;
+use crate::store::sql::webhooks::webhook_store;
 
 account_store! {
     /// [`AccountStore`](crate::store::accounts::AccountStore) on PostgreSQL.
@@ -33,6 +35,17 @@ follower_store! {
 reply_rule_store! {
     /// [`ReplyRuleStore`](crate::store::replies::ReplyRuleStore) on PostgreSQL.
     pub struct PgReplyRuleStore(sqlx::Postgres);
+}
+
+token_store! {
+    /// [`TokenStore`](crate::store::tokens::TokenStore) on PostgreSQL.
+    pub struct PgTokenStore(sqlx::Postgres);
+}
+
+webhook_store! {
+    /// [`WebhookStore`](crate::store::webhooks::WebhookStore) on PostgreSQL.
+    pub struct PgWebhookStore(sqlx::Postgres);
+    fan_out = PgFanOut;
 }
 
 job_store! {

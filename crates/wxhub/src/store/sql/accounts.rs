@@ -1,6 +1,7 @@
 //! [`AccountStore`](crate::store::accounts::AccountStore) queries shared by both backends;
-//! `$N` placeholders work on SQLite and PostgreSQL. Times are bound as `DateTime<Utc>` on both
-//! (TEXT on SQLite, TIMESTAMPTZ on PostgreSQL); no query compares them.
+//! `$N` placeholders work on SQLite and PostgreSQL. Times and booleans go through
+//! [`Columns`](crate::store::sql::Columns) (INTEGER milliseconds and 0/1 on SQLite,
+//! TIMESTAMPTZ and BOOLEAN on PostgreSQL).
 
 /// The tables whose rows belong to one account and go when it is deleted (callers' grants go
 /// by foreign key). Rows keyed by AppID in `tokens` are the credentials of that app, but the
@@ -65,8 +66,8 @@ macro_rules! account_store {
                 .bind(&a.encoding_aes_key_sealed)
                 .bind(&a.contacts_secret_sealed)
                 .bind(a.version)
-                .bind(a.created_at)
-                .bind(a.updated_at)
+                .bind(<$db as $crate::store::sql::Columns>::time_to_db(a.created_at))
+                .bind(<$db as $crate::store::sql::Columns>::time_to_db(a.updated_at))
                 .execute(&self.pool)
                 .await
                 .map_err(|e| {
@@ -79,14 +80,14 @@ macro_rules! account_store {
                 &self,
                 id: &$crate::accounts::model::AccountId,
             ) -> Result<Option<$crate::store::accounts::AccountRecord>, $crate::store::StoreError> {
-                let row: Option<$crate::store::accounts::AccountRow> = sqlx::query_as(&format!(
+                let row: Option<$crate::store::accounts::AccountRow<$crate::store::sql::Time<$db>>> = sqlx::query_as(&format!(
                     "SELECT {} FROM accounts WHERE id = $1",
                     $crate::store::accounts::ACCOUNT_COLUMNS
                 ))
                 .bind(id.as_str())
                 .fetch_optional(&self.pool)
                 .await?;
-                row.map($crate::store::accounts::AccountRow::into_record)
+                row.map($crate::store::accounts::AccountRow::into_record::<$db>)
                     .transpose()
             }
 
@@ -95,7 +96,7 @@ macro_rules! account_store {
                 after: Option<&$crate::accounts::model::AccountId>,
                 limit: u32,
             ) -> Result<Vec<$crate::store::accounts::AccountRecord>, $crate::store::StoreError> {
-                let rows: Vec<$crate::store::accounts::AccountRow> = sqlx::query_as(&format!(
+                let rows: Vec<$crate::store::accounts::AccountRow<$crate::store::sql::Time<$db>>> = sqlx::query_as(&format!(
                     "SELECT {} FROM accounts WHERE id > $1 ORDER BY id LIMIT $2",
                     $crate::store::accounts::ACCOUNT_COLUMNS
                 ))
@@ -104,7 +105,7 @@ macro_rules! account_store {
                 .fetch_all(&self.pool)
                 .await?;
                 rows.into_iter()
-                    .map($crate::store::accounts::AccountRow::into_record)
+                    .map($crate::store::accounts::AccountRow::into_record::<$db>)
                     .collect()
             }
 
@@ -132,7 +133,7 @@ macro_rules! account_store {
                 .bind(&a.encoding_aes_key_sealed)
                 .bind(&a.contacts_secret_sealed)
                 .bind(a.version)
-                .bind(a.updated_at)
+                .bind(<$db as $crate::store::sql::Columns>::time_to_db(a.updated_at))
                 .bind(a.id.as_str())
                 .bind(expected_version)
                 .execute(&self.pool)
@@ -181,7 +182,7 @@ macro_rules! account_store {
                                 .bind(rest)
                         }
                         None => sqlx::query("UPDATE webhook_endpoints SET enabled = $1 WHERE id = $2")
-                            .bind(false),
+                            .bind(<$db as $crate::store::sql::Columns>::bool_to_db(false)),
                     };
                     update.bind(&endpoint).execute(&mut *tx).await?;
                 }

@@ -1,7 +1,7 @@
 //! [`CallerStore`](crate::store::callers::CallerStore) queries shared by both backends;
-//! `$N` placeholders work on SQLite and PostgreSQL. Times are bound as `DateTime<Utc>` on both.
-//! On SQLite the token-expiry comparisons compare sqlx's RFC 3339 text (UTC, `+00:00`, 0, 3, 6
-//! or 9 fraction digits), which orders like the time because `+` sorts before every digit.
+//! `$N` placeholders work on SQLite and PostgreSQL. Times go through
+//! [`Columns`](crate::store::sql::Columns) (INTEGER milliseconds on SQLite, TIMESTAMPTZ on
+//! PostgreSQL), so the token-expiry comparisons compare times on both.
 
 /// Tables whose rows a caller owns (column `owner` = its client id), deleted with it.
 pub(crate) const OWNED_BY_CALLER: [&str; 2] = ["webhook_endpoints", "reply_rules"];
@@ -22,7 +22,7 @@ macro_rules! caller_store {
 
             async fn with_accounts(
                 &self,
-                row: $crate::store::callers::CallerRow,
+                row: $crate::store::callers::CallerRow<$crate::store::sql::Time<$db>>,
             ) -> Result<$crate::store::callers::CallerRecord, $crate::store::StoreError> {
                 let accounts: Vec<(String,)> = sqlx::query_as(
                     "SELECT account_id FROM caller_accounts WHERE client_id = $1 ORDER BY account_id",
@@ -30,7 +30,7 @@ macro_rules! caller_store {
                 .bind(&row.client_id)
                 .fetch_all(&self.pool)
                 .await?;
-                row.into_record(accounts.into_iter().map(|(a,)| a).collect())
+                row.into_record::<$db>(accounts.into_iter().map(|(a,)| a).collect())
             }
         }
 
@@ -61,7 +61,7 @@ macro_rules! caller_store {
                 .bind(&c.rsa_public_key)
                 .bind(redirect_domains)
                 .bind(jssdk_domains)
-                .bind(c.created_at)
+                .bind(<$db as $crate::store::sql::Columns>::time_to_db(c.created_at))
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| classify_write(e, CALLER_CONFLICTS))?;
@@ -84,7 +84,7 @@ macro_rules! caller_store {
                 &self,
                 id: &$crate::callers::model::ClientId,
             ) -> Result<Option<$crate::store::callers::CallerRecord>, $crate::store::StoreError> {
-                let row: Option<$crate::store::callers::CallerRow> = sqlx::query_as(&format!(
+                let row: Option<$crate::store::callers::CallerRow<$crate::store::sql::Time<$db>>> = sqlx::query_as(&format!(
                     "SELECT {} FROM callers WHERE client_id = $1",
                     $crate::store::callers::CALLER_COLUMNS
                 ))
@@ -102,7 +102,7 @@ macro_rules! caller_store {
                 after: Option<&$crate::callers::model::ClientId>,
                 limit: u32,
             ) -> Result<Vec<$crate::store::callers::CallerRecord>, $crate::store::StoreError> {
-                let rows: Vec<$crate::store::callers::CallerRow> = sqlx::query_as(&format!(
+                let rows: Vec<$crate::store::callers::CallerRow<$crate::store::sql::Time<$db>>> = sqlx::query_as(&format!(
                     "SELECT {} FROM callers WHERE client_id > $1 ORDER BY client_id LIMIT $2",
                     $crate::store::callers::CALLER_COLUMNS
                 ))
@@ -149,7 +149,7 @@ macro_rules! caller_store {
                 )
                 .bind(token_hash)
                 .bind(client_id.as_str())
-                .bind(expires_at)
+                .bind(<$db as $crate::store::sql::Columns>::time_to_db(expires_at))
                 .execute(&self.pool)
                 .await
                 .map_err(|e| $crate::store::error::classify_write(e, &[]))?;
@@ -161,7 +161,7 @@ macro_rules! caller_store {
                 token_hash: &str,
                 now: chrono::DateTime<chrono::Utc>,
             ) -> Result<Option<$crate::store::callers::TokenOwner>, $crate::store::StoreError> {
-                let row: Option<$crate::store::callers::TokenOwnerRow> = sqlx::query_as(&format!(
+                let row: Option<$crate::store::callers::TokenOwnerRow<$crate::store::sql::Time<$db>>> = sqlx::query_as(&format!(
                     "SELECT {}, t.expires_at AS token_expires_at FROM callers c JOIN caller_tokens t ON t.client_id = c.client_id \
                      WHERE t.token_hash = $1 AND t.expires_at > $2",
                     $crate::store::callers::CALLER_COLUMNS
@@ -171,13 +171,16 @@ macro_rules! caller_store {
                         .join(", ")
                 ))
                 .bind(token_hash)
-                .bind(now)
+                .bind(<$db as $crate::store::sql::Columns>::time_to_db(now))
                 .fetch_optional(&self.pool)
                 .await?;
                 match row {
                     Some(row) => Ok(Some($crate::store::callers::TokenOwner {
+                        expires_at: $crate::store::sql::stored_time::<$db>(
+                            row.token_expires_at,
+                            "caller token expires_at",
+                        )?,
                         record: self.with_accounts(row.caller).await?,
-                        expires_at: row.token_expires_at,
                     })),
                     None => Ok(None),
                 }
@@ -188,7 +191,7 @@ macro_rules! caller_store {
                 now: chrono::DateTime<chrono::Utc>,
             ) -> Result<u64, $crate::store::StoreError> {
                 let done = sqlx::query("DELETE FROM caller_tokens WHERE expires_at <= $1")
-                    .bind(now)
+                    .bind(<$db as $crate::store::sql::Columns>::time_to_db(now))
                     .execute(&self.pool)
                     .await?;
                 Ok(done.rows_affected())

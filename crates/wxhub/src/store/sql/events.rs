@@ -35,6 +35,49 @@ pub(crate) fn corrupt(what: impl Into<String>) -> StoreError {
     StoreError::Corrupt(what.into())
 }
 
+/// Decodes an `events` row (the [`COLUMNS`]) on `$db`, through
+/// [`Columns`](crate::store::sql::Columns): `event_from_row!(sqlx::Sqlite, &row)`, evaluating to
+/// `Result<StoredEvent, StoreError>`. The event store and the webhook store's fan-out both read
+/// events this way.
+macro_rules! event_from_row {
+    ($db:ty, $row:expr) => {{
+        use sqlx::Row as _;
+        use $crate::store::sql::events::corrupt;
+        use $crate::store::sql::Columns;
+        type Int = <$db as Columns>::Int;
+        type Time = <$db as Columns>::Time;
+
+        let row = $row;
+        let decode = || -> Result<$crate::events::model::StoredEvent, $crate::store::StoreError> {
+            let event_id: String = row.try_get("event_id")?;
+            let account: String = row.try_get("account_id")?;
+            let payload: String = row.try_get("payload")?;
+            let received: Time = row.try_get("received_at")?;
+            let qr: Option<Int> = row.try_get("qr_source")?;
+            Ok($crate::events::model::StoredEvent {
+                seq: row.try_get("seq")?,
+                event_id: $crate::events::model::EventId::parse(&event_id)
+                    .map_err(|_| corrupt("event_id"))?,
+                account: $crate::accounts::model::AccountId::parse(&account)
+                    .map_err(|_| corrupt("event account_id"))?,
+                event_type: row.try_get("event_type")?,
+                received_at: <$db as Columns>::time_from_db(received)
+                    .ok_or_else(|| corrupt("event received_at"))?,
+                qr_source: qr
+                    .map(|q| {
+                        <$db as Columns>::int_from_db(q)
+                            .and_then(|q| u8::try_from(q).ok())
+                            .ok_or_else(|| corrupt("event qr_source"))
+                    })
+                    .transpose()?,
+                payload: serde_json::from_str(&payload).map_err(|_| corrupt("event payload"))?,
+            })
+        };
+        decode()
+    }};
+}
+pub(crate) use event_from_row;
+
 /// Declares an event store over one `sqlx::Database`:
 /// `event_store! { /// doc  pub struct PgEventStore(sqlx::Postgres); followers = PgFollowerStore; }`.
 macro_rules! event_store {
@@ -53,36 +96,7 @@ macro_rules! event_store {
             fn row_to_event(
                 row: &<$db as sqlx::Database>::Row,
             ) -> Result<$crate::events::model::StoredEvent, $crate::store::StoreError> {
-                use sqlx::Row as _;
-                use $crate::store::sql::events::corrupt;
-                use $crate::store::sql::Columns;
-                type Int = <$db as Columns>::Int;
-                type Time = <$db as Columns>::Time;
-
-                let event_id: String = row.try_get("event_id")?;
-                let account: String = row.try_get("account_id")?;
-                let payload: String = row.try_get("payload")?;
-                let received: Time = row.try_get("received_at")?;
-                let qr: Option<Int> = row.try_get("qr_source")?;
-                Ok($crate::events::model::StoredEvent {
-                    seq: row.try_get("seq")?,
-                    event_id: $crate::events::model::EventId::parse(&event_id)
-                        .map_err(|_| corrupt("event_id"))?,
-                    account: $crate::accounts::model::AccountId::parse(&account)
-                        .map_err(|_| corrupt("event account_id"))?,
-                    event_type: row.try_get("event_type")?,
-                    received_at: <$db as Columns>::time_from_db(received)
-                        .ok_or_else(|| corrupt("event received_at"))?,
-                    qr_source: qr
-                        .map(|q| {
-                            <$db as Columns>::int_from_db(q)
-                                .and_then(|q| u8::try_from(q).ok())
-                                .ok_or_else(|| corrupt("event qr_source"))
-                        })
-                        .transpose()?,
-                    payload: serde_json::from_str(&payload)
-                        .map_err(|_| corrupt("event payload"))?,
-                })
+                $crate::store::sql::events::event_from_row!($db, row)
             }
         }
 

@@ -1,17 +1,25 @@
 //! Queries shared by both backends; `$N` placeholders work on SQLite and PostgreSQL.
 //!
-//! sqlx-sqlite binds a `$N` parameter by its number, exactly like `?N` (see its
-//! `arguments.rs`), so one SQL text serves both backends whenever the SQL itself is the same.
-//! Each store whose queries are the same on both is one `macro_rules!` here that expands, for a
-//! given `sqlx::Database`, to the struct, its `new(pool)` and the `impl <Cap>Store`.
-//! `store/sqlite/shared.rs` and `store/postgres/shared.rs` hold the invocations that name the
-//! public types (`Sqlite…Store`, `Pg…Store`); a per-backend `<cap>.rs` exists only where
-//! something truly differs on that backend (the SQLite event store and its batch writer, the
-//! token stores' column types, the webhook stores).
+//! Every store's SQL is written once, here. sqlx-sqlite binds a `$N` parameter by its number,
+//! exactly like `?N` (see its `arguments.rs`), so one SQL text serves both backends. Each store
+//! is one `macro_rules!` in `sql/<cap>.rs` that expands, for a given `sqlx::Database`, to the
+//! struct, its `new(pool)` and the `impl <Cap>Store`. `store/sqlite/shared.rs` and
+//! `store/postgres/shared.rs` hold the invocations that name the public types
+//! (`Sqlite…Store`, `Pg…Store`). Beside them, a backend keeps only what is no SQL of a store:
+//! SQLite's rusqlite event batch writer (same SQL text, from here), its event store choosing
+//! between that writer and the shared insert, the WAL checkpoint, and each backend's
+//! `connect`.
 //!
 //! A macro rather than a generic `impl<DB: sqlx::Database>`: a generic impl needs a
 //! `where` clause per bound type and executor, and the expanded code is the plain code the two
 //! copies used to be, checked by the compiler for each backend.
+//!
+//! # One time representation
+//!
+//! A time is bound and decoded through [`Columns`] and nothing else: INTEGER UTC milliseconds
+//! on SQLite (every time column, since migration 0008), `TIMESTAMPTZ` on PostgreSQL. Row types
+//! that derive `sqlx::FromRow` are generic over the stored time type (`AccountRow<T>`, read as
+//! `AccountRow<Time<$db>>`) and convert with `into_record::<$db>()`.
 //!
 //! # Adding a store the shared way
 //!
@@ -26,35 +34,39 @@
 //!    - take the pool as `sqlx::Pool<$db>` and rows as `<$db as sqlx::Database>::Row`;
 //!    - put `$(#[$attr])*` on the struct, so each backend writes its own doc comment.
 //!
-//!    `sql/accounts.rs` is the smallest example, `sql/tokens.rs` one with a per-backend
-//!    column type.
-//!    Booleans, 32-bit integers and times go through [`Columns`], implemented on the
-//!    `sqlx::Database` itself (`<$db as Columns>::time_to_db(t)`): `sql/replies.rs`,
-//!    `sql/followers.rs`; `sql/events.rs` also names the follower store its batches use.
+//!    `sql/accounts.rs` is the smallest example. Booleans, 32-bit integers and times go
+//!    through [`Columns`], implemented on the `sqlx::Database` itself
+//!    (`<$db as Columns>::time_to_db(t)`): `sql/replies.rs`, `sql/followers.rs`, `sql/tokens.rs`;
+//!    `sql/events.rs` also names the follower store its batches use, and `sql/webhooks.rs`
+//!    takes its locking statements from a per-backend dialect trait.
 //! 3. One invocation each in `store/sqlite/shared.rs` and `store/postgres/shared.rs`,
 //!    e.g. `account_store! { /// [`AccountStore`] on SQLite. pub struct SqliteAccountStore(sqlx::Sqlite); }`.
 //! 4. `Store::new` builds both, as before; the contract test in `tests/it/store/<cap>.rs`
 //!    (`on_both_backends!`) proves the shared SQL on each.
 //!
-//! # What stays per backend
+//! # Where the dialects differ
 //!
 //! Check every query against both dialects; correctness on both beats sharing. Known
-//! differences: column types (no `TIMESTAMPTZ` on SQLite, `BOOLEAN` is an integer there; a
-//! value stored as a different type is bound through a per-backend type, like
-//! [`TimeColumn`] for the token store's INTEGER milliseconds); PostgreSQL refuses a bound value
-//! whose type does not fit the column (a `String` for a `TIMESTAMPTZ`) where SQLite stores
-//! anything, and SQLite binds a missing `$N` as NULL without complaint, so only the contract
-//! test on both proves a shared query; `FOR UPDATE SKIP LOCKED` exists only on PostgreSQL
-//! (SQLite has one writer); batch inserts (`UNNEST` on PostgreSQL, multi-row `VALUES` within SQLite's
-//! parameter limit); `RETURNING` (SQLite ≥ 3.35, and no row order promise); `ILIKE`, date and
-//! JSON functions; upserts whose conflict target is an expression or partial index.
-//! `ON CONFLICT (col) DO UPDATE SET … = excluded.…` itself is the same on both.
+//! differences: column types (no `TIMESTAMPTZ` on SQLite, `BOOLEAN` is an integer there: bind
+//! through [`Columns`], never a literal `1` or `TRUE`); PostgreSQL refuses a bound value whose
+//! type does not fit the column (a `String` for a `TIMESTAMPTZ`) where SQLite stores anything,
+//! and SQLite binds a missing `$N` as NULL without complaint, so only the contract test on both
+//! proves a shared query; PostgreSQL must know the type of a parameter only compared with NULL
+//! (`CAST($2 AS TEXT) IS NULL`, which SQLite accepts too); `= ANY($1)` takes an array only on
+//! PostgreSQL (write an `IN (…)` list with `QueryBuilder`); `FOR UPDATE SKIP LOCKED` exists
+//! only on PostgreSQL, and SQLite wants `BEGIN IMMEDIATE` for a transaction that reads before
+//! it writes (`sql/webhooks.rs`'s `WebhookDialect`); batch inserts (`UNNEST` on PostgreSQL,
+//! multi-row `VALUES` within SQLite's parameter limit); `RETURNING` (SQLite ≥ 3.35, and no row
+//! order promise); `ILIKE`, date and JSON functions; upserts whose conflict target is an
+//! expression or partial index. `ON CONFLICT (col) DO UPDATE SET … = excluded.…` itself is the
+//! same on both.
 //!
-//! When one method's SQL differs, end the macro's pattern with `$($per_backend:tt)*`, splice
-//! `$($per_backend)*` into the `impl <Cap>Store` block, and let each invocation write its own
-//! version of that method after the struct line (`async fn claim(&self, …) { … }`, using
-//! `self.pool`); `#[async_trait]` handles it like the shared ones. The rest stays shared. When
-//! most of a store differs, keep two plain files.
+//! When a statement differs, name the differing fragment once per backend (a const in a
+//! trait implemented on the `sqlx::Database`, like `WebhookDialect`) and splice it into the
+//! shared text. When a whole method differs, end the macro's pattern with
+//! `$($per_backend:tt)*`, splice `$($per_backend)*` into the `impl <Cap>Store` block, and let
+//! each invocation write its own version of that method after the struct line. When most of a
+//! store differs, keep two plain files.
 
 use chrono::{DateTime, Utc};
 
@@ -69,14 +81,16 @@ pub(crate) mod replies;
 pub(crate) mod tokens;
 pub(crate) mod webhooks;
 
-/// How a backend stores a point in time in a column that shared SQL compares and orders by.
-/// The SQL text is the same on both; only the bound and decoded Rust type differs.
-pub(crate) trait TimeColumn {
-    /// The Rust type bound to, and decoded from, the column on this backend.
-    type Db;
-    fn to_db(time: DateTime<Utc>) -> Self::Db;
-    /// A stored value that is no valid time is [`StoreError::Corrupt`].
-    fn from_db(value: Self::Db) -> Result<DateTime<Utc>, StoreError>;
+/// The Rust type a backend's time columns decode to (`Columns::Time`), for row types.
+pub(crate) type Time<DB> = <DB as Columns>::Time;
+
+/// A time read through `C`; a stored value out of range is [`StoreError::Corrupt`] naming
+/// `what`.
+pub(crate) fn stored_time<C: Columns>(
+    value: C::Time,
+    what: &str,
+) -> Result<DateTime<Utc>, StoreError> {
+    C::time_from_db(value).ok_or_else(|| StoreError::Corrupt(format!("{what} out of range")))
 }
 
 /// The column types that differ between the backends, for shared SQL whose stores bind

@@ -2,14 +2,13 @@
 //! placeholders work on SQLite and PostgreSQL.
 //!
 //! The SQL is the same on both; the time columns are not (INTEGER UTC milliseconds on SQLite,
-//! so range queries compare numbers rather than text; TIMESTAMPTZ on PostgreSQL). Each backend
-//! therefore names a [`TimeColumn`](crate::store::sql::TimeColumn) that converts times to and
-//! from what its column holds. `expire_if` binds the epoch through it (`0` on SQLite,
-//! `1970-01-01T00:00:00Z` on PostgreSQL) instead of writing a per-dialect literal.
+//! TIMESTAMPTZ on PostgreSQL), so times go through [`Columns`](crate::store::sql::Columns).
+//! `expire_if` binds the epoch through it (`0` on SQLite, `1970-01-01T00:00:00Z` on
+//! PostgreSQL) instead of writing a per-dialect literal.
 
 use crate::store::StoreError;
 
-pub(crate) fn corrupt(what: &'static str) -> StoreError {
+fn corrupt(what: &'static str) -> StoreError {
     StoreError::Corrupt(what.into())
 }
 
@@ -24,10 +23,10 @@ pub(crate) fn fence_from_db(fence: i64) -> Result<u64, StoreError> {
 pub(crate) const COLUMNS: &str =
     "cache_key, account_id, kind, value, expires_at, refresh_at, fetched_at, fence";
 
-/// Declares a token store over one `sqlx::Database` whose time columns `$times` converts:
-/// `token_store! { /// doc  pub struct SqliteTokenStore(sqlx::Sqlite); times = EpochMillis; }`.
+/// Declares a token store over one `sqlx::Database`:
+/// `token_store! { /// doc  pub struct SqliteTokenStore(sqlx::Sqlite); }`.
 macro_rules! token_store {
-    ($(#[$attr:meta])* pub struct $name:ident($db:ty); times = $times:ty;) => {
+    ($(#[$attr:meta])* pub struct $name:ident($db:ty);) => {
         $(#[$attr])*
         pub struct $name {
             pool: sqlx::Pool<$db>,
@@ -42,17 +41,16 @@ macro_rules! token_store {
                 row: &<$db as sqlx::Database>::Row,
             ) -> Result<$crate::store::tokens::StoredToken, $crate::store::StoreError> {
                 use sqlx::Row as _;
-                use $crate::store::sql::TimeColumn as _;
-                type Time = <$times as $crate::store::sql::TimeColumn>::Db;
+                use $crate::store::sql::{stored_time, Time};
 
                 Ok($crate::store::tokens::StoredToken {
                     cache_key: row.try_get("cache_key")?,
                     account_id: row.try_get("account_id")?,
                     kind: row.try_get("kind")?,
                     value: row.try_get("value")?,
-                    expires_at: <$times>::from_db(row.try_get::<Time, _>("expires_at")?)?,
-                    refresh_at: <$times>::from_db(row.try_get::<Time, _>("refresh_at")?)?,
-                    fetched_at: <$times>::from_db(row.try_get::<Time, _>("fetched_at")?)?,
+                    expires_at: stored_time::<$db>(row.try_get::<Time<$db>, _>("expires_at")?, "token expires_at")?,
+                    refresh_at: stored_time::<$db>(row.try_get::<Time<$db>, _>("refresh_at")?, "token refresh_at")?,
+                    fetched_at: stored_time::<$db>(row.try_get::<Time<$db>, _>("fetched_at")?, "token fetched_at")?,
                     fence: $crate::store::sql::tokens::fence_from_db(row.try_get("fence")?)?,
                 })
             }
@@ -78,7 +76,7 @@ macro_rules! token_store {
                 &self,
                 token: &$crate::store::tokens::StoredToken,
             ) -> Result<bool, $crate::store::StoreError> {
-                use $crate::store::sql::TimeColumn as _;
+                use $crate::store::sql::Columns;
 
                 let done = sqlx::query(&format!(
                     "INSERT INTO tokens ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -93,9 +91,9 @@ macro_rules! token_store {
                 .bind(&token.account_id)
                 .bind(&token.kind)
                 .bind(&token.value)
-                .bind(<$times>::to_db(token.expires_at))
-                .bind(<$times>::to_db(token.refresh_at))
-                .bind(<$times>::to_db(token.fetched_at))
+                .bind(<$db as Columns>::time_to_db(token.expires_at))
+                .bind(<$db as Columns>::time_to_db(token.refresh_at))
+                .bind(<$db as Columns>::time_to_db(token.fetched_at))
                 .bind($crate::store::sql::tokens::fence_to_db(token.fence)?)
                 .execute(&self.pool)
                 .await?;
@@ -107,7 +105,7 @@ macro_rules! token_store {
                 cache_key: &str,
                 value: &str,
             ) -> Result<bool, $crate::store::StoreError> {
-                use $crate::store::sql::TimeColumn as _;
+                use $crate::store::sql::Columns;
 
                 let done = sqlx::query(
                     "UPDATE tokens SET expires_at = $3, refresh_at = $3
@@ -115,7 +113,7 @@ macro_rules! token_store {
                 )
                 .bind(cache_key)
                 .bind(value)
-                .bind(<$times>::to_db(chrono::DateTime::UNIX_EPOCH))
+                .bind(<$db as Columns>::time_to_db(chrono::DateTime::UNIX_EPOCH))
                 .execute(&self.pool)
                 .await?;
                 Ok(done.rows_affected() == 1)
@@ -127,15 +125,15 @@ macro_rules! token_store {
                 due_before: chrono::DateTime<chrono::Utc>,
                 limit: u32,
             ) -> Result<Vec<$crate::store::tokens::StoredToken>, $crate::store::StoreError> {
-                use $crate::store::sql::TimeColumn as _;
+                use $crate::store::sql::Columns;
 
                 let rows = sqlx::query(&format!(
                     "SELECT {} FROM tokens WHERE expires_at > $1 AND refresh_at <= $2
                      ORDER BY refresh_at LIMIT $3",
                     $crate::store::sql::tokens::COLUMNS
                 ))
-                .bind(<$times>::to_db(now))
-                .bind(<$times>::to_db(due_before))
+                .bind(<$db as Columns>::time_to_db(now))
+                .bind(<$db as Columns>::time_to_db(due_before))
                 .bind(i64::from(limit))
                 .fetch_all(&self.pool)
                 .await?;

@@ -9,15 +9,17 @@
 //! without leaving its thread. Both drivers link the same `libsqlite3-sys`, so it is one
 //! SQLite library and one file lock.
 //!
-//! The SQL is the shared text of `store/sql/events.rs` and `store/sql/followers.rs`, so the
-//! contract tests of both backends prove it. The connection takes the same settings as the
+//! The SQL is the shared text of `store/sql/events.rs`, `store/sql/followers.rs` and
+//! `store/sql/webhooks.rs`, with times bound as [`Columns`] has them on SQLite (UTC
+//! milliseconds), so the contract tests of both backends prove it. The connection takes the same settings as the
 //! pool's (`synchronous = NORMAL`, foreign keys, busy timeout; WAL is a property of the
 //! file), and the transaction starts `IMMEDIATE` after the [`WriteGate`] turn, like every
 //! other hot writer of this process.
 //!
 //! With [`Dispatch::InEventBatch`] (the outbox bus) the same transaction also fans the new
-//! events out: it reads the enabled endpoints' filters, creates one delivery per match
-//! (`webhooks::fanout::deliveries_for`, as fan-out's own step does) and stores the events
+//! events out: it reads the enabled endpoints' filters (`ENABLED_ENDPOINTS`, fan-out's own
+//! query), creates one delivery per match (`webhooks::model::deliveries_for`, as fan-out's own
+//! step does) and stores the events
 //! already dispatched. Events and their deliveries then commit together, and there is no
 //! second write transaction per batch.
 
@@ -25,14 +27,14 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
 use crate::events::model::{EventId, InsertOutcome, NewEvent, StoredEvent};
 use crate::followers::model::FollowerChange;
 use crate::store::sql::events::{corrupt, FIND_BY_KEY, INSERT_ONE};
 use crate::store::sql::followers::{FOLLOW, UNFOLLOW};
-use crate::store::sql::webhooks::{EVENT_GRANTS, INSERT_DELIVERY};
+use crate::store::sql::webhooks::{ENABLED_ENDPOINTS, EVENT_GRANTS, INSERT_DELIVERY};
 use crate::store::sql::Columns;
 use crate::store::webhooks::{filter_from_columns, EventGrants};
 use crate::store::{Dispatch, StoreError, WriteGate};
@@ -239,7 +241,7 @@ fn write_batch(
         let endpoints = enabled_filters(&tx)?;
         let new = deliveries_for(inserted, endpoints.iter().map(|(id, f)| (id, f)), now);
         let mut insert = tx.prepare_cached(INSERT_DELIVERY)?;
-        let at = sqlx_time(now);
+        let at = <Db as Columns>::time_to_db(now);
         for d in &new {
             insert.execute(params![
                 d.id.as_str(),
@@ -271,16 +273,14 @@ fn enabled_filters(
         })?
         .collect::<Result<Vec<_>, _>>()?;
     let grants = EventGrants::new(grants);
-    let mut select = tx.prepare_cached(
-        "SELECT id, owner, accounts, event_types, qr_sources FROM webhook_endpoints WHERE enabled = 1 ORDER BY id",
-    )?;
-    let rows = select.query_map([], |row| {
+    let mut select = tx.prepare_cached(ENABLED_ENDPOINTS)?;
+    let rows = select.query_map(params![<Db as Columns>::bool_to_db(true)], |row| {
         Ok((
-            row.get::<_, String>(0)?,
-            row.get::<_, Option<String>>(1)?,
-            row.get::<_, String>(2)?,
-            row.get::<_, String>(3)?,
-            row.get::<_, String>(4)?,
+            row.get::<_, String>("id")?,
+            row.get::<_, Option<String>>("owner")?,
+            row.get::<_, String>("accounts")?,
+            row.get::<_, String>("event_types")?,
+            row.get::<_, String>("qr_sources")?,
         ))
     })?;
     let mut endpoints = Vec::new();
@@ -292,34 +292,4 @@ fn enabled_filters(
         endpoints.push((id, filter));
     }
     Ok(endpoints)
-}
-
-/// A time as sqlx-sqlite writes a `DateTime<Utc>` (RFC 3339 text), which is how the webhook
-/// tables keep their times and what the delivery side's comparisons and reads expect.
-fn sqlx_time(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::AutoSi, false)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn times_are_written_as_sqlx_writes_them() {
-        let pool = sqlx::SqlitePool::connect("sqlite::memory:")
-            .await
-            .expect("in-memory SQLite");
-        for at in [
-            DateTime::from_timestamp_millis(1_700_000_000_123).expect("valid"),
-            DateTime::from_timestamp(1_700_000_000, 0).expect("valid"),
-            DateTime::from_timestamp(1_700_000_000, 123_456_789).expect("valid"),
-        ] {
-            let (by_sqlx,): (String,) = sqlx::query_as("SELECT $1")
-                .bind(at)
-                .fetch_one(&pool)
-                .await
-                .expect("select");
-            assert_eq!(sqlx_time(at), by_sqlx);
-        }
-    }
 }

@@ -1,8 +1,7 @@
 //! [`EventStore`](crate::store::events::EventStore) on SQLite: the shared queries of
 //! `store/sql/events.rs` for reading, and the rusqlite batch writer of
 //! [`event_batch`](super::event_batch) for the callbacks' inserts (on a file database; an
-//! in-memory one has no file to open twice and keeps the shared sqlx insert). Times are UTC
-//! milliseconds; one writer, so the claim takes no lock.
+//! in-memory one has no file to open twice and keeps the shared sqlx insert).
 
 use std::path::PathBuf;
 

@@ -4,8 +4,6 @@ pub mod checkpoint;
 pub mod event_batch;
 pub mod events;
 pub mod shared;
-pub mod tokens;
-pub mod webhooks;
 
 use std::path::Path;
 use std::str::FromStr;

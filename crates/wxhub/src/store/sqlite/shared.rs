@@ -1,12 +1,15 @@
-//! The stores whose SQL is the same on both backends (`store/sql/`), on SQLite. What differs
-//! per backend lives beside this file: the event store with its rusqlite batch writer, the
-//! token store's column type, the webhook store, the checkpoint.
+//! Every store on SQLite: the invocations of the store macros of `store/sql/`, whose SQL is
+//! written once for both backends. What is no SQL of a store lives beside this
+//! file: the event store with its rusqlite batch writer (`events.rs`, `event_batch.rs`) and
+//! the WAL checkpoint.
 
 use crate::store::sql::accounts::account_store;
 use crate::store::sql::callers::caller_store;
 use crate::store::sql::followers::follower_store;
 use crate::store::sql::jobs::job_store;
 use crate::store::sql::replies::reply_rule_store;
+use crate::store::sql::tokens::token_store;
+use crate::store::sql::webhooks::webhook_store;
 
 account_store! {
     /// [`AccountStore`](crate::store::accounts::AccountStore) on SQLite.
@@ -27,6 +30,17 @@ follower_store! {
 reply_rule_store! {
     /// [`ReplyRuleStore`](crate::store::replies::ReplyRuleStore) on SQLite.
     pub struct SqliteReplyRuleStore(sqlx::Sqlite);
+}
+
+token_store! {
+    /// [`TokenStore`](crate::store::tokens::TokenStore) on SQLite.
+    pub struct SqliteTokenStore(sqlx::Sqlite);
+}
+
+webhook_store! {
+    /// [`WebhookStore`](crate::store::webhooks::WebhookStore) on SQLite.
+    pub struct SqliteWebhookStore(sqlx::Sqlite);
+    fan_out = SqliteFanOut;
 }
 
 job_store! {

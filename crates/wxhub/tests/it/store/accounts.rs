@@ -8,7 +8,7 @@ use wxhub::store::{Store, StoreError};
 use super::on_both_backends;
 
 fn mp(id: &str, appid: &str) -> AccountRecord {
-    let now = Utc::now().trunc_subsecs(6);
+    let now = Utc::now().trunc_subsecs(3);
     AccountRecord {
         id: AccountId::parse(id).expect("id"),
         app: AccountApp::Mp {

@@ -12,7 +12,7 @@ use wxhub::store::{Store, StoreError};
 use super::on_both_backends;
 
 async fn add_account(store: &Store, id: &str) -> AccountId {
-    let now = Utc::now().trunc_subsecs(6);
+    let now = Utc::now().trunc_subsecs(3);
     let record = AccountRecord {
         id: AccountId::parse(id).expect("id"),
         app: AccountApp::Mp {
@@ -49,7 +49,7 @@ fn caller(system_id: &str, accounts: &[&AccountId], qr_source: Option<i64>) -> C
             ),
             redirect_domains: vec!["example.com".into()],
             jssdk_domains: vec!["*.example.com".into()],
-            created_at: Utc::now().trunc_subsecs(6),
+            created_at: Utc::now().trunc_subsecs(3),
         },
         secret_hash: "ab".repeat(32),
     }
@@ -113,7 +113,7 @@ async fn caller_store_contract(store: Store) {
     assert_eq!(rest[0], all[2]);
 
     // Tokens.
-    let now = Utc::now().trunc_subsecs(6);
+    let now = Utc::now().trunc_subsecs(3);
     callers
         .insert_token(
             "hash-valid",

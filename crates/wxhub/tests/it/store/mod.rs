@@ -5,6 +5,7 @@ mod callers;
 mod events;
 mod followers;
 mod jobs;
+mod migration;
 mod replies;
 mod tokens;
 mod webhooks;

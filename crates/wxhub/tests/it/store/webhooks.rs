@@ -2,6 +2,7 @@
 //! with endpoint health, and replay.
 
 use chrono::{Duration, SubsecRound, Utc};
+use wxhub::jobs::model::InstanceId;
 use wxhub::store::webhooks::{DeliveryUpdate, EndpointRecord};
 use wxhub::store::Store;
 use wxhub::webhooks::model::NewDelivery;
@@ -14,7 +15,7 @@ use super::on_both_backends;
 use crate::receiver::new_event;
 
 fn endpoint(owner: Option<&str>) -> EndpointRecord {
-    let now = Utc::now().trunc_subsecs(6);
+    let now = Utc::now().trunc_subsecs(3);
     EndpointRecord {
         endpoint: Endpoint {
             id: EndpointId::generate(),
@@ -56,7 +57,7 @@ fn attempt(d: &NewDelivery, no: i64, outcome: AttemptOutcome) -> Attempt {
         endpoint_id: d.endpoint_id.clone(),
         event_id: d.event_id.clone(),
         attempt_no: no,
-        at: Utc::now().trunc_subsecs(6),
+        at: Utc::now().trunc_subsecs(3),
         outcome,
         status_code: Some(500),
         error: Some("answered 500".into()),
@@ -90,7 +91,7 @@ async fn webhook_store_contract(store: Store) {
     changed.endpoint.url = "https://example.com/hook".into();
     changed.endpoint.enabled = false;
     changed.previous_secret_sealed = Some("v1.old".into());
-    changed.previous_secret_expires_at = Some(Utc::now().trunc_subsecs(6));
+    changed.previous_secret_expires_at = Some(Utc::now().trunc_subsecs(3));
     assert!(w.update_endpoint(&changed).await.expect("update"));
     assert_eq!(
         w.get_endpoint(&a.endpoint.id).await.expect("get"),
@@ -122,7 +123,7 @@ async fn webhook_store_contract(store: Store) {
         vec![&b.endpoint.id],
         "only enabled ones"
     );
-    let now = Utc::now().trunc_subsecs(6);
+    let now = Utc::now().trunc_subsecs(3);
     let deliveries: Vec<NewDelivery> = tx
         .events()
         .iter()
@@ -150,23 +151,67 @@ async fn webhook_store_contract(store: Store) {
         .is_empty());
 
     // Claims lease: a claimed delivery is not claimed again until its lease ends.
+    let holder = InstanceId::parse("hub-a:8080").expect("instance");
     let lease = now + Duration::seconds(60);
-    let claimed = w.claim_due(now, lease, 1).await.expect("claim");
+    let claimed = w.claim_due(&holder, now, lease, 1).await.expect("claim");
     assert_eq!(claimed.len(), 1);
     assert!(
         claimed[0].payload.contains("\"type\""),
         "the stored payload comes along"
     );
     let first = claimed[0].delivery.id.clone();
-    let second = w.claim_due(now, lease, 5).await.expect("claim");
+    let second = w.claim_due(&holder, now, lease, 5).await.expect("claim");
     assert_eq!(second.len(), 1);
     assert_ne!(second[0].delivery.id, first);
-    assert!(w.claim_due(now, lease, 5).await.expect("claim").is_empty());
+    assert!(w
+        .claim_due(&holder, now, lease, 5)
+        .await
+        .expect("claim")
+        .is_empty());
     assert_eq!(
-        w.claim_due(lease, lease + Duration::seconds(60), 5)
+        w.claim_due(&holder, lease, lease + Duration::seconds(60), 5)
             .await
             .expect("expired")
             .len(),
+        2
+    );
+    // Leases are freed by holder: another's release leaves them, the holder's frees them.
+    let leases = store
+        .leases
+        .iter()
+        .find(|l| l.what() == "webhook deliveries")
+        .expect("the webhook store leases");
+    let later = lease + Duration::seconds(1);
+    let other = InstanceId::parse("hub-b:8080").expect("instance");
+    assert_eq!(
+        leases
+            .release_held_by(std::slice::from_ref(&other))
+            .await
+            .expect("release"),
+        0
+    );
+    assert!(w
+        .claim_due(&other, later, later + Duration::seconds(60), 5)
+        .await
+        .expect("claim")
+        .is_empty());
+    assert_eq!(
+        leases
+            .release_held_by(&[other.clone(), holder.clone()])
+            .await
+            .expect("release"),
+        2
+    );
+    let retaken = w
+        .claim_due(&other, later, later + Duration::seconds(600), 5)
+        .await
+        .expect("claim");
+    assert_eq!(retaken.len(), 2, "due again at once, leases free");
+    assert_eq!(
+        leases
+            .release_held_by(std::slice::from_ref(&other))
+            .await
+            .expect("release"),
         2
     );
 
