@@ -49,13 +49,14 @@ pub(super) fn spawn(state: &AppState, jobs: &Jobs, instance: &Instance) {
         );
     }
     let callers = state.callers.clone();
+    let sdk = state.proxy.sdk().clone();
     jobs.spawn(
-        Every::new("caller-token-purge", TOKEN_PURGE_EVERY, move || {
-            let callers = callers.clone();
+        Every::new("token-purge", TOKEN_PURGE_EVERY, move || {
+            let (callers, sdk) = (callers.clone(), sdk.clone());
             async move {
-                let purged = callers.purge_expired_tokens().await?;
+                let purged = callers.purge_expired_tokens().await? + sdk.purge_expired().await?;
                 if purged > 0 {
-                    tracing::debug!(purged, "expired caller tokens deleted");
+                    tracing::debug!(purged, "expired caller and SDK tokens deleted");
                 }
                 Ok(())
             }

@@ -100,7 +100,7 @@ pub(super) async fn build(
         .check_master_key()
         .await
         .context("refusing to start: account secrets are stored")?;
-    let (tokens, proxy) = build_tokens(&config, redis, &store, &accounts, &clock).await?;
+    let (tokens, proxy) = build_tokens(&config, redis, &store, &accounts, &callers, &clock).await?;
 
     let feed = EventFeed::new();
     let events = EventService::new(store.events.clone(), feed.clone(), shutdown.clone());
@@ -185,6 +185,7 @@ async fn build_tokens(
     redis: Option<RedisCache>,
     store: &Store,
     accounts: &AccountService,
+    callers: &CallerService,
     clock: &SharedClock,
 ) -> anyhow::Result<(TokenService, ProxyService)> {
     use crate::cache::{memory::MemoryCache, near::NearCache, TokenCache};
@@ -221,10 +222,17 @@ async fn build_tokens(
         .timeout(Duration::from_secs(settings.proxy_timeout_secs.max(1)))
         .build()
         .context("building the proxy client")?;
+    let sdk = crate::proxy::SdkCredentials::new(
+        callers.clone(),
+        store.proxy_tokens.clone(),
+        clock.clone(),
+        config.http.caller_token_ttl_secs,
+    );
     let proxy = ProxyService::new(
         tokens.clone(),
         proxy_http,
         settings.proxy_replay_limit_bytes,
+        sdk,
     );
     Ok((tokens, proxy))
 }

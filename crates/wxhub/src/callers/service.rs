@@ -164,6 +164,29 @@ impl CallerService {
         Ok(())
     }
 
+    /// Checks a client id and secret pair; the caller it names when they match.
+    #[instrument(skip_all)]
+    pub async fn verify_secret(
+        &self,
+        client_id: &str,
+        client_secret: &Secret<String>,
+    ) -> Result<Caller, CallerError> {
+        let Ok(id) = ClientId::parse(client_id) else {
+            tracing::info!("credentials refused: malformed client id");
+            return Err(CallerError::InvalidClient);
+        };
+        let Some(record) = self.store.get(&id).await? else {
+            tracing::info!(client_id = %id, "credentials refused: unknown client");
+            return Err(CallerError::InvalidClient);
+        };
+        let presented = hash_credential(client_secret.expose());
+        if !constant_time_eq(presented.as_bytes(), record.secret_hash.as_bytes()) {
+            tracing::info!(client_id = %id, "credentials refused: wrong secret");
+            return Err(CallerError::InvalidClient);
+        }
+        Ok(record.caller)
+    }
+
     /// The client-credentials grant: checks the pair and issues a bearer token.
     #[instrument(skip_all)]
     pub async fn issue_token(
@@ -171,19 +194,10 @@ impl CallerService {
         client_id: &str,
         client_secret: &Secret<String>,
     ) -> Result<IssuedToken, CallerError> {
-        let Ok(id) = ClientId::parse(client_id) else {
-            tracing::info!("token refused: malformed client id");
-            return Err(CallerError::InvalidClient);
-        };
-        let Some(record) = self.store.get(&id).await? else {
-            tracing::info!(client_id = %id, "token refused: unknown client");
-            return Err(CallerError::InvalidClient);
-        };
-        let presented = hash_credential(client_secret.expose());
-        if !constant_time_eq(presented.as_bytes(), record.secret_hash.as_bytes()) {
-            tracing::info!(client_id = %id, "token refused: wrong secret");
-            return Err(CallerError::InvalidClient);
-        }
+        let id = self
+            .verify_secret(client_id, client_secret)
+            .await?
+            .client_id;
         let token = random_token("wxh_");
         let ttl = i64::try_from(self.token_ttl_secs).unwrap_or(i64::MAX / 2);
         let expires_at = self.clock.now() + Duration::seconds(ttl);

@@ -196,6 +196,28 @@ where
     }
 }
 
+/// `Option<Caller>`: `None` when the request has no `Authorization` header at all (the
+/// proxy then treats it as an SDK's); a header that is there must hold a valid bearer.
+impl<S> axum::extract::OptionalFromRequestParts<S> for Caller
+where
+    Authenticator: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        if !parts.headers.contains_key(AUTHORIZATION) {
+            return Ok(None);
+        }
+        <Caller as FromRequestParts<S>>::from_request_parts(parts, state)
+            .await
+            .map(Some)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;

@@ -32,6 +32,7 @@ impl From<ProxyError> for ApiError {
             ProxyError::NotProxied => ApiError::not_found("path_not_proxied", e.to_string()),
             ProxyError::BodyRead => ApiError::bad_request("unreadable_body", e.to_string()),
             ProxyError::Token(e) => e.into(),
+            ProxyError::Internal(e) => ApiError::internal(e),
             ProxyError::Upstream(
                 WeChatError::Transport(_)
                 | WeChatError::Status(_)
@@ -46,14 +47,30 @@ impl From<ProxyError> for ApiError {
     }
 }
 
+/// With `Authorization: Bearer`, a caller's call; without, an SDK's (`proxy::sdk`).
 async fn forward(
     State(proxy): State<ProxyService>,
-    caller: Caller,
+    caller: Option<Caller>,
     Path((account, path)): Path<(String, String)>,
     request: Request,
 ) -> Result<Response, ApiError> {
     let id = AccountId::parse(&account)
         .map_err(|_| ApiError::not_found("account_not_found", "account not found"))?;
+    let Some(caller) = caller else {
+        let (parts, body) = request.into_parts();
+        let request = ProxyRequest {
+            method: parts.method,
+            path,
+            query: parts.uri.query().map(str::to_owned),
+            headers: parts.headers,
+            body,
+        };
+        return match proxy.forward_for_sdk(&id, request).await {
+            Ok(response) => Ok(response),
+            Err(ProxyError::Token(TokenError::UnknownAccount)) => Err(account_not_found(&id)),
+            Err(e) => Err(e.into()),
+        };
+    };
     caller.require(Scope::Tokens, &id)?;
     metrics::counter!(
         "wxhub_proxy_requests_total",

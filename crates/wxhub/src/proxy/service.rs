@@ -23,6 +23,8 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Response, StatusCod
 use bytes::{Bytes, BytesMut};
 use futures::{stream, StreamExt, TryStreamExt};
 
+use super::sdk::{access_token_of, CredentialCall, Presented, SdkCredentials, SdkError};
+use crate::accounts::model::AccountId;
 use crate::cache::TokenValue;
 use crate::tokens::{AppIdentity, TokenError, TokenKind, TokenService};
 use crate::wechat::client::errcode_of;
@@ -66,6 +68,8 @@ pub enum ProxyError {
     Token(#[from] TokenError),
     #[error(transparent)]
     Upstream(WeChatError),
+    #[error("the proxy failed")]
+    Internal(#[source] anyhow::Error),
 }
 
 /// One incoming call to forward.
@@ -84,6 +88,7 @@ pub struct ProxyService {
     tokens: TokenService,
     http: reqwest::Client,
     replay_limit: usize,
+    sdk: SdkCredentials,
 }
 
 enum RequestBody {
@@ -97,11 +102,73 @@ enum Outcome {
 }
 
 impl ProxyService {
-    pub fn new(tokens: TokenService, http: reqwest::Client, replay_limit: usize) -> Self {
+    pub fn new(
+        tokens: TokenService,
+        http: reqwest::Client,
+        replay_limit: usize,
+        sdk: SdkCredentials,
+    ) -> Self {
         Self {
             tokens,
             http,
             replay_limit,
+            sdk,
+        }
+    }
+
+    pub fn sdk(&self) -> &SdkCredentials {
+        &self.sdk
+    }
+
+    /// A call with no bearer: an SDK holding only a caller's credentials (`proxy::sdk`). Its
+    /// credential calls get a hub-issued token; its other calls are forwarded when their
+    /// `access_token` is one issued for this account. Refusals are WeChat's own JSON.
+    pub async fn forward_for_sdk(
+        &self,
+        account: &AccountId,
+        request: ProxyRequest,
+    ) -> Result<Response<Body>, ProxyError> {
+        let creds = self.tokens.credentials(account.as_str()).await?;
+        let path = proxied_path(&request.path)?.join("/");
+        if let Some(call) = CredentialCall::of(&creds.app, &path) {
+            let presented = match call {
+                CredentialCall::StableToken => {
+                    let body = axum::body::to_bytes(request.body, INSPECT_LIMIT)
+                        .await
+                        .map_err(|_| ProxyError::BodyRead)?;
+                    Presented::from_json(&body)
+                }
+                _ => Presented::from_query(call, request.query.as_deref()),
+            };
+            return match self.sdk.issue(account, call, presented).await {
+                Ok(issued) => {
+                    let mut body = serde_json::json!({
+                        "access_token": issued.access_token.expose(),
+                        "expires_in": issued.expires_in,
+                    });
+                    if call == CredentialCall::WorkToken {
+                        body["errcode"] = 0.into();
+                        body["errmsg"] = "ok".into();
+                    }
+                    Ok(wechat_json(&body))
+                }
+                Err(SdkError::Refused(refusal)) => Ok(wechat_json(&refusal.body())),
+                Err(SdkError::Internal(e)) => Err(ProxyError::Internal(e)),
+            };
+        }
+        let token = access_token_of(request.query.as_deref());
+        match self.sdk.authorize(account, token.as_deref()).await {
+            Ok(caller) => {
+                metrics::counter!(
+                    "wxhub_proxy_requests_total",
+                    "caller" => caller.system_id.to_string(),
+                    "account" => account.to_string()
+                )
+                .increment(1);
+                self.forward(account.as_str(), request).await
+            }
+            Err(SdkError::Refused(refusal)) => Ok(wechat_json(&refusal.body())),
+            Err(SdkError::Internal(e)) => Err(ProxyError::Internal(e)),
         }
     }
 
@@ -192,12 +259,7 @@ impl ProxyService {
             field: token.value.expose(),
             "expires_in": expires_in,
         });
-        let mut response = Response::new(Body::from(body.to_string()));
-        response.headers_mut().insert(
-            axum::http::header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json; charset=utf-8"),
-        );
-        Ok(response)
+        Ok(wechat_json(&body))
     }
 
     async fn send(
@@ -282,6 +344,16 @@ pub fn intercepted(app: &AppIdentity, path: &str, query: Option<&str>) -> Option
         }
         _ => None,
     }
+}
+
+/// A JSON answer the way WeChat gives one: HTTP 200 whatever the errcode.
+fn wechat_json(body: &serde_json::Value) -> Response<Body> {
+    let mut response = Response::new(Body::from(body.to_string()));
+    response.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    response
 }
 
 fn build(status: reqwest::StatusCode, headers: HeaderMap, body: Body) -> Response<Body> {

@@ -19,6 +19,7 @@ pub mod followers;
 mod gate;
 pub mod jobs;
 pub mod postgres;
+pub mod proxy_tokens;
 pub mod replies;
 mod sql;
 pub mod sqlite;
@@ -37,6 +38,7 @@ use events::EventStore;
 use followers::FollowerStore;
 pub use gate::{GatePass, WriteGate};
 use jobs::{InstanceStore, JobStore, Leases};
+use proxy_tokens::ProxyTokenStore;
 use replies::ReplyRuleStore;
 use tokens::TokenStore;
 use webhooks::WebhookStore;
@@ -115,6 +117,7 @@ pub struct Store {
     pub webhooks: Arc<dyn WebhookStore>,
     pub followers: Arc<dyn FollowerStore>,
     pub reply_rules: Arc<dyn ReplyRuleStore>,
+    pub proxy_tokens: Arc<dyn ProxyTokenStore>,
     pub jobs: Arc<dyn JobStore>,
     pub instances: Arc<dyn InstanceStore>,
     /// Every store whose rows are leased to an instance, for giving a gone one's back.
@@ -190,6 +193,9 @@ impl Store {
                     webhooks: webhooks.clone(),
                     followers: Arc::new(sqlite::shared::SqliteFollowerStore::new(pool.clone())),
                     reply_rules: Arc::new(sqlite::shared::SqliteReplyRuleStore::new(pool.clone())),
+                    proxy_tokens: Arc::new(sqlite::shared::SqliteProxyTokenStore::new(
+                        pool.clone(),
+                    )),
                     instances: jobs.clone(),
                     leases: vec![jobs.clone(), webhooks],
                     jobs,
@@ -213,6 +219,7 @@ impl Store {
                     webhooks: webhooks.clone(),
                     followers: Arc::new(postgres::shared::PgFollowerStore::new(pool.clone())),
                     reply_rules: Arc::new(postgres::shared::PgReplyRuleStore::new(pool.clone())),
+                    proxy_tokens: Arc::new(postgres::shared::PgProxyTokenStore::new(pool.clone())),
                     instances: jobs.clone(),
                     leases: vec![jobs.clone(), webhooks],
                     jobs,

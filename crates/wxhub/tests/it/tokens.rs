@@ -511,8 +511,16 @@ async fn an_sdk_pointed_at_the_proxy_works_unchanged() {
     );
     assert_eq!(wechat.token_fetches().await, 1, "all on one token");
 
-    // the proxy needs a credential with the tokens scope for the account
+    // without a bearer the proxy takes the call for an SDK's, which needs a token the hub
+    // issued (tests/it/proxy_sdk.rs): refused the way WeChat refuses a missing token
+    let anonymous = hub
+        .anonymous()
+        .get("/wx/demo-mp/cgi-bin/getcallbackip", StatusCode::OK)
+        .await;
+    assert_eq!(anonymous["errcode"], 41001, "{anonymous}");
+    // a bearer must still be valid and hold the tokens scope for the account
     hub.anonymous()
+        .with_token("wxh_not_issued")
         .get(
             "/wx/demo-mp/cgi-bin/getcallbackip",
             StatusCode::UNAUTHORIZED,

@@ -7,6 +7,7 @@ use crate::store::sql::callers::caller_store;
 use crate::store::sql::events::event_store;
 use crate::store::sql::followers::follower_store;
 use crate::store::sql::jobs::job_store;
+use crate::store::sql::proxy_tokens::proxy_token_store;
 use crate::store::sql::replies::reply_rule_store;
 use crate::store::sql::tokens::token_store;
 use crate::store::sql::webhooks::webhook_store;
@@ -53,4 +54,9 @@ job_store! {
     /// their leases) on PostgreSQL.
     pub struct PgJobStore(sqlx::Postgres);
     lock = " FOR UPDATE SKIP LOCKED";
+}
+
+proxy_token_store! {
+    /// [`ProxyTokenStore`](crate::store::proxy_tokens::ProxyTokenStore) on PostgreSQL.
+    pub struct PgProxyTokenStore(sqlx::Postgres);
 }

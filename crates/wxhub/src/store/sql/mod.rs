@@ -77,6 +77,7 @@ pub(crate) mod callers;
 pub(crate) mod events;
 pub(crate) mod followers;
 pub(crate) mod jobs;
+pub(crate) mod proxy_tokens;
 pub(crate) mod replies;
 pub(crate) mod tokens;
 pub(crate) mod webhooks;

@@ -7,6 +7,7 @@ use crate::store::sql::accounts::account_store;
 use crate::store::sql::callers::caller_store;
 use crate::store::sql::followers::follower_store;
 use crate::store::sql::jobs::job_store;
+use crate::store::sql::proxy_tokens::proxy_token_store;
 use crate::store::sql::replies::reply_rule_store;
 use crate::store::sql::tokens::token_store;
 use crate::store::sql::webhooks::webhook_store;
@@ -48,4 +49,9 @@ job_store! {
     /// their leases) on SQLite.
     pub struct SqliteJobStore(sqlx::Sqlite);
     lock = "";
+}
+
+proxy_token_store! {
+    /// [`ProxyTokenStore`](crate::store::proxy_tokens::ProxyTokenStore) on SQLite.
+    pub struct SqliteProxyTokenStore(sqlx::Sqlite);
 }
