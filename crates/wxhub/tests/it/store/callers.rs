@@ -11,7 +11,7 @@ use wxhub::store::{Store, StoreError};
 
 use super::on_both_backends;
 
-async fn add_account(store: &Store, id: &str) -> AccountId {
+pub(crate) async fn add_account(store: &Store, id: &str) -> AccountId {
     let now = Utc::now().trunc_subsecs(3);
     let record = AccountRecord {
         id: AccountId::parse(id).expect("id"),
@@ -35,7 +35,11 @@ async fn add_account(store: &Store, id: &str) -> AccountId {
     record.id
 }
 
-fn caller(system_id: &str, accounts: &[&AccountId], qr_source: Option<i64>) -> CallerRecord {
+pub(crate) fn caller(
+    system_id: &str,
+    accounts: &[&AccountId],
+    qr_source: Option<i64>,
+) -> CallerRecord {
     CallerRecord {
         caller: Caller {
             client_id: ClientId::generate(),

@@ -6,6 +6,7 @@ mod events;
 mod followers;
 mod jobs;
 mod migration;
+mod proxy_tokens;
 mod replies;
 mod tokens;
 mod webhooks;
