@@ -49,6 +49,8 @@ pub struct Config {
     pub tokens: crate::tokens::TokensConfig,
     pub webhooks: WebhooksConfig,
     #[serde(default)]
+    pub callbacks: crate::callbacks::CallbacksConfig,
+    #[serde(default)]
     pub jobs: crate::jobs::JobsConfig,
 }
 
@@ -278,6 +280,11 @@ impl Config {
             });
         }
         for (field, value) in [
+            (
+                "callbacks.queue_capacity",
+                self.callbacks.queue_capacity as u64,
+            ),
+            ("callbacks.commit_wait_ms", self.callbacks.commit_wait_ms),
             ("jobs.heartbeat_secs", self.jobs.heartbeat_secs),
             ("jobs.lease_secs", self.jobs.lease_secs),
             ("jobs.max_attempts", u64::from(self.jobs.max_attempts)),

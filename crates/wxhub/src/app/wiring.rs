@@ -128,6 +128,7 @@ pub(super) async fn build(
     let writer = EventWriter::spawn(
         store.events.clone(),
         Some(commit_hooks.clone()),
+        &config.callbacks,
         tracker,
         shutdown.clone(),
     );

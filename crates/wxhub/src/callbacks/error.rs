@@ -1,4 +1,4 @@
-//! Why a callback was refused. Every case but `Unavailable` is WeChat's (or an impostor's)
+//! Why a callback was refused. Every case but `Unavailable` and `Behind` is WeChat's (or an impostor's)
 //! fault: a 4xx, logged without secrets, nothing stored. `Unavailable` is a 503: nothing
 //! was committed, so WeChat's retry is processed like a first delivery.
 
@@ -31,6 +31,9 @@ pub enum CallbackError {
     Replayed,
     #[error("storing the event failed")]
     Unavailable,
+    /// The store is falling behind; WeChat's retry finds the event if it committed after all.
+    #[error("the event store is falling behind")]
+    Behind,
 }
 
 impl CallbackError {
@@ -58,6 +61,7 @@ impl CallbackError {
             CallbackError::TooLarge => "body_too_large",
             CallbackError::Replayed => "replayed_signature",
             CallbackError::Unavailable => "store_unavailable",
+            CallbackError::Behind => "store_behind",
         }
     }
 
@@ -68,7 +72,7 @@ impl CallbackError {
             | CallbackError::BadSignature
             | CallbackError::Replayed => StatusCode::UNAUTHORIZED,
             CallbackError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            CallbackError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            CallbackError::Unavailable | CallbackError::Behind => StatusCode::SERVICE_UNAVAILABLE,
             CallbackError::MissingParam(_)
             | CallbackError::StaleTimestamp
             | CallbackError::EncryptionRequired

@@ -403,6 +403,7 @@ impl CallbackService {
         let event_type = event.event_type.clone();
         let outcome = self.inner.writer.write(event).await.map_err(|e| match e {
             WriteError::Store | WriteError::Stopped => CallbackError::Unavailable,
+            WriteError::Behind => CallbackError::Behind,
         })?;
         let first_delivery = matches!(outcome, InsertOutcome::Inserted(_));
         metrics::counter!("wxhub_callbacks_total", "outcome" => if first_delivery { "stored" } else { "duplicate" }).increment(1);

@@ -21,11 +21,14 @@
 //! each commit the writer tells the [`CommitListener`] (the delivery side's feed).
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use super::config::CallbacksConfig;
 use crate::events::commit::CommitListener;
 use crate::events::{InsertOutcome, NewEvent, StoredEvent};
 use crate::store::events::EventStore;
@@ -34,8 +37,6 @@ use crate::store::events::EventStore;
 pub const MAX_BATCH: usize = 512;
 /// How often the writer yields to let in-flight requests join the batch (the module doc).
 const LINGER_YIELDS: usize = 8;
-/// How many events may wait for the writer before callers are pushed back.
-const QUEUE: usize = 8192;
 
 /// Why an event was not stored. The callback is not acknowledged; WeChat retries.
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +45,11 @@ pub enum WriteError {
     Store,
     #[error("the event writer has stopped")]
     Stopped,
+    /// The store is falling behind: the queue is full, or the commit did not come within
+    /// `callbacks.commit_wait_ms`. Not acknowledged, so WeChat retries; an event that commits
+    /// after all is found by the retry's dedup.
+    #[error("the event store is falling behind")]
+    Behind,
 }
 
 struct Job {
@@ -55,6 +61,7 @@ struct Job {
 #[derive(Clone)]
 pub struct EventWriter {
     tx: mpsc::Sender<Job>,
+    commit_wait: Duration,
 }
 
 impl EventWriter {
@@ -63,24 +70,43 @@ impl EventWriter {
     pub fn spawn(
         events: Arc<dyn EventStore>,
         listener: Option<Arc<dyn CommitListener>>,
+        config: &CallbacksConfig,
         tracker: &TaskTracker,
         shutdown: CancellationToken,
     ) -> EventWriter {
-        let (tx, rx) = mpsc::channel(QUEUE);
+        let (tx, rx) = mpsc::channel(config.queue_capacity.max(1));
         let worker = Worker { events, listener };
         tracker.spawn(worker.run(rx, shutdown));
-        EventWriter { tx }
+        EventWriter {
+            tx,
+            commit_wait: Duration::from_millis(config.commit_wait_ms.max(1)),
+        }
     }
 
-    /// Stores `event` (with its follower change) and returns once it is committed.
+    /// Stores `event` (with its follower change) and returns once it is committed; never
+    /// waits for room in the queue, nor longer than `callbacks.commit_wait_ms` for the commit.
     pub async fn write(&self, event: NewEvent) -> Result<InsertOutcome, WriteError> {
         let (done, wait) = oneshot::channel();
-        self.tx
-            .send(Job { event, done })
-            .await
-            .map_err(|_| WriteError::Stopped)?;
-        wait.await.map_err(|_| WriteError::Stopped)?
+        match self.tx.try_send(Job { event, done }) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => return Err(shed("queue_full")),
+            Err(TrySendError::Closed(_)) => return Err(WriteError::Stopped),
+        }
+        match tokio::time::timeout(self.commit_wait, wait).await {
+            Ok(answer) => answer.map_err(|_| WriteError::Stopped)?,
+            Err(_) => Err(shed("commit_slow")),
+        }
     }
+}
+
+/// Counts a callback pushed back because the store fell behind.
+fn shed(reason: &'static str) -> WriteError {
+    metrics::counter!("wxhub_callbacks_shed_total", "reason" => reason).increment(1);
+    tracing::warn!(
+        reason,
+        "event store falling behind: callback answered 503 for WeChat to retry"
+    );
+    WriteError::Behind
 }
 
 struct Worker {

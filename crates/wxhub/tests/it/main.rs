@@ -17,6 +17,7 @@ mod health;
 mod helpers;
 mod jobs;
 mod lifecycle;
+mod load_shedding;
 mod proxy_sdk;
 mod receiver;
 mod reliability;
