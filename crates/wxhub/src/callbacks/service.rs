@@ -28,7 +28,9 @@ use crate::core::crypto::random_token;
 use crate::core::secret::Secret;
 use crate::events::normalise::new_event;
 use crate::events::InsertOutcome;
-use crate::replies::model::{ReplyContent, DEFAULT_WEBHOOK_TIMEOUT_MS, MAX_WEBHOOK_TIMEOUT_MS};
+use crate::replies::model::{
+    ReplyContent, WebhookFormat, DEFAULT_WEBHOOK_TIMEOUT_MS, MAX_WEBHOOK_TIMEOUT_MS,
+};
 use crate::replies::{webhook, LateReplySender, ReplyService, RuleAction};
 use crate::webhooks::WebhookClient;
 
@@ -408,7 +410,14 @@ impl CallbackService {
         let first_delivery = matches!(outcome, InsertOutcome::Inserted(_));
         metrics::counter!("wxhub_callbacks_total", "outcome" => if first_delivery { "stored" } else { "duplicate" }).increment(1);
         let reply = self
-            .reply_for(account, &message, &event_type, &outcome, started)
+            .reply_for(
+                account,
+                &message,
+                &plaintext,
+                &event_type,
+                &outcome,
+                started,
+            )
             .await;
         Ok(match reply {
             None => Answer::Success,
@@ -443,6 +452,7 @@ impl CallbackService {
         &self,
         account: &AccountId,
         message: &InboundMessage,
+        plaintext: &str,
         event_type: &str,
         outcome: &InsertOutcome,
         started: Instant,
@@ -462,7 +472,11 @@ impl CallbackService {
         let (rule_id, action, secret) = decision?;
         match action {
             RuleAction::Reply { reply } => Some(reply),
-            RuleAction::Webhook { url, timeout_ms } => {
+            RuleAction::Webhook {
+                url,
+                timeout_ms,
+                format,
+            } => {
                 // A retry of a stored event: the webhook was asked the first time.
                 let InsertOutcome::Inserted(stored) = outcome else {
                     return None;
@@ -477,10 +491,41 @@ impl CallbackService {
                 let event = stored.payload.clone();
                 let event_id = outcome.event_id().to_string();
                 let timestamp = self.inner.clock.now().timestamp();
+                let relayed = match format {
+                    WebhookFormat::Json => None,
+                    WebhookFormat::Wechat => {
+                        let Some(secret) = &secret else {
+                            tracing::warn!(account = %account, rule = %rule_id, "a WeChat-format reply webhook without a secret cannot be signed; rotate its secret");
+                            return None;
+                        };
+                        Some((
+                            secret.relay_token(),
+                            message.from_user_name.clone(),
+                            plaintext.to_owned(),
+                        ))
+                    }
+                };
                 let mut call = tokio::spawn(async move {
-                    let ask =
-                        webhook::ask(&http, &url, secret.as_ref(), &event_id, timestamp, &event);
-                    tokio::time::timeout(LATE_REPLY_LIMIT, ask).await
+                    let answer = async {
+                        match &relayed {
+                            None => {
+                                webhook::ask(
+                                    &http,
+                                    &url,
+                                    secret.as_ref(),
+                                    &event_id,
+                                    timestamp,
+                                    &event,
+                                )
+                                .await
+                            }
+                            Some((token, openid, xml)) => {
+                                webhook::relay(&http, &url, token.expose(), openid, timestamp, xml)
+                                    .await
+                            }
+                        }
+                    };
+                    tokio::time::timeout(LATE_REPLY_LIMIT, answer).await
                 });
                 match tokio::time::timeout(budget, &mut call).await {
                     Ok(Ok(Ok(Ok(reply)))) => reply,

@@ -136,6 +136,7 @@ fn action(a: &AddArgs) -> anyhow::Result<RuleAction> {
         return Ok(RuleAction::Webhook {
             url: url.clone(),
             timeout_ms: a.timeout_ms,
+            format: Default::default(),
         });
     }
     anyhow::bail!("give a reply: --text, --image, --voice, --video, --reply-json or --webhook")

@@ -69,6 +69,19 @@ impl WebhookSecret {
         self.text.expose()
     }
 
+    /// The token a `"format": "wechat"` reply webhook checks WeChat-style signatures with
+    /// (32 hex characters, a valid WeChat callback Token): derived from this secret, so it is
+    /// shown and rotated with it.
+    pub fn relay_token(&self) -> Secret<String> {
+        let mut mac = match Hmac::<Sha256>::new_from_slice(self.key.expose()) {
+            Ok(mac) => mac,
+            Err(_) => return Secret::new(String::new()),
+        };
+        mac.update(b"wxhub wechat relay token");
+        let digest = mac.finalize().into_bytes();
+        Secret::new(digest.iter().take(16).map(|b| format!("{b:02x}")).collect())
+    }
+
     /// `v1,<base64 signature>` of one message.
     pub fn sign(&self, msg_id: &str, timestamp: i64, body: &[u8]) -> String {
         // HMAC accepts keys of any length, so `new_from_slice` cannot fail here.
@@ -102,6 +115,24 @@ pub fn signature_header(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_relay_token_is_a_wechat_token_that_follows_its_secret() {
+        let s = WebhookSecret::generate();
+        let token = s.relay_token();
+        assert_eq!(token.expose().len(), 32);
+        assert!(token.expose().chars().all(|c| c.is_ascii_hexdigit()));
+        let again = WebhookSecret::parse(s.expose()).expect("parses");
+        assert_eq!(
+            again.relay_token().expose(),
+            token.expose(),
+            "derived, not stored"
+        );
+        assert_ne!(
+            WebhookSecret::generate().relay_token().expose(),
+            token.expose()
+        );
+    }
 
     #[test]
     fn generated_secrets_round_trip_and_never_print() {

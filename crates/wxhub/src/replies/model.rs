@@ -117,6 +117,50 @@ impl ReplyContent {
         }
     }
 
+    /// The content of a passive reply given in WeChat's XML (a `"format": "wechat"` reply
+    /// webhook's answer).
+    pub fn from_reply(reply: Reply) -> ReplyContent {
+        match reply {
+            Reply::Text { content } => ReplyContent::Text { content },
+            Reply::Image { media_id } => ReplyContent::Image { media_id },
+            Reply::Voice { media_id } => ReplyContent::Voice { media_id },
+            Reply::Video {
+                media_id,
+                title,
+                description,
+            } => ReplyContent::Video {
+                media_id,
+                title,
+                description,
+            },
+            Reply::Music {
+                title,
+                description,
+                music_url,
+                hq_music_url,
+                thumb_media_id,
+            } => ReplyContent::Music {
+                title,
+                description,
+                music_url,
+                hq_music_url,
+                thumb_media_id,
+            },
+            Reply::News(news) => ReplyContent::News {
+                articles: news
+                    .articles()
+                    .iter()
+                    .map(|a| ArticleSpec {
+                        title: a.title.clone(),
+                        description: a.description.clone(),
+                        pic_url: a.pic_url.clone(),
+                        url: a.url.clone(),
+                    })
+                    .collect(),
+            },
+        }
+    }
+
     /// The wire reply. Call [`ReplyContent::validate`] first; an invalid news reply
     /// becomes `None`.
     pub fn to_reply(&self) -> Option<Reply> {
@@ -169,6 +213,20 @@ impl ReplyContent {
 pub const DEFAULT_WEBHOOK_TIMEOUT_MS: u64 = 3000;
 pub const MAX_WEBHOOK_TIMEOUT_MS: u64 = 4000;
 
+/// How a reply webhook is asked.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WebhookFormat {
+    /// The normalised event as JSON, signed per Standard Webhooks; answer `{"reply": …}`.
+    #[default]
+    Json,
+    /// The callback as WeChat sends it in plaintext mode: the XML body, with `signature`,
+    /// `timestamp`, `nonce` and `openid` in the query, signed with the rule's relay token;
+    /// answer a passive reply in WeChat's XML (or `success` / nothing). An existing WxJava,
+    /// EasyWeChat or wechatpy handler works unchanged behind the hub.
+    Wechat,
+}
+
 /// What a matching rule does.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -183,6 +241,8 @@ pub enum RuleAction {
         url: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         timeout_ms: Option<u64>,
+        #[serde(default)]
+        format: WebhookFormat,
     },
 }
 
@@ -191,10 +251,23 @@ impl RuleAction {
         matches!(self, RuleAction::Webhook { .. })
     }
 
+    /// A webhook that is asked in WeChat's own format (and so has a relay token).
+    pub fn is_wechat_webhook(&self) -> bool {
+        matches!(
+            self,
+            RuleAction::Webhook {
+                format: WebhookFormat::Wechat,
+                ..
+            }
+        )
+    }
+
     pub fn validate(&self) -> Result<(), InvalidField> {
         match self {
             RuleAction::Reply { reply } => reply.validate(),
-            RuleAction::Webhook { url, timeout_ms } => {
+            RuleAction::Webhook {
+                url, timeout_ms, ..
+            } => {
                 // The same form as an event webhook's; whether its address is allowed is the
                 // service's check (it needs the config and may resolve the name).
                 parse_endpoint_url(url)?;
@@ -323,6 +396,50 @@ impl CompiledRule {
                 e.scan_info().is_some_and(|s| s.scene.source == *source)
             }
             _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_wechat_reply_comes_back_as_the_content_that_makes_it() {
+        let contents = [
+            ReplyContent::Text {
+                content: "hi".into(),
+            },
+            ReplyContent::Image {
+                media_id: "m1".into(),
+            },
+            ReplyContent::Voice {
+                media_id: "m2".into(),
+            },
+            ReplyContent::Video {
+                media_id: "m3".into(),
+                title: "t".into(),
+                description: "d".into(),
+            },
+            ReplyContent::Music {
+                title: "t".into(),
+                description: "d".into(),
+                music_url: "http://m".into(),
+                hq_music_url: "http://hq".into(),
+                thumb_media_id: "th".into(),
+            },
+            ReplyContent::News {
+                articles: vec![ArticleSpec {
+                    title: "a".into(),
+                    description: "b".into(),
+                    pic_url: "http://p".into(),
+                    url: "http://u".into(),
+                }],
+            },
+        ];
+        for content in contents {
+            let reply = content.to_reply().expect("a wire reply");
+            assert_eq!(ReplyContent::from_reply(reply), content);
         }
     }
 }

@@ -84,13 +84,23 @@ pub struct SavedRuleBody {
     rule: ReplyRule,
     #[serde(skip_serializing_if = "Option::is_none")]
     webhook_secret: Option<String>,
+    /// `"format": "wechat"` rules: the Token the business system's WeChat handler checks
+    /// signatures with (shown with the secret it comes from, and rotated with it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    relay_token: Option<String>,
 }
 
 impl From<SavedRule> for SavedRuleBody {
     fn from(saved: SavedRule) -> Self {
+        let wechat = saved.rule.action.is_wechat_webhook();
         SavedRuleBody {
-            rule: saved.rule,
+            relay_token: saved
+                .webhook_secret
+                .as_ref()
+                .filter(|_| wechat)
+                .map(|s| s.relay_token().expose().clone()),
             webhook_secret: saved.webhook_secret.map(|s| s.expose().to_string()),
+            rule: saved.rule,
         }
     }
 }
@@ -99,6 +109,9 @@ impl From<SavedRule> for SavedRuleBody {
 #[derive(Debug, serde::Serialize, ToSchema)]
 pub struct RotatedRuleSecret {
     webhook_secret: String,
+    /// `"format": "wechat"` rules: the new relay token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    relay_token: Option<String>,
 }
 
 /// All rules of an account, in the order they are tried.
@@ -226,10 +239,17 @@ async fn rotate_rule_secret(
 ) -> Result<Json<RotatedRuleSecret>, ApiError> {
     let account = parse_account(&id)?;
     caller.require(Scope::Events, &account)?;
+    let rule_id = parse_rule(&rule_id)?;
     let secret = replies
-        .rotate_secret(&account, &parse_rule(&rule_id)?, viewer(&caller))
+        .rotate_secret(&account, &rule_id, viewer(&caller))
         .await?;
+    let wechat = replies
+        .get(&account, &rule_id, viewer(&caller))
+        .await?
+        .action
+        .is_wechat_webhook();
     Ok(Json(RotatedRuleSecret {
+        relay_token: wechat.then(|| secret.relay_token().expose().clone()),
         webhook_secret: secret.expose().to_string(),
     }))
 }

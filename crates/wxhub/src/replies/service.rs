@@ -286,6 +286,7 @@ impl ReplyService {
     ) -> Result<SavedRule, ReplyError> {
         let mut rule = self.get(account, id, viewer).await?;
         let was_webhook = rule.action.is_webhook();
+        let was_wechat = rule.action.is_wechat_webhook();
         if let Some(name) = patch.name {
             rule.name = name;
         }
@@ -314,6 +315,12 @@ impl ReplyService {
             (true, false) => {
                 rule.webhook_secret_set = None;
                 (SecretChange::Replace, None, None)
+            }
+            // Becoming a WeChat-format webhook: a new secret, so its relay token is shown.
+            (true, true) if rule.action.is_wechat_webhook() && !was_wechat => {
+                let (secret, sealed) = self.new_secret(id)?;
+                rule.webhook_secret_set = Some(true);
+                (SecretChange::Replace, Some(sealed), Some(secret))
             }
             (true, true) | (false, false) => (SecretChange::Keep, None, None),
         };

@@ -1,7 +1,9 @@
-//! Asking a caller's reply webhook: POST the normalised event as JSON, signed per Standard
-//! Webhooks (`webhook-id` = the stored event's id) with the rule's secret; a 200 answer
-//! `{"reply": ReplyContent}` is the reply, an empty body, `{}` or `{"reply": null}` means
-//! none. The deadline is the caller of [`ask`]'s business (see `callbacks::service`).
+//! Asking a caller's reply webhook: [`ask`] POSTs the normalised event as JSON, signed per
+//! Standard Webhooks (`webhook-id` = the stored event's id) with the rule's secret; a 200
+//! answer `{"reply": ReplyContent}` is the reply, an empty body, `{}` or `{"reply": null}`
+//! means none. [`relay`] (`"format": "wechat"`) POSTs the callback as WeChat would in
+//! plaintext mode and takes WeChat's XML passive reply back. The deadline is the caller's
+//! business (see `callbacks::service`).
 //!
 //! Requests go through the hub's one outbound webhook client ([`WebhookClient`]), like event
 //! webhooks: no redirects (a 3xx is no reply), only global addresses when private URLs are
@@ -88,6 +90,58 @@ pub async fn ask(
             .map_err(|e| WebhookError::BadAnswer(e.to_string()))?;
     }
     Ok(answer.reply)
+}
+
+/// The WeChat-format call (`"format": "wechat"`): the callback's plaintext XML posted as
+/// WeChat posts it in plaintext mode, `signature` = SHA-1 of the sorted relay token,
+/// `timestamp` and `nonce`, with `openid`; the answer is a passive reply in WeChat's XML, or
+/// `success` / an empty body for none.
+pub async fn relay(
+    http: &WebhookClient,
+    url: &str,
+    relay_token: &str,
+    openid: &str,
+    timestamp: i64,
+    plaintext_xml: &str,
+) -> Result<Option<ReplyContent>, WebhookError> {
+    let mut url = parse_endpoint_url(url).map_err(|e| WebhookError::BadUrl(e.reason))?;
+    let (ts, nonce) = (timestamp.to_string(), format!("{}", rand::random::<u32>()));
+    let signature = wx_protocol::callback_signature(relay_token, &ts, &nonce, None);
+    url.query_pairs_mut()
+        .append_pair("signature", &signature)
+        .append_pair("timestamp", &ts)
+        .append_pair("nonce", &nonce)
+        .append_pair("openid", openid);
+    let response = http
+        .post(url)?
+        .header(reqwest::header::CONTENT_TYPE, "text/xml; charset=utf-8")
+        .body(plaintext_xml.to_owned())
+        .send()
+        .await
+        .map_err(|e| WebhookError::Transport(transport_detail(&e)))?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(WebhookError::Status(status.as_u16()));
+    }
+    let body = read_within(response, MAX_ANSWER_BYTES)
+        .await
+        .map_err(|e| match e {
+            BodyError::TooLarge { .. } => WebhookError::TooLarge,
+            BodyError::Transport(e) => WebhookError::Transport(transport_detail(&e)),
+        })?;
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| WebhookError::BadAnswer("the answer is not UTF-8".into()))?
+        .trim();
+    if text.is_empty() || text.eq_ignore_ascii_case("success") {
+        return Ok(None);
+    }
+    let reply = wx_protocol::ReplyMessage::parse(text)
+        .map_err(|e| WebhookError::BadAnswer(format!("not a passive reply: {e}")))?;
+    let content = ReplyContent::from_reply(reply.body);
+    content
+        .validate()
+        .map_err(|e| WebhookError::BadAnswer(e.to_string()))?;
+    Ok(Some(content))
 }
 
 #[cfg(test)]

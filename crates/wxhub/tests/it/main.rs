@@ -20,6 +20,7 @@ mod lifecycle;
 mod load_shedding;
 mod proxy_sdk;
 mod receiver;
+mod relay;
 mod reliability;
 mod replies;
 mod security;
