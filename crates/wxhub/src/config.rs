@@ -72,6 +72,9 @@ pub struct HttpConfig {
     pub request_timeout_secs: u64,
     pub body_limit_bytes: usize,
     pub drain_timeout_secs: u64,
+    /// How long an `Idempotency-Key`'s first answer is replayed.
+    #[serde(default = "default_idempotency_ttl")]
+    pub idempotency_ttl_secs: u64,
     pub caller_token_ttl_secs: u64,
     /// A connection must send a complete request head within this long, counted from when
     /// it opened or finished its previous request (so it is also the keep-alive idle limit).
@@ -312,6 +315,10 @@ impl Config {
         }
         Ok(())
     }
+}
+
+fn default_idempotency_ttl() -> u64 {
+    86_400
 }
 
 /// The backend a database URL selects, or the accepted forms when it selects none.

@@ -50,13 +50,19 @@ pub(super) fn spawn(state: &AppState, jobs: &Jobs, instance: &Instance) {
     }
     let callers = state.callers.clone();
     let sdk = state.proxy.sdk().clone();
+    let idempotency = state.idempotency.clone();
     jobs.spawn(
-        Every::new("token-purge", TOKEN_PURGE_EVERY, move || {
-            let (callers, sdk) = (callers.clone(), sdk.clone());
+        Every::new("expiry-purge", TOKEN_PURGE_EVERY, move || {
+            let (callers, sdk, idempotency) = (callers.clone(), sdk.clone(), idempotency.clone());
             async move {
-                let purged = callers.purge_expired_tokens().await? + sdk.purge_expired().await?;
+                let purged = callers.purge_expired_tokens().await?
+                    + sdk.purge_expired().await?
+                    + idempotency.purge_expired().await?;
                 if purged > 0 {
-                    tracing::debug!(purged, "expired caller and SDK tokens deleted");
+                    tracing::debug!(
+                        purged,
+                        "expired caller tokens, SDK tokens and idempotency records deleted"
+                    );
                 }
                 Ok(())
             }

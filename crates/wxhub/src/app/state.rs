@@ -17,6 +17,7 @@ use crate::core::Secret;
 use crate::events::{CommitHooks, EventService};
 use crate::followers::FollowerService;
 use crate::http::auth::Authenticator;
+use crate::http::idempotency::IdempotencyGuard;
 use crate::jobs::{InstanceId, JobService};
 use crate::proxy::ProxyService;
 use crate::replies::ReplyService;
@@ -46,6 +47,7 @@ pub struct AppParts {
     /// Follower records and callback settings.
     pub followers: FollowerService,
     pub jobs: JobService,
+    pub idempotency: IdempotencyGuard,
     /// This instance as the holder of leases (`jobs.instance_id`, or host and port).
     pub instance: InstanceId,
     pub webhooks: WebhookService,

@@ -154,8 +154,21 @@ pub(super) async fn build(
         late,
     );
     let jobs = JobService::new(store.jobs.clone(), clock.clone());
+    let idempotency = crate::http::idempotency::IdempotencyGuard::new(
+        store.idempotency.clone(),
+        crate::http::auth::Authenticator::new(
+            Arc::new(callers.clone()),
+            config.admin_token.clone(),
+        ),
+        master_key.clone(),
+        clock.clone(),
+        instance.clone(),
+        config.http.idempotency_ttl_secs,
+        config.http.body_limit_bytes,
+    );
     Ok(AppParts {
         jobs,
+        idempotency,
         instance,
         accounts,
         callers,

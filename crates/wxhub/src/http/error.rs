@@ -150,7 +150,13 @@ impl IntoResponse for ApiError {
                 wechat: self.wechat,
             },
         };
+        let reached_wechat = body.error.wechat.is_some();
         let mut response = (self.status, axum::Json(body)).into_response();
+        if reached_wechat {
+            response
+                .extensions_mut()
+                .insert(crate::http::idempotency::ReachedWeChat);
+        }
         if let Some(after) = self.retry_after {
             // Rounded up: a client that waits exactly this long finds the way clear.
             let secs = after.as_secs() + u64::from(after.subsec_nanos() > 0);

@@ -119,9 +119,15 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .split_for_parts()
 }
 
+/// The generated OpenAPI document with the headers every route shares.
+fn documented(mut openapi: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    crate::http::idempotency::document(&mut openapi);
+    openapi
+}
+
 /// The generated OpenAPI document.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api().1
+    documented(api().1)
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -151,7 +157,11 @@ async fn handle_layer_error(err: BoxError) -> ApiError {
 /// The hub's router with all layers, ready to serve.
 pub fn router(state: AppState, http: &HttpConfig) -> Router {
     let (api, openapi) = api();
-    let openapi = Arc::new(openapi);
+    let openapi = Arc::new(documented(openapi));
+    let api = api.layer(axum::middleware::from_fn_with_state(
+        state.idempotency.clone(),
+        crate::http::idempotency::guard,
+    ));
     let trace = TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
         let request_id = req
             .headers()

@@ -17,6 +17,7 @@ mod error;
 pub mod events;
 pub mod followers;
 mod gate;
+pub mod idempotency;
 pub mod jobs;
 pub mod postgres;
 pub mod proxy_tokens;
@@ -37,6 +38,7 @@ use callers::CallerStore;
 use events::EventStore;
 use followers::FollowerStore;
 pub use gate::{GatePass, WriteGate};
+use idempotency::IdempotencyStore;
 use jobs::{InstanceStore, JobStore, Leases};
 use proxy_tokens::ProxyTokenStore;
 use replies::ReplyRuleStore;
@@ -118,6 +120,7 @@ pub struct Store {
     pub followers: Arc<dyn FollowerStore>,
     pub reply_rules: Arc<dyn ReplyRuleStore>,
     pub proxy_tokens: Arc<dyn ProxyTokenStore>,
+    pub idempotency: Arc<dyn IdempotencyStore>,
     pub jobs: Arc<dyn JobStore>,
     pub instances: Arc<dyn InstanceStore>,
     /// Every store whose rows are leased to an instance, for giving a gone one's back.
@@ -177,6 +180,8 @@ impl Store {
             Db::Sqlite(pool) => {
                 let gate = WriteGate::serial();
                 let jobs = Arc::new(sqlite::shared::SqliteJobStore::new(pool.clone()));
+                let idempotency =
+                    Arc::new(sqlite::shared::SqliteIdempotencyStore::new(pool.clone()));
                 let webhooks = Arc::new(sqlite::shared::SqliteWebhookStore::new(
                     pool.clone(),
                     gate.clone(),
@@ -197,13 +202,15 @@ impl Store {
                         pool.clone(),
                     )),
                     instances: jobs.clone(),
-                    leases: vec![jobs.clone(), webhooks],
+                    leases: vec![jobs.clone(), webhooks, idempotency.clone()],
+                    idempotency,
                     jobs,
                     db,
                 }
             }
             Db::Postgres(pool) => {
                 let jobs = Arc::new(postgres::shared::PgJobStore::new(pool.clone()));
+                let idempotency = Arc::new(postgres::shared::PgIdempotencyStore::new(pool.clone()));
                 let webhooks = Arc::new(postgres::shared::PgWebhookStore::new(
                     pool.clone(),
                     WriteGate::open(),
@@ -221,7 +228,8 @@ impl Store {
                     reply_rules: Arc::new(postgres::shared::PgReplyRuleStore::new(pool.clone())),
                     proxy_tokens: Arc::new(postgres::shared::PgProxyTokenStore::new(pool.clone())),
                     instances: jobs.clone(),
-                    leases: vec![jobs.clone(), webhooks],
+                    leases: vec![jobs.clone(), webhooks, idempotency.clone()],
+                    idempotency,
                     jobs,
                     db,
                 }

@@ -15,6 +15,7 @@ mod events;
 mod followers;
 mod health;
 mod helpers;
+mod idempotency;
 mod jobs;
 mod lifecycle;
 mod load_shedding;

@@ -6,6 +6,7 @@ use crate::store::sql::accounts::account_store;
 use crate::store::sql::callers::caller_store;
 use crate::store::sql::events::event_store;
 use crate::store::sql::followers::follower_store;
+use crate::store::sql::idempotency::idempotency_store;
 use crate::store::sql::jobs::job_store;
 use crate::store::sql::proxy_tokens::proxy_token_store;
 use crate::store::sql::replies::reply_rule_store;
@@ -59,4 +60,9 @@ job_store! {
 proxy_token_store! {
     /// [`ProxyTokenStore`](crate::store::proxy_tokens::ProxyTokenStore) on PostgreSQL.
     pub struct PgProxyTokenStore(sqlx::Postgres);
+}
+
+idempotency_store! {
+    /// [`IdempotencyStore`](crate::store::idempotency::IdempotencyStore) on PostgreSQL.
+    pub struct PgIdempotencyStore(sqlx::Postgres);
 }

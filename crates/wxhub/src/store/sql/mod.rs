@@ -76,6 +76,7 @@ pub(crate) mod accounts;
 pub(crate) mod callers;
 pub(crate) mod events;
 pub(crate) mod followers;
+pub(crate) mod idempotency;
 pub(crate) mod jobs;
 pub(crate) mod proxy_tokens;
 pub(crate) mod replies;

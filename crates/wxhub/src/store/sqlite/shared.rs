@@ -6,6 +6,7 @@
 use crate::store::sql::accounts::account_store;
 use crate::store::sql::callers::caller_store;
 use crate::store::sql::followers::follower_store;
+use crate::store::sql::idempotency::idempotency_store;
 use crate::store::sql::jobs::job_store;
 use crate::store::sql::proxy_tokens::proxy_token_store;
 use crate::store::sql::replies::reply_rule_store;
@@ -54,4 +55,9 @@ job_store! {
 proxy_token_store! {
     /// [`ProxyTokenStore`](crate::store::proxy_tokens::ProxyTokenStore) on SQLite.
     pub struct SqliteProxyTokenStore(sqlx::Sqlite);
+}
+
+idempotency_store! {
+    /// [`IdempotencyStore`](crate::store::idempotency::IdempotencyStore) on SQLite.
+    pub struct SqliteIdempotencyStore(sqlx::Sqlite);
 }
