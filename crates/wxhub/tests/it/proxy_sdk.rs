@@ -287,3 +287,30 @@ async fn wechatpy_configured_with_only_the_hub_url_and_caller_credentials_works(
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[tokio::test]
+async fn node_wechat_api_configured_with_only_the_hub_url_and_caller_credentials_works() {
+    let w = world().await;
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/sdk/node");
+    assert!(
+        std::path::Path::new(dir)
+            .join("node_modules/wechat-api")
+            .exists(),
+        "wechat-api is not installed: run scripts/test.sh (it runs `npm ci` in {dir})"
+    );
+    let out = tokio::process::Command::new("node")
+        .arg(format!("{dir}/wechat_api_through_hub.js"))
+        .arg(format!("http://{}", w.hub.addr))
+        .arg("demo-mp")
+        .arg(&w.client_id)
+        .arg(&w.client_secret)
+        .output()
+        .await
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("all wechat-api checks passed"),
+        "wechat-api through the hub failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
