@@ -264,14 +264,10 @@ async fn refusals_are_wechat_s_own_errcodes() {
     .await;
 }
 
-#[tokio::test]
-async fn wechatpy_configured_with_only_the_hub_url_and_caller_credentials_works() {
-    let w = world().await;
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/it/sdk/wechatpy_through_hub.py"
-    );
-    let out = tokio::process::Command::new("python3")
+/// Runs an SDK script against `w`'s hub with the caller's credentials (`HUB ACCOUNT
+/// CLIENT_ID CLIENT_SECRET`) and checks it printed `done`.
+async fn run_sdk(w: &World, program: &str, script: &str, done: &str) {
+    let out = tokio::process::Command::new(program)
         .arg(script)
         .arg(format!("http://{}", w.hub.addr))
         .arg("demo-mp")
@@ -279,13 +275,23 @@ async fn wechatpy_configured_with_only_the_hub_url_and_caller_credentials_works(
         .arg(&w.client_secret)
         .output()
         .await
-        .expect("python3 runs (wechatpy is installed by scripts/test.sh)");
+        .unwrap_or_else(|e| panic!("{program} runs (scripts/test.sh installs the SDKs): {e}"));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        out.status.success() && stdout.contains("all wechatpy checks passed"),
-        "wechatpy through the hub failed:\n{stdout}\n{}",
+        out.status.success() && stdout.contains(done),
+        "{script} through the hub failed:\n{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+#[tokio::test]
+async fn wechatpy_configured_with_only_the_hub_url_and_caller_credentials_works() {
+    let w = world().await;
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/it/sdk/wechatpy_through_hub.py"
+    );
+    run_sdk(&w, "python3", script, "all wechatpy checks passed").await;
 }
 
 #[tokio::test]
@@ -298,19 +304,6 @@ async fn node_wechat_api_configured_with_only_the_hub_url_and_caller_credentials
             .exists(),
         "wechat-api is not installed: run scripts/test.sh (it runs `npm ci` in {dir})"
     );
-    let out = tokio::process::Command::new("node")
-        .arg(format!("{dir}/wechat_api_through_hub.js"))
-        .arg(format!("http://{}", w.hub.addr))
-        .arg("demo-mp")
-        .arg(&w.client_id)
-        .arg(&w.client_secret)
-        .output()
-        .await
-        .expect("node runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains("all wechat-api checks passed"),
-        "wechat-api through the hub failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let script = format!("{dir}/wechat_api_through_hub.js");
+    run_sdk(&w, "node", &script, "all wechat-api checks passed").await;
 }

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use wxhub::cache::memory::MemoryCache;
 use wxhub::cache::TokenValue;
@@ -15,13 +15,11 @@ use wxhub::wechat::{with_token_retry, WeChatClient, WeChatError};
 
 use crate::helpers::TestDb;
 
-const APPID: &str = "wxsandboxtest00001";
-const SECRET: &str = "sandbox-test-secret-000000000001";
+use crate::tokens::{WeChat, APPID, SECRET};
 
 struct World {
     _db: TestDb,
-    sandbox: wx_sandbox::RunningSandbox,
-    driver: reqwest::Client,
+    wechat: WeChat,
     client: WeChatClient,
     clock: Arc<TestClock>,
     tokens: TokenService,
@@ -29,21 +27,7 @@ struct World {
 
 impl World {
     async fn start(quota: Option<u32>) -> Self {
-        let sandbox = wx_sandbox::spawn(wx_sandbox::SandboxConfig::default())
-            .await
-            .expect("sandbox");
-        let driver = reqwest::Client::new();
-        let mut body = json!({"appid": APPID, "secret": SECRET});
-        if let Some(quota) = quota {
-            body["token_daily_quota"] = json!(quota);
-        }
-        let created = driver
-            .post(format!("{}/sandbox/mp/accounts", sandbox.base_url()))
-            .json(&body)
-            .send()
-            .await
-            .expect("create account");
-        assert_eq!(created.status(), 201);
+        let wechat = WeChat::start(quota).await;
         let client = WeChatClient::new(Duration::from_secs(5)).expect("client");
         let db = TestDb::sqlite();
         let clock = Arc::new(TestClock::new(chrono::Utc::now()));
@@ -60,14 +44,13 @@ impl World {
                 appid: APPID.into(),
             },
             secret: TokenValue::new(SECRET),
-            api_base: sandbox.base_url(),
+            api_base: wechat.base(),
             prefer_stable: false,
         });
         Self {
             _db: db,
             tokens: TokenService::new(engine, Arc::new(accounts)),
-            sandbox,
-            driver,
+            wechat,
             client,
             clock,
         }
@@ -80,37 +63,18 @@ impl World {
     }
 
     async fn advance_wechat(&self, seconds: i64) {
-        let r = self
-            .driver
-            .post(format!("{}/sandbox/clock/advance", self.sandbox.base_url()))
-            .json(&json!({ "seconds": seconds }))
-            .send()
-            .await
-            .expect("advance");
-        assert!(r.status().is_success());
+        self.wechat.advance(seconds).await;
     }
 
     async fn token_fetches(&self) -> u64 {
-        let v: Value = self
-            .driver
-            .get(format!(
-                "{}/sandbox/mp/accounts/{APPID}",
-                self.sandbox.base_url()
-            ))
-            .send()
-            .await
-            .expect("account")
-            .json()
-            .await
-            .expect("json");
-        v["token_fetches"].as_u64().expect("token_fetches")
+        self.wechat.token_fetches().await
     }
 
     /// A real token-checked WeChat call.
     async fn callback_ip(&self, token: &TokenValue) -> Result<Value, WeChatError> {
         self.client
             .get_json(
-                &self.sandbox.base_url(),
+                &self.wechat.base(),
                 "cgi-bin/getcallbackip",
                 &[("access_token", token.expose())],
             )

@@ -14,17 +14,17 @@ use crate::helpers::{
     assert_error, spawn_hub_with, test_config, Backend, TestClient, TestDb, TestHub,
 };
 
-const APPID: &str = "wxtokentest000001";
-const SECRET: &str = "token-test-secret-00000000000001";
+pub(crate) const APPID: &str = "wxtokentest000001";
+pub(crate) const SECRET: &str = "token-test-secret-00000000000001";
 
-/// WeChat as the sandbox plays it, plus its driver.
-struct WeChat {
-    sandbox: wx_sandbox::RunningSandbox,
+/// WeChat as the sandbox plays it (one Official Account, [`APPID`]), plus its driver.
+pub(crate) struct WeChat {
+    pub(crate) sandbox: wx_sandbox::RunningSandbox,
     driver: reqwest::Client,
 }
 
 impl WeChat {
-    async fn start(token_daily_quota: Option<u32>) -> WeChat {
+    pub(crate) async fn start(token_daily_quota: Option<u32>) -> WeChat {
         let sandbox = wx_sandbox::spawn(wx_sandbox::SandboxConfig::default())
             .await
             .expect("sandbox starts");
@@ -43,11 +43,11 @@ impl WeChat {
         WeChat { sandbox, driver }
     }
 
-    fn base(&self) -> String {
+    pub(crate) fn base(&self) -> String {
         self.sandbox.base_url()
     }
 
-    async fn advance(&self, seconds: i64) {
+    pub(crate) async fn advance(&self, seconds: i64) {
         let r = self
             .driver
             .post(format!("{}/sandbox/clock/advance", self.base()))
@@ -58,7 +58,7 @@ impl WeChat {
         assert!(r.status().is_success());
     }
 
-    async fn token_fetches(&self) -> u64 {
+    pub(crate) async fn token_fetches(&self) -> u64 {
         let v: Value = self
             .driver
             .get(format!("{}/sandbox/mp/accounts/{APPID}", self.base()))
