@@ -1,4 +1,5 @@
-//! The token cache and the single-flight lock, behind one trait.
+//! The token cache and the single-flight lock, behind one trait; beside them the rate limiter
+//! ([`ratelimit`]: memory or Redis, chosen by the same `redis_url`).
 //!
 //! The token centre keeps every WeChat credential (access_token, jsapi_ticket, WeCom
 //! tickets) in a [`TokenCache`] and serialises refreshes through the same backend's lock,
@@ -19,6 +20,7 @@
 
 pub mod memory;
 pub mod near;
+pub mod ratelimit;
 pub mod redis;
 pub mod replay;
 
