@@ -52,6 +52,109 @@ pub struct Config {
     pub callbacks: crate::callbacks::CallbacksConfig,
     #[serde(default)]
     pub jobs: crate::jobs::JobsConfig,
+    #[serde(default)]
+    pub limits: LimitsConfig,
+}
+
+/// `[limits]`: request rate limits per caller and WeChat call limits per account (see
+/// `config.default.toml`). A `*_per_second` of 0 turns that limit off.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct LimitsConfig {
+    /// Every caller without a limit of its own (`PATCH /api/v1/callers/{id}`).
+    pub caller_per_second: u32,
+    pub caller_burst: u32,
+    /// The admin bearer, a caller of its own.
+    pub admin_per_second: u32,
+    pub admin_burst: u32,
+    /// Requests without a valid bearer (the token grant, unknown tokens), per client address.
+    pub anonymous_per_second: u32,
+    pub anonymous_burst: u32,
+    /// Calls to WeChat per account without a limit of its own, proxy and hub together.
+    pub account_wechat_per_second: u32,
+    pub account_wechat_burst: u32,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            caller_per_second: 50,
+            caller_burst: 100,
+            admin_per_second: 200,
+            admin_burst: 1000,
+            anonymous_per_second: 20,
+            anonymous_burst: 100,
+            account_wechat_per_second: 100,
+            account_wechat_burst: 200,
+        }
+    }
+}
+
+impl LimitsConfig {
+    /// The default limit of a caller; `None`: off.
+    pub fn caller(&self) -> Option<crate::core::RateLimit> {
+        crate::core::RateLimit::from_parts(self.caller_per_second, self.caller_burst)
+    }
+
+    pub fn admin(&self) -> Option<crate::core::RateLimit> {
+        crate::core::RateLimit::from_parts(self.admin_per_second, self.admin_burst)
+    }
+
+    pub fn anonymous(&self) -> Option<crate::core::RateLimit> {
+        crate::core::RateLimit::from_parts(self.anonymous_per_second, self.anonymous_burst)
+    }
+
+    /// The default limit on one account's calls to WeChat; `None`: off.
+    pub fn account_wechat(&self) -> Option<crate::core::RateLimit> {
+        crate::core::RateLimit::from_parts(
+            self.account_wechat_per_second,
+            self.account_wechat_burst,
+        )
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        use crate::core::rate::{MAX_BURST, MAX_PER_SECOND};
+        for (field, per_second, burst_field, burst) in [
+            (
+                "limits.caller_per_second",
+                self.caller_per_second,
+                "limits.caller_burst",
+                self.caller_burst,
+            ),
+            (
+                "limits.admin_per_second",
+                self.admin_per_second,
+                "limits.admin_burst",
+                self.admin_burst,
+            ),
+            (
+                "limits.anonymous_per_second",
+                self.anonymous_per_second,
+                "limits.anonymous_burst",
+                self.anonymous_burst,
+            ),
+            (
+                "limits.account_wechat_per_second",
+                self.account_wechat_per_second,
+                "limits.account_wechat_burst",
+                self.account_wechat_burst,
+            ),
+        ] {
+            if per_second > MAX_PER_SECOND {
+                return Err(ConfigError::Invalid {
+                    field,
+                    reason: format!("must be at most {MAX_PER_SECOND} (0 turns the limit off)"),
+                });
+            }
+            if per_second > 0 && !(1..=MAX_BURST).contains(&burst) {
+                return Err(ConfigError::Invalid {
+                    field: burst_field,
+                    reason: format!("must be from 1 to {MAX_BURST} while the limit is on"),
+                });
+            }
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -313,6 +416,7 @@ impl Config {
                 field: "http.caller_token_ttl_secs",
             });
         }
+        self.limits.validate()?;
         Ok(())
     }
 }
@@ -468,6 +572,21 @@ mod tests {
 
         let missing = Config::load(Some(&dir.path().join("nope.toml")), &Overrides::default());
         assert!(matches!(missing, Err(ConfigError::FileNotFound { .. })));
+    }
+
+    #[test]
+    fn the_embedded_limits_are_the_built_in_defaults_and_checked() {
+        let mut config = Config::defaults().expect("defaults parse");
+        assert_eq!(config.limits, LimitsConfig::default());
+        config.limits.caller_burst = 0;
+        let err = config
+            .validate()
+            .expect_err("burst 0 with a rate")
+            .to_string();
+        assert!(err.contains("limits.caller_burst"), "{err}");
+        config.limits.caller_per_second = 0;
+        config.validate().expect("a limit of 0 is off");
+        assert_eq!(config.limits.caller(), None);
     }
 
     #[test]

@@ -3,9 +3,11 @@
 //! Seeds 002 §7 (name, original id `gh_…`, AppID, secret, logo, callback Token and
 //! EncodingAESKey) and issue 5. Secrets are sealed with the master key before they reach the
 //! store and are never returned; [`AccountService::credentials`] is the one place that opens
-//! them, for the token centre.
+//! them, for the token centre. [`limits`] holds each account to its limit on calls to WeChat
+//! (the proxy's and the hub's own together).
 
 pub mod error;
+pub mod limits;
 pub mod model;
 pub(crate) mod routes;
 pub mod service;

@@ -15,8 +15,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::core::ids::made_of;
+use crate::core::rate::RateLimitInput;
 use crate::core::secret::Secret;
-use crate::core::InvalidField;
+use crate::core::{InvalidField, RateLimit};
 
 fn is_account_slug(s: &str) -> bool {
     made_of(s, 64, |b| {
@@ -387,6 +388,9 @@ pub struct Account {
     pub has_encoding_aes_key: bool,
     /// Whether a WeCom contacts (address book) secret is stored.
     pub has_contacts_secret: bool,
+    /// The account's own limit on calls to WeChat (proxy and hub together); `null`: the
+    /// configured default (`[limits] account_wechat_*`).
+    pub wechat_rate_limit: Option<RateLimit>,
     /// Bumped by every change; the token centre can key caches by it.
     pub version: i64,
     pub created_at: DateTime<Utc>,
@@ -452,6 +456,7 @@ pub struct AccountRegistration {
     pub original_id: Option<String>,
     pub logo_url: Option<String>,
     pub contacts_secret: Option<String>,
+    pub wechat_rate_limit: Option<RateLimitInput>,
 }
 
 /// A checked request to register an account; built only by [`NewAccount::parse`].
@@ -464,6 +469,7 @@ pub struct NewAccount {
     pub name: Option<String>,
     pub original_id: Option<String>,
     pub logo_url: Option<String>,
+    pub wechat_rate_limit: Option<RateLimit>,
 }
 
 impl NewAccount {
@@ -505,6 +511,10 @@ impl NewAccount {
             name: each(r.name, check_name)?,
             original_id: each(r.original_id, check_original_id)?,
             logo_url: each(r.logo_url, check_logo_url)?,
+            wechat_rate_limit: r
+                .wechat_rate_limit
+                .map(check_wechat_rate_limit)
+                .transpose()?,
         })
     }
 }
@@ -522,6 +532,15 @@ pub struct AccountPatch {
     pub callback_token: Option<Option<Secret<String>>>,
     pub encoding_aes_key: Option<Option<Secret<String>>>,
     pub contacts_secret: Option<Option<Secret<String>>>,
+    /// `Some(None)`: back to the configured default.
+    pub wechat_rate_limit: Option<Option<RateLimit>>,
+}
+
+/// An account's own limit on calls to WeChat: 1–10000 a second, a burst of 1–100000.
+/// WeChat's own per-API daily quotas are the real ceiling; this keeps one caller from
+/// spending them for everyone.
+pub fn check_wechat_rate_limit(input: RateLimitInput) -> Result<RateLimit, InvalidField> {
+    input.parse(("wechat_rate_limit.per_second", "wechat_rate_limit.burst"))
 }
 
 /// An AppSecret / corp secret: 1–128 printable ASCII characters without spaces.
@@ -866,6 +885,7 @@ mod tests {
             has_callback_token: true,
             has_encoding_aes_key: true,
             has_contacts_secret: false,
+            wechat_rate_limit: None,
             version: 1,
             created_at: DateTime::from_timestamp(0, 0).unwrap_or_default(),
             updated_at: DateTime::from_timestamp(0, 0).unwrap_or_default(),

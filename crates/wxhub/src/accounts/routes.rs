@@ -11,10 +11,11 @@ use utoipa_axum::routes;
 use crate::accounts::error::AccountError;
 use crate::accounts::model::{
     check_api_base, check_callback_token, check_encoding_aes_key, check_logo_url, check_name,
-    check_original_id, check_secret, Account, AccountId, AccountPatch, AccountRegistration,
-    CallbackMode, NewAccount,
+    check_original_id, check_secret, check_wechat_rate_limit, Account, AccountId, AccountPatch,
+    AccountRegistration, CallbackMode, NewAccount,
 };
 use crate::accounts::service::AccountService;
+use crate::core::rate::RateLimitInput;
 use crate::core::InvalidField;
 use crate::http::auth::account_not_found;
 use crate::http::auth::Authenticator;
@@ -113,6 +114,8 @@ pub struct CreateAccountRequest {
     logo_url: Option<String>,
     /// WeCom contacts (address book) secret.
     contacts_secret: Option<String>,
+    /// The account's own limit on calls to WeChat; default `[limits] account_wechat_*`.
+    wechat_rate_limit: Option<RateLimitInput>,
 }
 
 impl TryFrom<CreateAccountRequest> for AccountRegistration {
@@ -136,6 +139,7 @@ impl TryFrom<CreateAccountRequest> for AccountRegistration {
             original_id: r.original_id,
             logo_url: r.logo_url,
             contacts_secret: r.contacts_secret,
+            wechat_rate_limit: r.wechat_rate_limit,
         })
     }
 }
@@ -164,6 +168,10 @@ pub struct UpdateAccountRequest {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     contacts_secret: Option<Option<String>>,
+    /// The account's own limit on calls to WeChat; `null`: back to the default.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<RateLimitInput>)]
+    wechat_rate_limit: Option<Option<RateLimitInput>>,
 }
 
 /// Tells a missing field (`None`) from an explicit `null` (`Some(None)`).
@@ -195,6 +203,10 @@ impl TryFrom<UpdateAccountRequest> for AccountPatch {
             callback_token: each(r.token, check_callback_token)?,
             encoding_aes_key: each(r.encoding_aes_key, check_encoding_aes_key)?,
             contacts_secret: each(r.contacts_secret, |s| check_secret("contacts_secret", s))?,
+            wechat_rate_limit: r
+                .wechat_rate_limit
+                .map(|limit| limit.map(check_wechat_rate_limit).transpose())
+                .transpose()?,
         })
     }
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use tracing::instrument;
 
 use crate::accounts::error::AccountError;
+use crate::accounts::limits::WeChatCallLimits;
 use crate::accounts::model::{
     Account, AccountCredentials, AccountId, AccountPatch, AccountSetup, NewAccount,
 };
@@ -26,6 +27,8 @@ pub struct AccountService {
     key: Option<MasterKey>,
     clock: SharedClock,
     removal_listeners: Arc<Vec<Arc<dyn AccountRemovalListener>>>,
+    /// Told of each change, so a changed WeChat call limit applies at once here.
+    call_limits: Option<Arc<WeChatCallLimits>>,
 }
 
 /// Which sealed field a context string names; part of the AEAD associated data.
@@ -64,6 +67,20 @@ impl AccountService {
             key,
             clock,
             removal_listeners: Arc::new(removal_listeners),
+            call_limits: None,
+        }
+    }
+
+    /// Changes and removals of accounts are told to `limits` (whose cached per-account
+    /// limits they make stale).
+    pub fn with_call_limits(mut self, limits: Arc<WeChatCallLimits>) -> Self {
+        self.call_limits = Some(limits);
+        self
+    }
+
+    fn forget_limit(&self, id: &AccountId) {
+        if let Some(limits) = &self.call_limits {
+            limits.forget(id);
         }
     }
 
@@ -156,6 +173,7 @@ impl AccountService {
             original_id: new.original_id,
             logo_url: new.logo_url,
             api_base: new.api_base,
+            wechat_rate_limit: new.wechat_rate_limit,
             version: 1,
             created_at: now,
             updated_at: now,
@@ -225,6 +243,9 @@ impl AccountService {
         if let Some(api_base) = patch.api_base {
             record.api_base = api_base;
         }
+        if let Some(limit) = patch.wechat_rate_limit {
+            record.wechat_rate_limit = limit;
+        }
         // The patched account is checked as a whole, by the rules a registration meets: the
         // given secrets sealed, the others as stored (the rules ask only whether each is
         // there).
@@ -283,7 +304,10 @@ impl AccountService {
         record.version = expected + 1;
         record.updated_at = self.clock.now();
         match self.store.update(&record, expected).await {
-            Ok(true) => Ok(public(&record)),
+            Ok(true) => {
+                self.forget_limit(&record.id);
+                Ok(public(&record))
+            }
             Ok(false) => Err(AccountError::ConcurrentUpdate(record.id)),
             Err(e) => Err(e.into()),
         }
@@ -292,6 +316,7 @@ impl AccountService {
     #[instrument(skip_all, fields(account = %id))]
     pub async fn delete(&self, id: &AccountId) -> Result<(), AccountError> {
         if self.store.delete(id).await? {
+            self.forget_limit(id);
             for listener in self.removal_listeners.iter() {
                 listener.account_removed(id);
             }
@@ -343,6 +368,7 @@ fn public(r: &AccountRecord) -> Account {
         has_callback_token: r.callback_token_sealed.is_some(),
         has_encoding_aes_key: r.encoding_aes_key_sealed.is_some(),
         has_contacts_secret: r.contacts_secret_sealed.is_some(),
+        wechat_rate_limit: r.wechat_rate_limit,
         version: r.version,
         created_at: r.created_at,
         updated_at: r.updated_at,

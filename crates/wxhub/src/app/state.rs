@@ -9,6 +9,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::accounts::AccountService;
 use crate::bus::SharedBus;
+use crate::cache::ratelimit::RateLimiter;
 use crate::callbacks::CallbackService;
 use crate::callers::CallerService;
 use crate::config::Config;
@@ -18,6 +19,7 @@ use crate::events::{CommitHooks, EventService};
 use crate::followers::FollowerService;
 use crate::http::auth::Authenticator;
 use crate::http::idempotency::IdempotencyGuard;
+use crate::http::ratelimit::{DefaultLimits, RequestLimits};
 use crate::jobs::{InstanceId, JobService};
 use crate::proxy::ProxyService;
 use crate::replies::ReplyService;
@@ -63,6 +65,8 @@ pub struct AppParts {
     /// Told after each committed batch of new events (the delivery side subscribes here).
     pub commit_hooks: Arc<CommitHooks>,
     pub admin_token: Option<Secret<String>>,
+    /// Request and WeChat call limits: in-process, or in Redis when configured.
+    pub limiter: Arc<dyn RateLimiter>,
     pub metrics: PrometheusHandle,
     pub clock: SharedClock,
     /// Set only with `WXHUB_TEST_CLOCK=1`: the clock `POST /api/v1/admin/clock/advance` moves.
@@ -106,5 +110,19 @@ services_from_state! {
 impl FromRef<AppState> for Authenticator {
     fn from_ref(state: &AppState) -> Self {
         Authenticator::new(Arc::new(state.callers.clone()), state.admin_token.clone())
+    }
+}
+
+impl FromRef<AppState> for RequestLimits {
+    fn from_ref(state: &AppState) -> Self {
+        RequestLimits::new(
+            Authenticator::from_ref(state),
+            state.limiter.clone(),
+            DefaultLimits {
+                caller: state.config.limits.caller(),
+                admin: state.config.limits.admin(),
+                anonymous: state.config.limits.anonymous(),
+            },
+        )
     }
 }

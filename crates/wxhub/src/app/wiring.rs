@@ -11,7 +11,9 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::state::AppParts;
+use crate::accounts::limits::WeChatCallLimits;
 use crate::accounts::AccountService;
+use crate::cache::ratelimit::{LocalLimiter, RateLimiter, RedisLimiter};
 use crate::cache::redis::RedisCache;
 use crate::cache::replay::{MemoryReplays, RedisReplays, ReplayCache};
 use crate::callbacks::{CallbackService, EventWriter};
@@ -74,6 +76,15 @@ pub(super) async fn build(
         )),
         None => Arc::new(MemoryReplays::default()),
     };
+    // Request limits and WeChat call limits share one limiter: Redis when configured.
+    let limiter: Arc<dyn RateLimiter> = match &redis {
+        Some(redis) => Arc::new(RedisLimiter::new(
+            redis.connection(),
+            format!("{}:rl", config.tokens.key_prefix),
+        )),
+        None => Arc::new(LocalLimiter::new()),
+    };
+    tracing::info!(backend = limiter.backend(), "rate limiter ready");
 
     // Callers are told when an account goes, reply rules when a caller goes.
     let replies = ReplyService::new(
@@ -89,18 +100,26 @@ pub(super) async fn build(
         clock.clone(),
         config.http.caller_token_ttl_secs,
         vec![Arc::new(replies.clone())],
-    );
+    )
+    .with_default_rate_limit(config.limits.caller());
+    let call_limits = Arc::new(WeChatCallLimits::new(
+        limiter.clone(),
+        config.limits.account_wechat(),
+        store.accounts.clone(),
+    ));
     let accounts = AccountService::new(
         store.accounts.clone(),
         master_key.clone(),
         clock.clone(),
         vec![Arc::new(callers.clone())],
-    );
+    )
+    .with_call_limits(call_limits.clone());
     accounts
         .check_master_key()
         .await
         .context("refusing to start: account secrets are stored")?;
     let (tokens, proxy) = build_tokens(&config, redis, &store, &accounts, &callers, &clock).await?;
+    let proxy = proxy.with_gate(call_limits.clone());
 
     let feed = EventFeed::new();
     let events = EventService::new(store.events.clone(), feed.clone(), shutdown.clone());
@@ -137,7 +156,8 @@ pub(super) async fn build(
     let late_client = crate::wechat::WeChatClient::new(Duration::from_secs(
         config.tokens.upstream_timeout_secs.max(1),
     ))
-    .context("building the WeChat client for late replies")?;
+    .context("building the WeChat client for late replies")?
+    .with_gate(call_limits);
     let late = Arc::new(TokenCentreSender {
         tokens: tokens.clone(),
         accounts: accounts.clone(),
@@ -185,6 +205,7 @@ pub(super) async fn build(
         tokens,
         proxy,
         admin_token: config.admin_token.clone(),
+        limiter,
         metrics: crate::telemetry::metrics_handle(),
         clock,
         test_clock,

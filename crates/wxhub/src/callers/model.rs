@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::accounts::model::AccountId;
-use crate::core::InvalidField;
+use crate::core::{InvalidField, RateLimit};
 
 crate::ulid_id!(
     /// A caller's public id: `cli_` + a lowercase ULID (sortable by creation time).
@@ -159,7 +159,14 @@ pub struct Caller {
     pub redirect_domains: Vec<String>,
     pub jssdk_domains: Vec<String>,
     pub created_at: DateTime<Utc>,
+    /// The caller's own request limit; `None`: the default (`[limits] caller_*`). Shown as
+    /// the effective limit by the routes' view, never as stored.
+    #[serde(skip)]
+    pub rate_limit: Option<RateLimit>,
 }
+
+/// The fields a `rate_limit` is checked under.
+pub const RATE_LIMIT_FIELDS: (&str, &str) = ("rate_limit.per_second", "rate_limit.burst");
 
 /// A checked request to register a caller.
 #[derive(Debug, Clone)]

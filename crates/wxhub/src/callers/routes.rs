@@ -9,8 +9,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::callers::error::CallerError;
-use crate::callers::model::{Caller, CallerRegistration, ClientId, NewCaller};
+use crate::callers::model::{Caller, CallerRegistration, ClientId, NewCaller, RATE_LIMIT_FIELDS};
 use crate::callers::service::CallerService;
+use crate::core::rate::RateLimitInput;
 use crate::core::secret::Secret;
 use crate::http::auth::Authenticator;
 use crate::http::error::ErrorBody;
@@ -24,7 +25,7 @@ where
 {
     OpenApiRouter::new()
         .routes(routes!(create_caller, list_callers))
-        .routes(routes!(get_caller, delete_caller))
+        .routes(routes!(get_caller, update_caller, delete_caller))
         .routes(routes!(issue_token))
         .routes(routes!(get_me))
 }
@@ -80,19 +81,69 @@ impl From<CreateCallerRequest> for CallerRegistration {
     }
 }
 
+/// A caller as the API shows it: its fields and the request limit it is held to.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CallerView {
+    #[serde(flatten)]
+    caller: Caller,
+    /// The effective limit (`null`: not limited).
+    rate_limit: Option<RateLimitView>,
+}
+
+/// A request limit as shown: `per_second` on average, up to `burst` at once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RateLimitView {
+    per_second: u32,
+    burst: u32,
+    /// Whether this is the configured default (the caller has no limit of its own).
+    default: bool,
+}
+
+impl CallerView {
+    fn of(callers: &CallerService, caller: Caller) -> Self {
+        let rate_limit = callers
+            .effective_rate_limit(&caller)
+            .map(|e| RateLimitView {
+                per_second: e.limit.per_second(),
+                burst: e.limit.burst(),
+                default: e.is_default,
+            });
+        CallerView { caller, rate_limit }
+    }
+}
+
 /// The new caller's credentials; the secret is shown this once.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CreatedCaller {
     client_id: ClientId,
     client_secret: String,
-    caller: Caller,
+    caller: CallerView,
 }
 
 /// A page of callers.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CallerPage {
-    items: Vec<Caller>,
+    items: Vec<CallerView>,
     next_cursor: Option<String>,
+}
+
+/// `PATCH /api/v1/callers/{client_id}`: only the fields given change.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateCallerRequest {
+    /// The caller's own request limit; `null` goes back to the default.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<RateLimitInput>)]
+    rate_limit: Option<Option<RateLimitInput>>,
+}
+
+/// Tells a missing field (`None`) from an explicit `null` (`Some(None)`).
+fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
 }
 
 /// `POST /api/v1/auth/token`, JSON or form-encoded.
@@ -135,7 +186,7 @@ async fn create_caller(
         Json(CreatedCaller {
             client_id: created.client_id.clone(),
             client_secret: secret.into_inner(),
-            caller: created,
+            caller: CallerView::of(&callers, created),
         }),
     ))
 }
@@ -147,27 +198,56 @@ async fn list_callers(
     State(callers): State<CallerService>,
     caller: Authed,
     Query(page): Query<PageParams>,
-) -> Result<Json<Page<Caller>>, ApiError> {
+) -> Result<Json<Page<CallerView>>, ApiError> {
     caller.require_admin()?;
     let cursor = page.cursor_as(ClientId::parse)?;
-    let items = callers.list(cursor.as_ref(), page.limit()).await?;
-    Ok(Json(Page::new(items, page.limit(), |c| {
-        c.client_id.to_string()
+    let items = callers
+        .list(cursor.as_ref(), page.limit())
+        .await?
+        .into_iter()
+        .map(|c| CallerView::of(&callers, c))
+        .collect();
+    Ok(Json(Page::new(items, page.limit(), |c: &CallerView| {
+        c.caller.client_id.to_string()
     })))
 }
 
 /// One caller (admin).
 #[utoipa::path(get, path = "/api/v1/callers/{client_id}", tag = "callers",
     params(("client_id" = String, Path)), security(("bearer" = [])),
-    responses((status = 200, body = Caller), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = CallerView), (status = 404, body = ErrorBody)))]
 async fn get_caller(
     State(callers): State<CallerService>,
     caller: Authed,
     Path(client_id): Path<String>,
-) -> Result<Json<Caller>, ApiError> {
+) -> Result<Json<CallerView>, ApiError> {
     caller.require_admin()?;
     let id = parse_client_id(&client_id)?;
-    Ok(Json(callers.get(&id).await?))
+    let found = callers.get(&id).await?;
+    Ok(Json(CallerView::of(&callers, found)))
+}
+
+/// Change a caller (admin): its own request limit, `{"rate_limit": {"per_second", "burst"}}`
+/// (`null`: the default again). Takes effect on the caller's next request.
+#[utoipa::path(patch, path = "/api/v1/callers/{client_id}", tag = "callers",
+    params(("client_id" = String, Path)), request_body = UpdateCallerRequest, security(("bearer" = [])),
+    responses((status = 200, body = CallerView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn update_caller(
+    State(callers): State<CallerService>,
+    caller: Authed,
+    Path(client_id): Path<String>,
+    Json(body): Json<UpdateCallerRequest>,
+) -> Result<Json<CallerView>, ApiError> {
+    caller.require_admin()?;
+    let id = parse_client_id(&client_id)?;
+    let updated = match body.rate_limit {
+        Some(limit) => {
+            let limit = limit.map(|l| l.parse(RATE_LIMIT_FIELDS)).transpose()?;
+            callers.set_rate_limit(&id, limit).await?
+        }
+        None => callers.get(&id).await?,
+    };
+    Ok(Json(CallerView::of(&callers, updated)))
 }
 
 /// Remove a caller (admin); its tokens stop working.
@@ -209,19 +289,22 @@ async fn issue_token(
     }))
 }
 
-/// Who am I: the authenticated caller (or `{"admin": true}`).
+/// Who am I: the authenticated caller (or `{"admin": true}`), with its request limit.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Me {
     admin: bool,
-    caller: Option<Caller>,
+    caller: Option<CallerView>,
 }
 
 /// The caller the bearer token belongs to.
 #[utoipa::path(get, path = "/api/v1/auth/me", tag = "callers", security(("bearer" = [])),
     responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
-async fn get_me(caller: Authed) -> Json<Me> {
+async fn get_me(State(callers): State<CallerService>, caller: Authed) -> Json<Me> {
     Json(Me {
         admin: caller.is_admin(),
-        caller: caller.client().cloned(),
+        caller: caller
+            .client()
+            .cloned()
+            .map(|c| CallerView::of(&callers, c)),
     })
 }

@@ -4,7 +4,8 @@
 //! (`wxh_…`) are random and likewise stored hashed, so a database dump grants nothing.
 //! Authenticated callers are cached in-process for a few seconds, keyed by token hash, to keep
 //! the store off the hot path; removing a caller clears this instance's cache at once (other
-//! instances see it within [`AUTH_CACHE_TTL`]).
+//! instances see it within [`AUTH_CACHE_TTL`]). A changed rate limit clears the cache the same
+//! way, so this instance limits by the new one from the next request on.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -19,6 +20,7 @@ use crate::callers::model::{Caller, ClientId, NewCaller};
 use crate::core::clock::SharedClock;
 use crate::core::crypto::{constant_time_eq, hash_credential, random_token};
 use crate::core::secret::Secret;
+use crate::core::RateLimit;
 use crate::http::auth::BearerTokens;
 use crate::store::accounts::AccountStore;
 use crate::store::callers::{CallerRecord, CallerStore};
@@ -50,6 +52,16 @@ pub struct CallerService {
     clock: SharedClock,
     token_ttl_secs: u64,
     cache: Arc<Mutex<HashMap<String, CachedAuth>>>,
+    /// `[limits] caller_*`: the limit of a caller without one of its own (`None`: off).
+    default_rate_limit: Option<RateLimit>,
+}
+
+/// The limit a caller's requests are held to, as its view shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EffectiveRateLimit {
+    pub limit: RateLimit,
+    /// Whether it is the configured default (the caller has none of its own).
+    pub is_default: bool,
 }
 
 #[derive(Clone)]
@@ -75,7 +87,49 @@ impl CallerService {
             clock,
             token_ttl_secs,
             cache: Arc::new(Mutex::new(HashMap::new())),
+            default_rate_limit: None,
         }
+    }
+
+    /// Callers without a limit of their own are held to `limit` (`None`: not limited).
+    pub fn with_default_rate_limit(mut self, limit: Option<RateLimit>) -> Self {
+        self.default_rate_limit = limit;
+        self
+    }
+
+    /// The limit `caller`'s requests are held to: its own, else the default; `None`: none.
+    pub fn effective_rate_limit(&self, caller: &Caller) -> Option<EffectiveRateLimit> {
+        match (caller.rate_limit, self.default_rate_limit) {
+            (Some(limit), _) => Some(EffectiveRateLimit {
+                limit,
+                is_default: false,
+            }),
+            (None, Some(limit)) => Some(EffectiveRateLimit {
+                limit,
+                is_default: true,
+            }),
+            (None, None) => None,
+        }
+    }
+
+    /// Sets the caller's own request limit (`None`: back to the default). Takes effect on
+    /// this instance's next request, on the others within [`AUTH_CACHE_TTL`].
+    #[instrument(skip_all, fields(client_id = %id))]
+    pub async fn set_rate_limit(
+        &self,
+        id: &ClientId,
+        limit: Option<RateLimit>,
+    ) -> Result<Caller, CallerError> {
+        if !self.store.set_rate_limit(id, limit).await? {
+            return Err(CallerError::NotFound(id.to_string()));
+        }
+        self.lock_cache().retain(|_, c| &c.caller.client_id != id);
+        tracing::info!(
+            per_second = limit.map(RateLimit::per_second),
+            burst = limit.map(RateLimit::burst),
+            "caller rate limit set"
+        );
+        self.get(id).await
     }
 
     /// Registers a caller; returns it with its secret (shown once).
@@ -98,6 +152,7 @@ impl CallerService {
             redirect_domains: new.redirect_domains,
             jssdk_domains: new.jssdk_domains,
             created_at: self.clock.now(),
+            rate_limit: None,
         };
         let record = CallerRecord {
             caller,

@@ -111,6 +111,7 @@ pub async fn run(global: &GlobalArgs, cmd: AccountCommand) -> anyhow::Result<()>
                 original_id: a.original_id,
                 logo_url: a.logo_url,
                 contacts_secret: a.contacts_secret.map(read_secret).transpose()?,
+                wechat_rate_limit: None,
             };
             let account = accounts.create(NewAccount::parse(registration)?).await?;
             println!(

@@ -6,6 +6,10 @@
 //! answered 404, exactly like one that does not exist, so existence never leaks. Rejection
 //! reasons are logged; clients are told little. Each authenticated request counts in
 //! `wxhub_caller_requests_total{caller, route}` (seed 000 §5 monitoring).
+//!
+//! The rate-limit layer ([`super::ratelimit`]) authenticates first, to know whose bucket a
+//! request counts against; it leaves the [`Caller`] in the request's extensions
+//! ([`Authenticated`]), and the extractor takes it from there instead of asking again.
 
 use std::sync::Arc;
 
@@ -148,6 +152,14 @@ impl Authenticator {
         self.callers.caller_of(bearer).await
     }
 
+    /// Who `token` belongs to now: the admin, a caller, or `None` (unknown or expired).
+    pub async fn identify(&self, token: &str) -> anyhow::Result<Option<Caller>> {
+        if self.is_admin(token) {
+            return Ok(Some(Caller::Admin));
+        }
+        Ok(self.caller_of(token).await?.map(Caller::Client))
+    }
+
     /// Whether `token` is the admin bearer (compared in constant time).
     pub fn is_admin(&self, token: &str) -> bool {
         self.admin
@@ -155,6 +167,10 @@ impl Authenticator {
             .is_some_and(|admin| constant_time_eq(admin.expose().as_bytes(), token.as_bytes()))
     }
 }
+
+/// A request's caller, as the rate-limit layer authenticated it.
+#[derive(Debug, Clone)]
+pub struct Authenticated(pub Caller);
 
 impl<S> FromRequestParts<S> for Caller
 where
@@ -164,21 +180,22 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let auth = Authenticator::from_ref(state);
-        let token = bearer(&parts.headers)?;
-        let caller = if auth.is_admin(token) {
-            Caller::Admin
-        } else {
-            match auth.caller_of(token).await {
-                Ok(Some(c)) => Caller::Client(c),
-                Ok(None) => {
-                    tracing::info!("refused: unknown or expired bearer token");
-                    return Err(ApiError::unauthorized(
-                        "invalid_token",
-                        "bearer token is invalid or expired",
-                    ));
+        let caller = match parts.extensions.get::<Authenticated>() {
+            Some(Authenticated(caller)) => caller.clone(),
+            None => {
+                let auth = Authenticator::from_ref(state);
+                let token = bearer(&parts.headers)?;
+                match auth.identify(token).await {
+                    Ok(Some(caller)) => caller,
+                    Ok(None) => {
+                        tracing::info!("refused: unknown or expired bearer token");
+                        return Err(ApiError::unauthorized(
+                            "invalid_token",
+                            "bearer token is invalid or expired",
+                        ));
+                    }
+                    Err(e) => return Err(ApiError::internal(e)),
                 }
-                Err(e) => return Err(ApiError::internal(e)),
             }
         };
         let route = parts
@@ -242,6 +259,7 @@ mod tests {
             redirect_domains: vec![],
             jssdk_domains: vec![],
             created_at: chrono::DateTime::from_timestamp(0, 0).unwrap_or_default(),
+            rate_limit: None,
         }))
     }
 

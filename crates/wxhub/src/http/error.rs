@@ -87,6 +87,12 @@ impl ApiError {
         Self::new(StatusCode::CONFLICT, code, message)
     }
 
+    /// Over a rate limit: 429 `rate_limited`, `Retry-After` in whole seconds (at least 1).
+    pub fn rate_limited(message: impl Into<String>, retry_after: std::time::Duration) -> Self {
+        Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message)
+            .with_retry_after(retry_after)
+    }
+
     /// A 500. The cause is logged when the response is made and never shown.
     pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
         ApiError {
@@ -166,6 +172,16 @@ impl IntoResponse for ApiError {
             );
         }
         response
+    }
+}
+
+/// An account's limit on calls to WeChat: 429 `rate_limited` with `Retry-After`.
+impl From<crate::wechat::Throttled> for ApiError {
+    fn from(e: crate::wechat::Throttled) -> Self {
+        ApiError::rate_limited(
+            "this account's limit on calls to WeChat is reached; retry later",
+            e.retry_after,
+        )
     }
 }
 

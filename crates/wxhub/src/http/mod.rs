@@ -1,5 +1,5 @@
 //! HTTP plumbing shared by every capability: the router, the error envelope, our own
-//! extractors, caller auth, paging, health and metrics.
+//! extractors, caller auth, request rate limits, paging, health and metrics.
 
 pub mod auth;
 pub mod error;
@@ -9,6 +9,7 @@ pub mod idempotency;
 pub mod jobs;
 mod metrics;
 pub mod page;
+pub mod ratelimit;
 pub mod router;
 pub mod server;
 pub mod test_clock;

@@ -19,7 +19,7 @@
 //! | GET | `/api/v1/auth/me` |
 //! | POST | `/api/v1/auth/token` |
 //! | GET POST | `/api/v1/callers` |
-//! | DELETE GET | `/api/v1/callers/{client_id}` |
+//! | DELETE GET PATCH | `/api/v1/callers/{client_id}` |
 //! | GET | `/api/v1/events` |
 //! | GET | `/api/v1/events/stream` |
 //! | GET | `/api/v1/events/{event_id}` |
@@ -44,13 +44,14 @@
 //!
 //! Layers, outermost first: request id (`x-request-id`,
 //! set when absent and echoed back), trace span carrying it, timeout (504 `timeout`), body limit
-//! (413 `body_too_large`), metrics. Unknown paths and wrong methods answer in the envelope.
+//! (413 `body_too_large`), metrics, request rate limits (429 `rate_limited` on `/api/v1` and
+//! `/wx/`, see [`super::ratelimit`]). Unknown paths and wrong methods answer in the envelope.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::error_handling::HandleErrorLayer;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::http::{HeaderName, Request, StatusCode};
 use axum::routing::get;
 use axum::{BoxError, Router};
@@ -65,6 +66,7 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::app::AppState;
 use crate::config::HttpConfig;
 use crate::http::error::{self, ApiError};
+use crate::http::ratelimit::{self, RequestLimits};
 use crate::{
     accounts, callbacks, callers, events, followers, jssdk, proxy, replies, tokens, webhooks,
 };
@@ -180,6 +182,10 @@ pub fn router(state: AppState, http: &HttpConfig) -> Router {
         )
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            RequestLimits::from_ref(&state),
+            ratelimit::enforce,
+        ))
         .layer(axum::middleware::from_fn(super::metrics::track))
         .layer(DefaultBodyLimit::max(http.body_limit_bytes))
         .layer(

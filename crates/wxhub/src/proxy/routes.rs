@@ -33,6 +33,7 @@ impl From<ProxyError> for ApiError {
             ProxyError::BodyRead => ApiError::bad_request("unreadable_body", e.to_string()),
             ProxyError::Token(e) => e.into(),
             ProxyError::Internal(e) => ApiError::internal(e),
+            ProxyError::Throttled(e) => e.into(),
             ProxyError::Upstream(
                 WeChatError::Transport(_)
                 | WeChatError::Status(_)

@@ -17,6 +17,11 @@
 //!   WeChat's answer is passed back.
 //! - Small JSON/text answers are read to look for a token rejection; anything else (media
 //!   downloads) is streamed back as it arrives.
+//! - Every forwarded call first passes the account's WeChat call limit ([`CallGate`], shared
+//!   with the hub's own calls); over it, [`ProxyError::Throttled`] (429). Credential requests
+//!   answered from the cache are not WeChat calls and are not counted.
+
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Response, StatusCode};
@@ -29,7 +34,7 @@ use crate::cache::TokenValue;
 use crate::tokens::{AppIdentity, TokenError, TokenKind, TokenService};
 use crate::wechat::client::errcode_of;
 use crate::wechat::retry::TokenHandle;
-use crate::wechat::WeChatError;
+use crate::wechat::{CallGate, Throttled, WeChatError};
 
 /// Answers at most this large are inspected for a token rejection.
 const INSPECT_LIMIT: usize = 64 * 1024;
@@ -70,6 +75,8 @@ pub enum ProxyError {
     Upstream(WeChatError),
     #[error("the proxy failed")]
     Internal(#[source] anyhow::Error),
+    #[error(transparent)]
+    Throttled(Throttled),
 }
 
 /// One incoming call to forward.
@@ -89,6 +96,7 @@ pub struct ProxyService {
     http: reqwest::Client,
     replay_limit: usize,
     sdk: SdkCredentials,
+    gate: Option<Arc<dyn CallGate>>,
 }
 
 enum RequestBody {
@@ -113,6 +121,7 @@ impl ProxyService {
             http,
             replay_limit,
             sdk,
+            gate: None,
         }
     }
 
@@ -172,6 +181,12 @@ impl ProxyService {
         }
     }
 
+    /// Forwarded calls count against the account's WeChat call limit.
+    pub fn with_gate(mut self, gate: Arc<dyn CallGate>) -> Self {
+        self.gate = Some(gate);
+        self
+    }
+
     pub async fn forward(
         &self,
         account: &str,
@@ -182,6 +197,9 @@ impl ProxyService {
         let path = segments.join("/");
         if let Some(kind) = intercepted(&creds.app, &path, request.query.as_deref()) {
             return self.answer_credential(account, kind).await;
+        }
+        if let Some(gate) = &self.gate {
+            gate.admit(account).await.map_err(ProxyError::Throttled)?;
         }
         let base = url::Url::parse(&creds.api_base)
             .map_err(|_| ProxyError::InvalidPath("the account's api_base is not a URL"))?;

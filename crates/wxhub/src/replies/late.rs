@@ -105,7 +105,7 @@ impl LateReplySender for TokenCentreSender {
         let account_info = self.accounts.get(account).await?;
         let content = message_content(content);
         let handle = self.tokens.handle(account.as_str());
-        let api = Api::new(&self.client, &account_info.api_base);
+        let api = Api::for_account(&self.client, &account_info.api_base, account.as_str());
         match &account_info.app {
             AccountApp::Mp { .. } => {
                 let message = CustomMessage {

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::accounts::model::{AccountApp, AccountId, AgentId, AppId, CallbackMode, CorpId};
-use crate::core::InvalidField;
+use crate::core::{InvalidField, RateLimit};
 use crate::store::sql::{stored_time, Columns};
 use crate::store::StoreError;
 
@@ -25,6 +25,8 @@ pub struct AccountRecord {
     pub callback_token_sealed: Option<String>,
     pub encoding_aes_key_sealed: Option<String>,
     pub contacts_secret_sealed: Option<String>,
+    /// The account's own limit on calls to WeChat; `None`: the configured default.
+    pub wechat_rate_limit: Option<RateLimit>,
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -74,10 +76,12 @@ pub(crate) struct AccountRow<T> {
     pub version: i64,
     pub created_at: T,
     pub updated_at: T,
+    pub wechat_per_second: Option<i64>,
+    pub wechat_burst: Option<i64>,
 }
 
 /// Column list matching [`AccountRow`].
-pub(crate) const ACCOUNT_COLUMNS: &str = "id, kind, appid, corpid, agentid, name, original_id, logo_url, mode, api_base, secret_sealed, callback_token_sealed, encoding_aes_key_sealed, contacts_secret_sealed, version, created_at, updated_at";
+pub(crate) const ACCOUNT_COLUMNS: &str = "id, kind, appid, corpid, agentid, name, original_id, logo_url, mode, api_base, secret_sealed, callback_token_sealed, encoding_aes_key_sealed, contacts_secret_sealed, version, created_at, updated_at, wechat_per_second, wechat_burst";
 
 /// Unique-violation needles → conflict keys, for both backends.
 pub(crate) const ACCOUNT_CONFLICTS: &[(&str, &str)] = &[
@@ -116,6 +120,10 @@ impl<T> AccountRow<T> {
             callback_token_sealed: self.callback_token_sealed,
             encoding_aes_key_sealed: self.encoding_aes_key_sealed,
             contacts_secret_sealed: self.contacts_secret_sealed,
+            wechat_rate_limit: crate::store::callers::stored_rate_limit(
+                self.wechat_per_second,
+                self.wechat_burst,
+            )?,
             version: self.version,
             created_at: stored_time::<C>(self.created_at, "account created_at")?,
             updated_at: stored_time::<C>(self.updated_at, "account updated_at")?,

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 
 use crate::accounts::model::AccountId;
 use crate::callers::model::{Caller, ClientId, QrSource, Scope, SystemId};
-use crate::core::InvalidField;
+use crate::core::{InvalidField, RateLimit};
 use crate::store::sql::{stored_time, Columns};
 use crate::store::StoreError;
 
@@ -40,6 +40,12 @@ pub trait CallerStore: Send + Sync + 'static {
         after: Option<&ClientId>,
         limit: u32,
     ) -> Result<Vec<CallerRecord>, StoreError>;
+    /// Sets (`None`: clears) the caller's own request limit. `Ok(false)`: no such caller.
+    async fn set_rate_limit(
+        &self,
+        id: &ClientId,
+        limit: Option<RateLimit>,
+    ) -> Result<bool, StoreError>;
     /// Deletes the caller, its grants and its tokens. `Ok(false)` when there was none.
     async fn delete(&self, id: &ClientId) -> Result<bool, StoreError>;
     /// Records an issued bearer token by its hash.
@@ -72,6 +78,8 @@ pub(crate) struct CallerRow<T> {
     pub redirect_domains: String,
     pub jssdk_domains: String,
     pub created_at: T,
+    pub rate_per_second: Option<i64>,
+    pub rate_burst: Option<i64>,
 }
 
 /// A caller row joined with one of its tokens.
@@ -82,7 +90,7 @@ pub(crate) struct TokenOwnerRow<T> {
     pub token_expires_at: T,
 }
 
-pub(crate) const CALLER_COLUMNS: &str = "client_id, system_id, name, secret_hash, scopes, qr_source, rsa_public_key, redirect_domains, jssdk_domains, created_at";
+pub(crate) const CALLER_COLUMNS: &str = "client_id, system_id, name, secret_hash, scopes, qr_source, rsa_public_key, redirect_domains, jssdk_domains, created_at, rate_per_second, rate_burst";
 
 pub(crate) const CALLER_CONFLICTS: &[(&str, &str)] =
     &[("system_id", "system_id"), ("qr_source", "qr_source")];
@@ -124,10 +132,37 @@ impl<T> CallerRow<T> {
                 redirect_domains: serde_json::from_str(&self.redirect_domains).map_err(corrupt)?,
                 jssdk_domains: serde_json::from_str(&self.jssdk_domains).map_err(corrupt)?,
                 created_at: stored_time::<C>(self.created_at, "caller created_at")?,
+                rate_limit: stored_rate_limit(self.rate_per_second, self.rate_burst)?,
             },
             secret_hash: self.secret_hash,
         })
     }
+}
+
+/// A limit stored as two nullable columns (both or neither).
+pub(crate) fn stored_rate_limit(
+    per_second: Option<i64>,
+    burst: Option<i64>,
+) -> Result<Option<RateLimit>, StoreError> {
+    match (per_second, burst) {
+        (None, None) => Ok(None),
+        (Some(per_second), Some(burst)) => {
+            RateLimit::new(per_second, burst, ("per_second", "burst"))
+                .map(Some)
+                .map_err(|e| StoreError::Corrupt(format!("rate limit {e}")))
+        }
+        _ => Err(StoreError::Corrupt(
+            "rate limit with one of its two columns".into(),
+        )),
+    }
+}
+
+/// A limit's two columns.
+pub(crate) fn rate_limit_columns(limit: Option<RateLimit>) -> (Option<i64>, Option<i64>) {
+    (
+        limit.map(|l| i64::from(l.per_second())),
+        limit.map(|l| i64::from(l.burst())),
+    )
 }
 
 /// JSON text columns of a caller: (scopes, redirect_domains, jssdk_domains).

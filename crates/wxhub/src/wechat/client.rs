@@ -8,16 +8,30 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use std::fmt;
+use std::sync::Arc;
+
 use super::error::WeChatError;
+use super::limit::CallGate;
 
 /// WeChat's host for Official Account APIs.
 pub const MP_API_BASE: &str = "https://api.weixin.qq.com";
 /// WeChat's host for WeCom APIs.
 pub const WORK_API_BASE: &str = "https://qyapi.weixin.qq.com";
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct WeChatClient {
     http: reqwest::Client,
+    /// Asked before every call of an [`Api`](super::Api) that names its account.
+    gate: Option<Arc<dyn CallGate>>,
+}
+
+impl fmt::Debug for WeChatClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WeChatClient")
+            .field("gated", &self.gate.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl WeChatClient {
@@ -29,7 +43,18 @@ impl WeChatClient {
             .pool_max_idle_per_host(64)
             .build()
             .map_err(WeChatError::from_transport)?;
-        Ok(Self { http })
+        Ok(Self { http, gate: None })
+    }
+
+    /// Calls of an [`Api`](super::Api) naming its account ask `gate` first.
+    pub fn with_gate(mut self, gate: Arc<dyn CallGate>) -> Self {
+        self.gate = Some(gate);
+        self
+    }
+
+    /// The per-account call limit, when this client has one.
+    pub fn gate(&self) -> Option<&dyn CallGate> {
+        self.gate.as_deref()
     }
 
     /// The underlying client, for the pass-through proxy's streamed calls.

@@ -10,6 +10,8 @@
 //! - [`call`]: [`Endpoint`] (a request names its path and method) and [`Api`] (client +
 //!   `api_base`), whose `call` sends any typed request through the retry path; so each
 //!   area's function is one line.
+//! - [`limit`]: the per-account limit on calls to WeChat ([`CallGate`]), asked by every
+//!   call made through an [`Api`] that names its account, and by the proxy.
 //! - [`mp`]: Official Accounts — tokens, customer-service and template messages, QR codes,
 //!   users, tags, menus, temporary media, web OAuth.
 //! - [`work`]: WeCom — tokens and tickets, app messages, contacts (departments, members,
@@ -23,6 +25,7 @@ pub mod call;
 pub mod client;
 pub mod credential;
 pub mod error;
+pub mod limit;
 pub mod mp;
 pub mod pay;
 pub mod retry;
@@ -32,4 +35,5 @@ pub use call::{Ack, Api, CallError, Endpoint};
 pub use client::{WeChatClient, MP_API_BASE, WORK_API_BASE};
 pub use credential::Issued;
 pub use error::WeChatError;
+pub use limit::{CallGate, Throttled};
 pub use retry::{with_token_retry, RejectsToken, RetryError, TokenHandle};

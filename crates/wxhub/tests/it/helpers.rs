@@ -243,6 +243,14 @@ impl TestClient {
         }
     }
 
+    /// The same credentials against another hub (one that shares this one's store).
+    pub fn at(&self, addr: SocketAddr) -> Self {
+        TestClient {
+            base: format!("http://{addr}"),
+            ..self.clone()
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

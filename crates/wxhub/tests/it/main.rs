@@ -20,6 +20,7 @@ mod jobs;
 mod lifecycle;
 mod load_shedding;
 mod proxy_sdk;
+mod limits;
 mod receiver;
 mod relay;
 mod reliability;

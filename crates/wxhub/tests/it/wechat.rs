@@ -16,7 +16,7 @@ use wxhub::cache::TokenValue;
 use wxhub::wechat::mp::{media, menu, message, oauth, qrcode, tags, user};
 use wxhub::wechat::pay::{redpack, PayError};
 use wxhub::wechat::work::{contacts, message as work_message};
-use wxhub::wechat::{mp, work, Api, RetryError, TokenHandle, WeChatClient, WeChatError};
+use wxhub::wechat::{mp, work, Api, CallError, TokenHandle, WeChatClient, WeChatError};
 
 const APPID: &str = "wxwechatclient0001";
 const SECRET: &str = "wechat-client-secret-0000000001";
@@ -205,9 +205,9 @@ impl WeChat {
     }
 }
 
-fn api_error<T: std::fmt::Debug>(result: Result<T, RetryError<WeChatError, WeChatError>>) -> i64 {
+fn api_error<T: std::fmt::Debug>(result: Result<T, CallError<WeChatError>>) -> i64 {
     match result {
-        Err(RetryError::Call(err)) => err.errcode().expect("an errcode"),
+        Err(CallError::Call(err)) => err.errcode().expect("an errcode"),
         other => panic!("expected a wechat error, got {other:?}"),
     }
 }

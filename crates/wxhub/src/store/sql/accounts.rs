@@ -46,10 +46,13 @@ macro_rules! account_store {
                 a: &$crate::store::accounts::AccountRecord,
             ) -> Result<(), $crate::store::StoreError> {
                 let (kind, appid, corpid, agentid) = $crate::store::accounts::app_columns(&a.app);
+                let (wechat_per_second, wechat_burst) =
+                    $crate::store::callers::rate_limit_columns(a.wechat_rate_limit);
                 sqlx::query(
                     "INSERT INTO accounts (id, kind, appid, corpid, agentid, name, original_id, logo_url, mode, api_base, \
-                     secret_sealed, callback_token_sealed, encoding_aes_key_sealed, contacts_secret_sealed, version, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+                     secret_sealed, callback_token_sealed, encoding_aes_key_sealed, contacts_secret_sealed, version, created_at, updated_at, \
+                     wechat_per_second, wechat_burst) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
                 )
                 .bind(a.id.as_str())
                 .bind(kind)
@@ -68,6 +71,8 @@ macro_rules! account_store {
                 .bind(a.version)
                 .bind(<$db as $crate::store::sql::Columns>::time_to_db(a.created_at))
                 .bind(<$db as $crate::store::sql::Columns>::time_to_db(a.updated_at))
+                .bind(wechat_per_second)
+                .bind(wechat_burst)
                 .execute(&self.pool)
                 .await
                 .map_err(|e| {
@@ -115,10 +120,13 @@ macro_rules! account_store {
                 expected_version: i64,
             ) -> Result<bool, $crate::store::StoreError> {
                 let (_, appid, corpid, agentid) = $crate::store::accounts::app_columns(&a.app);
+                let (wechat_per_second, wechat_burst) =
+                    $crate::store::callers::rate_limit_columns(a.wechat_rate_limit);
                 let done = sqlx::query(
                     "UPDATE accounts SET appid = $1, corpid = $2, agentid = $3, name = $4, original_id = $5, logo_url = $6, \
                      mode = $7, api_base = $8, secret_sealed = $9, callback_token_sealed = $10, encoding_aes_key_sealed = $11, \
-                     contacts_secret_sealed = $12, version = $13, updated_at = $14 WHERE id = $15 AND version = $16",
+                     contacts_secret_sealed = $12, version = $13, updated_at = $14, wechat_per_second = $17, wechat_burst = $18 \
+                     WHERE id = $15 AND version = $16",
                 )
                 .bind(appid)
                 .bind(corpid)
@@ -136,6 +144,8 @@ macro_rules! account_store {
                 .bind(<$db as $crate::store::sql::Columns>::time_to_db(a.updated_at))
                 .bind(a.id.as_str())
                 .bind(expected_version)
+                .bind(wechat_per_second)
+                .bind(wechat_burst)
                 .execute(&self.pool)
                 .await
                 .map_err(|e| {

@@ -47,10 +47,13 @@ macro_rules! caller_store {
                 let (scopes, redirect_domains, jssdk_domains) =
                     $crate::store::callers::json_columns(c);
                 let qr_source = c.qr_source.map(i64::from);
+                let (rate_per_second, rate_burst) =
+                    $crate::store::callers::rate_limit_columns(c.rate_limit);
                 let mut tx = self.pool.begin().await?;
                 sqlx::query(
                     "INSERT INTO callers (client_id, system_id, name, secret_hash, scopes, qr_source, rsa_public_key, \
-                     redirect_domains, jssdk_domains, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                     redirect_domains, jssdk_domains, created_at, rate_per_second, rate_burst) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                 )
                 .bind(c.client_id.as_str())
                 .bind(c.system_id.as_str())
@@ -62,6 +65,8 @@ macro_rules! caller_store {
                 .bind(redirect_domains)
                 .bind(jssdk_domains)
                 .bind(<$db as $crate::store::sql::Columns>::time_to_db(c.created_at))
+                .bind(rate_per_second)
+                .bind(rate_burst)
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| classify_write(e, CALLER_CONFLICTS))?;
@@ -115,6 +120,23 @@ macro_rules! caller_store {
                     out.push(self.with_accounts(row).await?);
                 }
                 Ok(out)
+            }
+
+            async fn set_rate_limit(
+                &self,
+                id: &$crate::callers::model::ClientId,
+                limit: Option<$crate::core::RateLimit>,
+            ) -> Result<bool, $crate::store::StoreError> {
+                let (per_second, burst) = $crate::store::callers::rate_limit_columns(limit);
+                let done = sqlx::query(
+                    "UPDATE callers SET rate_per_second = $1, rate_burst = $2 WHERE client_id = $3",
+                )
+                .bind(per_second)
+                .bind(burst)
+                .bind(id.as_str())
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
             }
 
             async fn delete(

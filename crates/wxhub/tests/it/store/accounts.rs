@@ -23,6 +23,7 @@ fn mp(id: &str, appid: &str) -> AccountRecord {
         callback_token_sealed: Some("v1.sealed-token".into()),
         encoding_aes_key_sealed: None,
         contacts_secret_sealed: None,
+        wechat_rate_limit: None,
         version: 1,
         created_at: now,
         updated_at: now,
@@ -36,6 +37,7 @@ fn work(id: &str, corpid: &str, agentid: i64) -> AccountRecord {
             agentid: AgentId::new(agentid).expect("agentid"),
         },
         contacts_secret_sealed: Some("v1.contacts".into()),
+        wechat_rate_limit: None,
         ..mp(id, "unused")
     }
 }
@@ -99,6 +101,8 @@ async fn account_store_contract(store: Store) {
     let mut changed = a.clone();
     changed.name = None;
     changed.secret_sealed = "v1.rotated".into();
+    changed.wechat_rate_limit =
+        Some(wxhub::core::RateLimit::new(5, 20, ("per_second", "burst")).expect("limit"));
     changed.version = 2;
     changed.updated_at = a.updated_at + Duration::seconds(5);
     assert!(accounts.update(&changed, 1).await.expect("update"));

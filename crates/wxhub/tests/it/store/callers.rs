@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use chrono::{Duration, SubsecRound, Utc};
 use wxhub::accounts::model::{AccountApp, AccountId, AppId, CallbackMode};
 use wxhub::callers::model::{Caller, ClientId, QrSource, Scope, SystemId};
+use wxhub::core::RateLimit;
 use wxhub::store::accounts::AccountRecord;
 use wxhub::store::callers::CallerRecord;
 use wxhub::store::{Store, StoreError};
@@ -27,6 +28,7 @@ pub(crate) async fn add_account(store: &Store, id: &str) -> AccountId {
         callback_token_sealed: None,
         encoding_aes_key_sealed: None,
         contacts_secret_sealed: None,
+        wechat_rate_limit: None,
         version: 1,
         created_at: now,
         updated_at: now,
@@ -54,6 +56,7 @@ pub(crate) fn caller(
             redirect_domains: vec!["example.com".into()],
             jssdk_domains: vec!["*.example.com".into()],
             created_at: Utc::now().trunc_subsecs(3),
+            rate_limit: None,
         },
         secret_hash: "ab".repeat(32),
     }
@@ -181,6 +184,66 @@ async fn caller_store_contract(store: Store) {
         None
     );
 }
+
+/// A caller's own rate limit: set, read back with the caller, reset, and only for callers
+/// that exist.
+async fn caller_rate_limit_contract(store: Store) {
+    let callers = store.callers.clone();
+    let a = add_account(&store, "acc-a").await;
+    let one = caller("one", &[&a], None);
+    callers.insert(&one).await.expect("insert");
+    let id = &one.caller.client_id;
+    assert_eq!(
+        callers
+            .get(id)
+            .await
+            .expect("get")
+            .map(|r| r.caller.rate_limit),
+        Some(None),
+        "a new caller has no limit of its own"
+    );
+
+    let limit = RateLimit::new(2, 7, ("per_second", "burst")).expect("limit");
+    assert!(callers.set_rate_limit(id, Some(limit)).await.expect("set"));
+    let stored = callers.get(id).await.expect("get").expect("present");
+    assert_eq!(stored.caller.rate_limit, Some(limit));
+    let mut expected = one.clone();
+    expected.caller.rate_limit = Some(limit);
+    assert_eq!(stored, expected, "nothing else changed");
+    // Bearer lookups carry it too.
+    callers
+        .insert_token("hash-rl", id, Utc::now() + Duration::hours(1))
+        .await
+        .expect("token");
+    let owner = callers
+        .find_by_token("hash-rl", Utc::now())
+        .await
+        .expect("find")
+        .expect("owner");
+    assert_eq!(owner.record.caller.rate_limit, Some(limit));
+    let listed = callers.list(None, 10).await.expect("list");
+    assert_eq!(listed[0].caller.rate_limit, Some(limit));
+
+    assert!(callers.set_rate_limit(id, None).await.expect("reset"));
+    assert_eq!(
+        callers
+            .get(id)
+            .await
+            .expect("get")
+            .map(|r| r.caller.rate_limit),
+        Some(None)
+    );
+    assert!(!callers
+        .set_rate_limit(&ClientId::generate(), Some(limit))
+        .await
+        .expect("unknown caller"));
+}
+
+on_both_backends!(
+    caller_rate_limit_on_sqlite,
+    caller_rate_limit_on_postgres,
+    caller_rate_limit_contract
+);
 
 on_both_backends!(
     caller_store_on_sqlite,

@@ -1,0 +1,173 @@
+//! The request rate limits (issue 14): a layer in front of every `/api/v1` route and the
+//! pass-through proxy `/wx/{account}/…`.
+//!
+//! The layer authenticates the bearer itself, because the bucket is the caller's: a caller
+//! counts against `caller:{client_id}` (its own limit, else `[limits] caller_*`), the admin
+//! bearer against `admin` (`[limits] admin_*`). A request without a valid bearer — the
+//! token grant, a missing, unknown or expired token — counts against its client address
+//! (`ip:{address}`, `[limits] anonymous_*`), never against the caller a bad token imitates.
+//! Over the limit: 429 `rate_limited` with `Retry-After`; the handler never runs. The
+//! caller found is left in the request ([`Authenticated`]) for the `Caller` extractor, so
+//! routes know nothing of limits and a request is authenticated once. The rejection of a bad
+//! token is the route's, as before (the layer only counts it).
+//!
+//! Exempt: WeChat's callbacks (`/callback/{account}`), `/healthz`, `/readyz`, `/metrics`
+//! and `/api/v1/openapi.json`. The limiter is `cache::ratelimit` (Redis when configured, so
+//! the limits hold across instances).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::cache::ratelimit::{Decision, RateLimiter};
+use crate::core::RateLimit;
+use crate::http::auth::{bearer, Authenticated, Authenticator, Caller};
+use crate::http::error::ApiError;
+
+/// What the layer needs: who a bearer is, the limiter, and the configured limits.
+#[derive(Clone)]
+pub struct RequestLimits {
+    auth: Authenticator,
+    limiter: Arc<dyn RateLimiter>,
+    defaults: DefaultLimits,
+}
+
+/// The configured limits (`[limits]`); `None`: that limit is off.
+#[derive(Debug, Clone, Copy)]
+pub struct DefaultLimits {
+    /// A caller without a limit of its own.
+    pub caller: Option<RateLimit>,
+    pub admin: Option<RateLimit>,
+    /// Per client address, requests without a valid bearer.
+    pub anonymous: Option<RateLimit>,
+}
+
+impl RequestLimits {
+    pub fn new(
+        auth: Authenticator,
+        limiter: Arc<dyn RateLimiter>,
+        defaults: DefaultLimits,
+    ) -> Self {
+        RequestLimits {
+            auth,
+            limiter,
+            defaults,
+        }
+    }
+
+    /// The bucket and the limit of an authenticated caller.
+    fn of(&self, caller: &Caller) -> (String, Option<RateLimit>) {
+        match caller {
+            Caller::Admin => ("admin".to_owned(), self.defaults.admin),
+            Caller::Client(c) => (
+                format!("caller:{}", c.client_id),
+                c.rate_limit.or(self.defaults.caller),
+            ),
+        }
+    }
+}
+
+/// Whether requests to `path` are limited.
+pub fn is_limited(path: &str) -> bool {
+    (path.starts_with("/api/v1/") && path != "/api/v1/openapi.json") || path.starts_with("/wx/")
+}
+
+/// The layer: count the request against its bucket, answer 429 when that is empty.
+pub async fn enforce(
+    State(limits): State<RequestLimits>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    if !is_limited(request.uri().path()) {
+        return next.run(request).await;
+    }
+    let caller = match bearer(request.headers()) {
+        Ok(token) => match limits.auth.identify(token).await {
+            Ok(found) => found,
+            Err(e) => {
+                // The route's own authentication answers (500) and logs the cause.
+                tracing::debug!(
+                    error = format!("{e:#}"),
+                    "authenticating for the rate limit failed"
+                );
+                None
+            }
+        },
+        Err(_) => None,
+    };
+    let (key, limit, kind) = match &caller {
+        Some(caller) => {
+            let (key, limit) = limits.of(caller);
+            (
+                key,
+                limit,
+                if caller.is_admin() { "admin" } else { "caller" },
+            )
+        }
+        None => {
+            let address = request
+                .extensions()
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(peer)| peer.ip().to_string())
+                .unwrap_or_else(|| "unknown".to_owned());
+            (
+                format!("ip:{address}"),
+                limits.defaults.anonymous,
+                "anonymous",
+            )
+        }
+    };
+    if let Some(limit) = limit {
+        if let Decision::Limited { retry_after } = limits.limiter.check(&key, limit).await {
+            let who = caller
+                .as_ref()
+                .map_or("anonymous", Caller::label)
+                .to_owned();
+            tracing::info!(caller = %who, "refused: over the request rate limit");
+            metrics::counter!("wxhub_rate_limited_total", "kind" => kind, "caller" => who)
+                .increment(1);
+            return ApiError::rate_limited(
+                format!(
+                    "over the limit of {} requests a second (burst {}); retry later",
+                    limit.per_second(),
+                    limit.burst()
+                ),
+                retry_after,
+            )
+            .into_response();
+        }
+    }
+    if let Some(caller) = caller {
+        request.extensions_mut().insert(Authenticated(caller));
+    }
+    next.run(request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_limited;
+
+    #[test]
+    fn the_api_and_the_proxy_are_limited_and_the_rest_is_not() {
+        for path in [
+            "/api/v1/callers",
+            "/api/v1/auth/token",
+            "/wx/demo-mp/cgi-bin/menu/get",
+        ] {
+            assert!(is_limited(path), "{path}");
+        }
+        for path in [
+            "/callback/demo-mp",
+            "/healthz",
+            "/readyz",
+            "/metrics",
+            "/api/v1/openapi.json",
+            "/",
+        ] {
+            assert!(!is_limited(path), "{path}");
+        }
+    }
+}
