@@ -8,6 +8,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use super::GlobalArgs;
 
 pub mod callbacks;
+pub mod limits;
 pub mod tokens;
 use self::callbacks::Scenario;
 use self::tokens::{self as bench, BenchOptions};
@@ -20,6 +21,25 @@ pub enum BenchCommand {
     /// Signed, encrypted callbacks at a fixed concurrency: requests/s, p50, p99, and the
     /// ratio to a bare handler on the same HTTP stack.
     Callbacks(CallbacksArgs),
+    /// The request rate limit's cost on an API read path: requests/s with the caller limit
+    /// off and on (never refusing), alternating on fresh hubs.
+    Limits(LimitsBenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LimitsBenchArgs {
+    /// Concurrent connections.
+    #[arg(long, default_value_t = 32)]
+    pub concurrency: usize,
+    /// Seconds per measurement.
+    #[arg(long, default_value_t = 5)]
+    pub duration: u64,
+    /// Off-then-on rounds; the medians are printed.
+    #[arg(long, default_value_t = 3)]
+    pub rounds: usize,
+    /// Keep the limited hub's buckets in this Redis instead of in-process.
+    #[arg(long)]
+    pub redis_url: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -76,6 +96,17 @@ pub struct CallbacksArgs {
 pub async fn run(_global: &GlobalArgs, cmd: BenchCommand) -> anyhow::Result<()> {
     match cmd {
         BenchCommand::Tokens(args) => tokens(args).await,
+        BenchCommand::Limits(args) => {
+            crate::telemetry::init_logging(crate::config::LogFormat::Human, "error");
+            limits::run(&limits::BenchOptions {
+                concurrency: args.concurrency.max(1),
+                duration: Duration::from_secs(args.duration.max(1)),
+                rounds: args.rounds.max(1),
+                redis_url: args.redis_url,
+            })
+            .await?;
+            Ok(())
+        }
         BenchCommand::Callbacks(args) => {
             crate::telemetry::init_logging(crate::config::LogFormat::Human, "error");
             let scenarios = match args.scenario {
