@@ -1,9 +1,9 @@
 //! `wxhub bench limits`: what the request rate limit costs on an API read path.
 //!
-//! One caller reads `GET /api/v1/auth/me` (its bearer cached, the handler trivial, so the
-//! limit check is a large share of the work) from `concurrency` connections for `duration`,
+//! `concurrency` callers, one connection each, read `GET /api/v1/auth/me` (the bearer cached,
+//! the handler trivial, so the limit check is a large share of the work) for `duration`,
 //! against a hub whose caller limit is off, then against one whose limit is on but too large
-//! to refuse anything (10000/s, burst 100000): the difference is the check itself. With
+//! to refuse anything (10000/s, burst 100000 per caller): the difference is the check itself. With
 //! `--redis-url` the limited hub keeps its buckets in Redis (one script call per request).
 //! Rounds alternate off/on on fresh hubs; the medians are printed. Requests refused with 429
 //! are counted and reported (they mean the load exceeded even that limit).
@@ -68,13 +68,15 @@ fn median(mut values: Vec<f64>) -> f64 {
         .unwrap_or_default()
 }
 
-/// A hub on a temporary SQLite file with one caller; answers its base URL and bearer.
+/// A hub on a temporary SQLite file with `callers` callers; answers its base URL and their
+/// bearers.
 async fn spawn(
     limited: bool,
+    callers: usize,
     redis_url: Option<&str>,
     dir: &std::path::Path,
     shutdown: CancellationToken,
-) -> anyhow::Result<(String, String)> {
+) -> anyhow::Result<(String, Vec<String>)> {
     let mut config = Config::defaults().context("embedded config")?;
     let file = dir.join(format!("bench-{}.db", ulid::Ulid::new()));
     config.database_url = Some(Dsn::new(format!("sqlite://{}", file.display())));
@@ -88,27 +90,28 @@ async fn spawn(
     let app = App::build(config, shutdown)
         .await
         .context("building the hub")?;
-    let callers = &app.state().callers;
-    let new = NewCaller::parse(CallerRegistration {
-        system_id: "bench".into(),
-        name: "Bench".into(),
-        ..CallerRegistration::default()
-    })?;
-    let (caller, secret) = callers
-        .create(new)
-        .await
-        .context("registering the caller")?;
-    let token = callers
-        .issue_token(caller.client_id.as_str(), &secret)
-        .await
-        .context("issuing the caller's token")?;
+    let service = &app.state().callers;
+    let mut tokens = Vec::with_capacity(callers);
+    for i in 0..callers {
+        let new = NewCaller::parse(CallerRegistration {
+            system_id: format!("bench-{i}"),
+            name: format!("Bench {i}"),
+            ..CallerRegistration::default()
+        })?;
+        let (caller, secret) = service.create(new).await.context("registering a caller")?;
+        let token = service
+            .issue_token(caller.client_id.as_str(), &secret)
+            .await
+            .context("issuing a caller's token")?;
+        tokens.push(token.access_token.into_inner());
+    }
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     tokio::spawn(app.serve(listener));
-    Ok((format!("http://{addr}"), token.access_token.into_inner()))
+    Ok((format!("http://{addr}"), tokens))
 }
 
-async fn drive(base: &str, token: &str, options: &BenchOptions) -> (u64, u64, Duration) {
+async fn drive(base: &str, tokens: &[String], options: &BenchOptions) -> (u64, u64, Duration) {
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(options.concurrency)
         .build()
@@ -119,8 +122,8 @@ async fn drive(base: &str, token: &str, options: &BenchOptions) -> (u64, u64, Du
     let started = Instant::now();
     let deadline = started + options.duration;
     let mut tasks = Vec::new();
-    for _ in 0..options.concurrency {
-        let (http, url, token) = (http.clone(), url.clone(), token.to_owned());
+    for token in tokens {
+        let (http, url, token) = (http.clone(), url.clone(), token.clone());
         let (ok, refused) = (ok.clone(), refused.clone());
         tasks.push(tokio::spawn(async move {
             while Instant::now() < deadline {
@@ -159,14 +162,15 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<Vec<Run>> {
         for _ in 0..options.rounds {
             for limited in [false, true] {
                 let shutdown = CancellationToken::new();
-                let (base, token) = spawn(
+                let (base, tokens) = spawn(
                     limited,
+                    options.concurrency,
                     options.redis_url.as_deref(),
                     &dir,
                     shutdown.clone(),
                 )
                 .await?;
-                let (ok, refused, elapsed) = drive(&base, &token, options).await;
+                let (ok, refused, elapsed) = drive(&base, &tokens, options).await;
                 shutdown.cancel();
                 let run = Run {
                     limited,

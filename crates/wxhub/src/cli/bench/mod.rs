@@ -28,7 +28,7 @@ pub enum BenchCommand {
 
 #[derive(Debug, Args)]
 pub struct LimitsBenchArgs {
-    /// Concurrent connections.
+    /// Concurrent connections, each a caller of its own.
     #[arg(long, default_value_t = 32)]
     pub concurrency: usize,
     /// Seconds per measurement.
