@@ -19,8 +19,9 @@ use crate::events::{CommitHooks, EventService};
 use crate::followers::FollowerService;
 use crate::http::auth::Authenticator;
 use crate::http::idempotency::IdempotencyGuard;
-use crate::http::ratelimit::{DefaultLimits, RequestLimits};
+use crate::http::ratelimit::{DefaultLimits, QueryTokens, RequestLimits};
 use crate::jobs::{InstanceId, JobService};
+use crate::proxy::sdk::{SdkCredentials, SdkError};
 use crate::proxy::ProxyService;
 use crate::replies::ReplyService;
 use crate::store::{Db, DeliveriesReady, Store};
@@ -124,5 +125,24 @@ impl FromRef<AppState> for RequestLimits {
                 anonymous: state.config.limits.anonymous(),
             },
         )
+        .with_query_tokens(Arc::new(SdkTokens(state.proxy.sdk().clone())))
+    }
+}
+
+/// The rate limit's view of the proxy's SDK tokens: whose caller a token is.
+struct SdkTokens(SdkCredentials);
+
+#[async_trait::async_trait]
+impl QueryTokens for SdkTokens {
+    async fn caller_of(
+        &self,
+        account: &crate::accounts::AccountId,
+        token: &str,
+    ) -> anyhow::Result<Option<Arc<crate::callers::Caller>>> {
+        match self.0.authorize(account, Some(token)).await {
+            Ok(caller) => Ok(Some(Arc::new(caller))),
+            Err(SdkError::Refused(_)) => Ok(None),
+            Err(SdkError::Internal(e)) => Err(e),
+        }
     }
 }

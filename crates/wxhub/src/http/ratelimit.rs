@@ -11,6 +11,10 @@
 //! routes know nothing of limits and a request is authenticated once. The rejection of a bad
 //! token is the route's, as before (the layer only counts it).
 //!
+//! An SDK calling the proxy without a bearer names its caller by the hub-issued
+//! `?access_token=` (`proxy::sdk`); the layer asks [`QueryTokens`] whose it is, so those calls
+//! count against that caller's bucket too, and only an unknown token falls to the address's.
+//!
 //! Exempt: WeChat's callbacks (`/callback/{account}`), `/healthz`, `/readyz`, `/metrics`
 //! and `/api/v1/openapi.json`. The limiter is `cache::ratelimit` (Redis when configured, so
 //! the limits hold across instances).
@@ -18,14 +22,30 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use axum::extract::{ConnectInfo, Request, State};
+use axum::http::header::AUTHORIZATION;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use crate::accounts::model::AccountId;
 use crate::cache::ratelimit::{Decision, RateLimiter};
+use crate::callers::model::Caller as CallerInfo;
 use crate::core::RateLimit;
 use crate::http::auth::{bearer, Authenticated, Authenticator, Caller};
 use crate::http::error::ApiError;
+
+/// Who an SDK's proxy token (`/wx/{account}/…?access_token=`, no bearer) belongs to (the
+/// proxy capability implements it; defined here so the layer depends on no capability's
+/// service). `None`: not a valid token for that account.
+#[async_trait]
+pub trait QueryTokens: Send + Sync + 'static {
+    async fn caller_of(
+        &self,
+        account: &AccountId,
+        token: &str,
+    ) -> anyhow::Result<Option<Arc<CallerInfo>>>;
+}
 
 /// What the layer needs: who a bearer is, the limiter, and the configured limits.
 #[derive(Clone)]
@@ -33,6 +53,7 @@ pub struct RequestLimits {
     auth: Authenticator,
     limiter: Arc<dyn RateLimiter>,
     defaults: DefaultLimits,
+    query_tokens: Option<Arc<dyn QueryTokens>>,
 }
 
 /// The configured limits (`[limits]`); `None`: that limit is off.
@@ -55,6 +76,34 @@ impl RequestLimits {
             auth,
             limiter,
             defaults,
+            query_tokens: None,
+        }
+    }
+
+    /// SDK calls to the proxy without a bearer count against the caller their
+    /// `access_token` names.
+    pub fn with_query_tokens(mut self, tokens: Arc<dyn QueryTokens>) -> Self {
+        self.query_tokens = Some(tokens);
+        self
+    }
+
+    /// The caller of a bearer-less proxy call's `access_token`, if any.
+    async fn query_caller(&self, uri: &axum::http::Uri) -> Option<Caller> {
+        let tokens = self.query_tokens.as_ref()?;
+        let account = uri.path().strip_prefix("/wx/")?.split('/').next()?;
+        let account = AccountId::parse(account).ok()?;
+        let token = url::form_urlencoded::parse(uri.query()?.as_bytes())
+            .find(|(k, _)| k == "access_token")
+            .map(|(_, v)| v.into_owned())?;
+        match tokens.caller_of(&account, &token).await {
+            Ok(found) => found.map(Caller::Client),
+            Err(e) => {
+                tracing::debug!(
+                    error = format!("{e:#}"),
+                    "looking up an SDK token for the rate limit failed"
+                );
+                None
+            }
         }
     }
 
@@ -98,7 +147,17 @@ pub async fn enforce(
         },
         Err(_) => None,
     };
-    let (key, limit, kind) = match &caller {
+    // Only the layer's own lookup: the proxy's SDK path authorises the token itself.
+    let counted = match &caller {
+        Some(caller) => Some(caller.clone()),
+        None if !request.headers().contains_key(AUTHORIZATION) => {
+            // The request itself (its body is not Sync) is not held across the lookup.
+            let uri = request.uri().clone();
+            limits.query_caller(&uri).await
+        }
+        None => None,
+    };
+    let (key, limit, kind) = match &counted {
         Some(caller) => {
             let (key, limit) = limits.of(caller);
             (
@@ -122,7 +181,7 @@ pub async fn enforce(
     };
     if let Some(limit) = limit {
         if let Decision::Limited { retry_after } = limits.limiter.check(&key, limit).await {
-            let who = caller
+            let who = counted
                 .as_ref()
                 .map_or("anonymous", Caller::label)
                 .to_owned();

@@ -473,3 +473,45 @@ async fn two_hubs_on_one_redis_share_a_callers_limit() {
         .expect("EXISTS");
     assert!(exists);
 }
+
+#[tokio::test]
+async fn an_sdks_calls_through_the_proxy_count_against_its_caller() {
+    let (_sandbox, hub) = world(small_caller_limits, json!({})).await;
+    let new = NewCaller::parse(CallerRegistration {
+        system_id: "sdk-shop".into(),
+        name: "SDK shop".into(),
+        accounts: vec!["demo-mp".into()],
+        scopes: vec!["tokens".into()],
+        ..CallerRegistration::default()
+    })
+    .expect("valid caller");
+    let (created, secret) = hub.state.callers.create(new).await.expect("caller");
+    // The SDK holds only the caller's credentials and no bearer.
+    let sdk = hub.anonymous();
+    let issued = sdk
+        .get(
+            &format!(
+                "/wx/demo-mp/cgi-bin/token?grant_type=client_credential&appid={}&secret={}",
+                created.client_id,
+                secret.expose()
+            ),
+            StatusCode::OK,
+        )
+        .await;
+    let token = issued["access_token"]
+        .as_str()
+        .expect("hub token")
+        .to_owned();
+    // The address's bucket holds 100: a 429 after 3 is the caller's bucket.
+    let path = format!("{PROXIED}?access_token={token}");
+    assert_burst_then_limited(count(&sdk, &path, 6).await, 3, 6);
+    // A token that is no caller's is the route's refusal (WeChat's JSON), never a 429.
+    let (status, _, body) = attempt(
+        &sdk,
+        Method::GET,
+        &format!("{PROXIED}?access_token=not-a-token"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body["errcode"].is_i64(), "{body}");
+}
