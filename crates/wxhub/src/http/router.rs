@@ -45,7 +45,9 @@
 //! Layers, outermost first: request id (`x-request-id`,
 //! set when absent and echoed back), trace span carrying it, timeout (504 `timeout`), body limit
 //! (413 `body_too_large`), metrics, request rate limits (429 `rate_limited` on `/api/v1` and
-//! `/wx/`, see [`super::ratelimit`]). Unknown paths and wrong methods answer in the envelope.
+//! `/wx/`, see [`super::ratelimit`]), then around the API routes only `Idempotency-Key`
+//! ([`super::idempotency`]; a request refused for its rate never claims a key). Unknown paths
+//! and wrong methods answer in the envelope.
 
 use std::sync::Arc;
 use std::time::Duration;
