@@ -25,6 +25,8 @@ use crate::helpers::{
 struct Count {
     steps: Arc<AtomicU32>,
     gate: Option<Arc<Semaphore>>,
+    /// Steps begun (counted before the gate).
+    entered: Arc<AtomicU32>,
 }
 
 impl Count {
@@ -34,6 +36,7 @@ impl Count {
             Arc::new(Count {
                 steps: steps.clone(),
                 gate: None,
+                entered: Arc::default(),
             }),
             steps,
         )
@@ -54,6 +57,7 @@ impl JobKind for Count {
     }
 
     async fn step(&self, job: &Job) -> Result<StepOutcome, JobStepError> {
+        self.entered.fetch_add(1, Ordering::SeqCst);
         if let Some(gate) = &self.gate {
             gate.acquire().await.expect("gate open").forget();
         }
@@ -237,6 +241,7 @@ async fn a_caller_sees_and_cancels_only_its_own_jobs_and_a_running_one_stops_aft
     hub.state.jobs.register(Arc::new(Count {
         steps: steps.clone(),
         gate: Some(gate.clone()),
+        entered: Arc::default(),
     }));
     hub.add_mp("demo-mp", "wx_demo").await;
     let (client_id, secret) = hub
@@ -446,9 +451,11 @@ async fn a_stopping_hub_gives_its_running_job_back_for_the_next_instance() {
     let hub = spawn_hub_with(config, db.clone()).await;
     let gate = Arc::new(Semaphore::new(1));
     let steps = Arc::new(AtomicU32::new(0));
+    let entered = Arc::new(AtomicU32::new(0));
     hub.state.jobs.register(Arc::new(Count {
         steps: steps.clone(),
         gate: Some(gate.clone()),
+        entered: entered.clone(),
     }));
     let job = hub
         .state
@@ -457,8 +464,11 @@ async fn a_stopping_hub_gives_its_running_job_back_for_the_next_instance() {
         .await
         .expect("queued");
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while steps.load(Ordering::SeqCst) < 1 {
-        assert!(std::time::Instant::now() < deadline, "first step never ran");
+    while entered.load(Ordering::SeqCst) < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "second step never began"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     // The second step waits at the gate; the hub stops meanwhile and, once that step is
