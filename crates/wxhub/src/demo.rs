@@ -310,6 +310,11 @@ impl Demo {
             "  curl -s -H \"$CALLER\" \"$HUB/api/v1/jssdk/config?account={DEMO_WORK}&url=http://localhost/page\"   # wx.config + agentConfig"
         ));
         line(format!(
+            "  curl -s \"$HUB/wx/{DEMO_MP}/cgi-bin/token?grant_type=client_credential&appid={}&secret={}\"   # an unchanged SDK: caller credentials in place of AppID/AppSecret get a hub token",
+            self.caller_client_id,
+            self.caller_client_secret.expose()
+        ));
+        line(format!(
             "  curl -s {sb}/sandbox/mp/accounts/{DEMO_MP_APPID} | grep -o '\"token_fetches\":[0-9]*'   # one fetch, however many calls"
         ));
         line(String::new());
@@ -342,8 +347,9 @@ impl Demo {
         ));
         line("  curl -sN -H \"$ADMIN\" $HUB/api/v1/events/stream   # live, server-sent events (Last-Event-ID resumes)".into());
         line(format!(
-            "  curl -s -H \"$ADMIN\" $HUB/api/v1/webhooks -H 'content-type: application/json' -d '{{\"url\":\"http://127.0.0.1:9999/hook\",\"accounts\":[\"{DEMO_MP}\"]}}'   # Standard Webhooks"
+            "  curl -si -H \"$ADMIN\" -H 'Idempotency-Key: demo-hook-1' $HUB/api/v1/webhooks -H 'content-type: application/json' -d '{{\"url\":\"http://127.0.0.1:9999/hook\",\"accounts\":[\"{DEMO_MP}\"]}}'   # Standard Webhooks; run it twice: Idempotent-Replayed: true, one endpoint"
         ));
+        line("  curl -s -H \"$ADMIN\" $HUB/api/v1/jobs   # tracked background jobs and their progress (also: wxhub jobs list)".into());
         out
     }
 

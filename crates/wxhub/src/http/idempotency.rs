@@ -30,7 +30,7 @@ use sha2::{Digest, Sha256};
 
 use crate::core::clock::SharedClock;
 use crate::core::crypto::MasterKey;
-use crate::http::auth::{bearer, Authenticator};
+use crate::http::auth::{bearer, Authenticated, Authenticator, Caller};
 use crate::http::ApiError;
 use crate::jobs::model::InstanceId;
 use crate::store::idempotency::{Claim, IdempotencyStore, KeyRef, StoredAnswer};
@@ -110,7 +110,8 @@ impl IdempotencyGuard {
     }
 
     /// The caller's scope, when the request has a bearer the hub knows (anything else goes on
-    /// to the route, which refuses it).
+    /// to the route, which refuses it). The rate limiter in front has usually authenticated
+    /// the request already ([`Authenticated`]); only without it is the bearer looked up.
     async fn scope(&self, headers: &HeaderMap) -> Result<Option<String>, ApiError> {
         let Ok(token) = bearer(headers) else {
             return Ok(None);
@@ -122,6 +123,14 @@ impl IdempotencyGuard {
             Ok(caller) => Ok(caller.map(|c| c.client_id.to_string())),
             Err(e) => Err(ApiError::internal(e)),
         }
+    }
+}
+
+/// A caller's idempotency scope: its client id, or `admin`.
+fn scope_of(caller: &Caller) -> String {
+    match caller.client() {
+        Some(client) => client.client_id.to_string(),
+        None => "admin".to_owned(),
     }
 }
 
@@ -156,11 +165,18 @@ async fn run(
     next: Next,
 ) -> Result<Response, Response> {
     let key = IdempotencyKey::parse(&value).map_err(IntoResponse::into_response)?;
-    let Some(scope) = guard
-        .scope(request.headers())
-        .await
-        .map_err(IntoResponse::into_response)?
-    else {
+    let authenticated = request
+        .extensions()
+        .get::<Authenticated>()
+        .map(|Authenticated(caller)| scope_of(caller));
+    let scope = match authenticated {
+        Some(scope) => Some(scope),
+        None => guard
+            .scope(request.headers())
+            .await
+            .map_err(IntoResponse::into_response)?,
+    };
+    let Some(scope) = scope else {
         return Ok(next.run(request).await);
     };
     let Some(seal) = guard.seal.clone() else {
