@@ -95,12 +95,22 @@ impl ApiError {
 
     /// A 500. The cause is logged when the response is made and never shown.
     pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
+        let cause = cause.into();
+        if cause.chain().any(|c| {
+            c.downcast_ref::<crate::core::effects::ClaimLost>()
+                .is_some()
+        }) {
+            return ApiError::conflict(
+                "idempotency_claim_lost",
+                "this request's Idempotency-Key claim was taken over before it could act; nothing was changed",
+            );
+        }
         ApiError {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             code: Cow::Borrowed("internal"),
             message: "internal error".into(),
             wechat: None,
-            cause: Some(cause.into()),
+            cause: Some(cause),
             retry_after: None,
         }
     }

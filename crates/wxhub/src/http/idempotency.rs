@@ -4,16 +4,21 @@
 //! `invalid_idempotency_key`) is claimed in the store under the caller's scope (its client id;
 //! the admin bearer is a scope of its own) with a fingerprint of the request (method, path,
 //! body) before it runs. Then:
-//! - the first request runs; a 2xx/3xx answer — or any answer that reached WeChat — is stored
-//!   (body sealed with the master key) and replayed for `http.idempotency_ttl_secs` with
-//!   `Idempotent-Replayed: true`; any other failure frees the key, so a retry runs again;
+//! - the first request runs under the claim (`core::effects`): each store write it makes marks
+//!   the claim `acted` in the write's own transaction, and each WeChat call marks it
+//!   `external` before it leaves;
+//! - a 2xx/3xx answer — or any answer that reached WeChat, or came after a committed change —
+//!   is stored (body sealed with the master key) and replayed for `http.idempotency_ttl_secs`
+//!   with `Idempotent-Replayed: true`; any other failure frees the key, so a retry runs again;
 //! - the same key with another request is 422 `idempotency_key_reused`;
 //! - the same key while the first still runs is 409 `idempotency_key_in_progress` with
 //!   `Retry-After`, never a second execution — across instances too (the store's primary key
 //!   decides);
 //! - if the instance running the first request stops before answering (or the request is cut
-//!   off by the timeout), its outcome is not known and it is never run again blindly: 409
-//!   `idempotency_outcome_unknown` until the record expires.
+//!   off by the timeout): a claim that had done nothing is freed (a retry runs it); one that
+//!   had acted or called WeChat is never run again blindly: 409 `idempotency_outcome_unknown`
+//!   until the record expires. A request whose claim was taken from it (its instance presumed
+//!   stopped) cannot commit a change any more: the store refuses the write.
 //!
 //! Requests without the header, reads, callbacks and the proxy pass straight through.
 
@@ -30,6 +35,7 @@ use sha2::{Digest, Sha256};
 
 use crate::core::clock::SharedClock;
 use crate::core::crypto::MasterKey;
+use crate::core::effects::{run_claimed, ClaimLost, Claimed, ExternalEffects};
 use crate::http::auth::{bearer, Authenticated, Authenticator, Caller};
 use crate::http::ApiError;
 use crate::jobs::model::InstanceId;
@@ -248,7 +254,20 @@ async fn run(
         holder: guard.holder.clone(),
         settled: false,
     };
-    let response = next.run(Request::from_parts(parts, Body::from(body))).await;
+    let claimed = Arc::new(Claimed::new(
+        scope.clone(),
+        key.as_str().to_owned(),
+        guard.holder.as_str().to_owned(),
+        Arc::new(StoreEffects {
+            store: guard.store.clone(),
+            holder: guard.holder.clone(),
+        }),
+    ));
+    let response = run_claimed(
+        claimed,
+        next.run(Request::from_parts(parts, Body::from(body))),
+    )
+    .await;
     let keep = response.status().is_success()
         || response.status().is_redirection()
         || response.extensions().get::<ReachedWeChat>().is_some();
@@ -267,6 +286,15 @@ async fn run(
         }
     };
     running.settled = true;
+    // A failure is forgotten so a retry runs again — unless a change of it already committed.
+    let keep = keep
+        || match guard.store.release(at, &guard.holder).await {
+            Ok(freed) => !freed,
+            Err(e) => {
+                tracing::error!(error = %e, scope, "freeing an idempotency key after a failure failed");
+                false
+            }
+        };
     if keep {
         let answer = StoredAnswer {
             status: parts.status.as_u16(),
@@ -284,14 +312,34 @@ async fn run(
         if let Err(e) = guard.store.answer(at, &guard.holder, &answer).await {
             tracing::error!(error = %e, scope, "storing an idempotent answer failed; a retry will get idempotency_key_in_progress");
         }
-    } else if let Err(e) = guard.store.release(at, &guard.holder).await {
-        tracing::error!(error = %e, scope, "freeing an idempotency key after a failure failed");
     }
     Ok(Response::from_parts(parts, Body::from(body)))
 }
 
+/// What a claimed request's WeChat calls record before they leave (`core::effects`).
+struct StoreEffects {
+    store: Arc<dyn IdempotencyStore>,
+    holder: InstanceId,
+}
+
+#[async_trait::async_trait]
+impl ExternalEffects for StoreEffects {
+    async fn before_external(&self, claim: &Claimed) -> anyhow::Result<()> {
+        let at = KeyRef {
+            scope: &claim.scope,
+            key: &claim.key,
+        };
+        if self.store.mark_external(at, &self.holder).await? {
+            Ok(())
+        } else {
+            Err(ClaimLost::NotHeld.into())
+        }
+    }
+}
+
 /// A claim being run: if the request is dropped before it settles (the timeout, a client gone
-/// mid-way on HTTP/1 does not drop it, a panic), the outcome is unknown.
+/// mid-way on HTTP/1 does not drop it, a panic), the claim is freed when the request had done
+/// nothing yet, and its outcome is unknown when it had (`IdempotencyStore::abandon`).
 struct Running {
     store: Arc<dyn IdempotencyStore>,
     scope: String,

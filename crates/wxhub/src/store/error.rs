@@ -19,6 +19,10 @@ pub enum StoreError {
     /// SQLite's event batch writer (rusqlite) failed. Opaque to callers, like `Database`.
     #[error("database error")]
     Embedded(#[source] rusqlite::Error),
+    /// The write ran under an `Idempotency-Key` claim this request no longer holds (its
+    /// holder was presumed stopped): nothing was written.
+    #[error(transparent)]
+    ClaimLost(#[from] crate::core::effects::ClaimLost),
     #[error("running migrations")]
     Migrate(#[source] sqlx::migrate::MigrateError),
 }

@@ -30,7 +30,7 @@ pub enum Claim {
     Answered(StoredAnswer),
     /// The same key with another request.
     OtherRequest,
-    /// The first request is still running.
+    /// The first request is still running (it may already have acted).
     Running,
     /// The first request's instance stopped before it answered: its outcome is not known.
     Unknown,
@@ -57,12 +57,18 @@ pub trait IdempotencyStore: Send + Sync + 'static {
         answer: &StoredAnswer,
     ) -> Result<(), StoreError>;
 
-    /// Gives up the claim without an answer (the request failed before changing anything), so
-    /// a retry runs again.
-    async fn release(&self, key: KeyRef<'_>, holder: &InstanceId) -> Result<(), StoreError>;
+    /// Gives up the claim without an answer (the request failed), so a retry runs again —
+    /// unless a store change of the request already committed (`acted`): then `false`, and
+    /// the answer must be stored instead.
+    async fn release(&self, key: KeyRef<'_>, holder: &InstanceId) -> Result<bool, StoreError>;
 
-    /// The claim `holder` holds was cut off before it answered: its outcome is unknown, and
-    /// it is never run again.
+    /// Records that the claimed request is about to call WeChat (`external`, unless already
+    /// `acted`); `false` when `holder` no longer holds the claim.
+    async fn mark_external(&self, key: KeyRef<'_>, holder: &InstanceId)
+        -> Result<bool, StoreError>;
+
+    /// The claim `holder` holds was cut off before it answered: freed when it had done
+    /// nothing yet (`running`), else its outcome is unknown and it is never run again.
     async fn abandon(&self, key: KeyRef<'_>, holder: &InstanceId) -> Result<(), StoreError>;
 
     /// Deletes records that expired before `now`; returns how many.

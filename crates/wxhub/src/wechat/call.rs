@@ -67,6 +67,9 @@ pub enum CallError<E> {
     Throttled(Throttled),
     #[error("the wechat call failed")]
     Call(WeChatError),
+    /// The call runs under an `Idempotency-Key` claim that could not record it: not sent.
+    #[error(transparent)]
+    Claim(crate::core::effects::ClaimLost),
 }
 
 impl<E> From<RetryError<E, WeChatError>> for CallError<E> {
@@ -156,6 +159,9 @@ impl<'a> Api<'a> {
         if let (Some(gate), Some(account)) = (api.client.gate(), api.account) {
             gate.admit(account).await.map_err(CallError::Throttled)?;
         }
+        crate::core::effects::before_external()
+            .await
+            .map_err(CallError::Claim)?;
         Ok(with_token_retry(tokens, |token| call(api, token)).await?)
     }
 }

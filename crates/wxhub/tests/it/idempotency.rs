@@ -8,6 +8,7 @@ use std::sync::Arc;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use wxhub::core::clock::Clock;
+use wxhub::core::effects::{run_claimed, Claimed};
 use wxhub::jobs::InstanceId;
 use wxhub::store::idempotency::KeyRef;
 
@@ -250,67 +251,128 @@ async fn two_hubs_on_one_postgres_execute_a_key_once() {
     b.stop().await.expect("stops");
 }
 
-#[tokio::test]
-async fn a_key_whose_instance_stopped_before_answering_is_never_run_again() {
-    let hub = hub_on(Backend::Sqlite).await;
-    let store = hub.db.store().await;
+/// A claim of instance `gone` on `key` for `POST /api/v1/callers` with `body`, as if `gone`
+/// had received the request and stopped before answering.
+async fn claim_as_gone(hub: &TestHub, key: &str, body: &Value) -> InstanceId {
     let gone = InstanceId::parse("gone:1").expect("id");
-    // A claim made by an instance that died mid-request (its fingerprint is this request's).
-    let body = caller_body("ghost");
-    let probe = post_with_key(&hub.client, "/api/v1/callers", "ghost-key", &body).await;
-    assert_eq!(probe.status(), StatusCode::CREATED);
-    // Reuse the record's fingerprint: take it over as a running claim of `gone`.
-    hub.clock.advance(chrono::Duration::seconds(86_401));
-    let later = hub.clock.now();
-    let claim = store
+    let now = hub.clock.now();
+    let claim = hub
+        .db
+        .store()
+        .await
         .idempotency
         .claim(
             KeyRef {
                 scope: "admin",
-                key: "ghost-key",
+                key,
             },
-            &fingerprint_of(&hub, &body).await,
+            &fingerprint(&Method::POST, "/api/v1/callers", body),
             &gone,
-            later,
-            later + chrono::Duration::hours(24),
+            now,
+            now + chrono::Duration::hours(24),
         )
         .await
         .expect("claim");
     assert_eq!(claim, wxhub::store::idempotency::Claim::New);
-    let running = post_with_key(&hub.client, "/api/v1/callers", "ghost-key", &body).await;
+    gone
+}
+
+/// What the hub fingerprints: SHA-256 of method, path and body.
+fn fingerprint(method: &Method, path: &str, body: &Value) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    hash.update(method.as_str().as_bytes());
+    hash.update([0]);
+    hash.update(path.as_bytes());
+    hash.update([0]);
+    hash.update(serde_json::to_vec(body).expect("json"));
+    hex::encode(hash.finalize())
+}
+
+async fn release_held_by(hub: &TestHub, gone: &InstanceId) {
+    let store = hub.db.store().await;
+    let leases = store
+        .leases
+        .iter()
+        .find(|l| l.what() == "idempotency claims")
+        .expect("leases");
+    assert_eq!(
+        leases
+            .release_held_by(std::slice::from_ref(gone))
+            .await
+            .expect("release"),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_stopped_instance_s_claim_is_freed_when_it_had_done_nothing() {
+    let hub = hub_on(Backend::Sqlite).await;
+    let body = caller_body("ghost");
+    let gone = claim_as_gone(&hub, "idle-key", &body).await;
+    let running = post_with_key(&hub.client, "/api/v1/callers", "idle-key", &body).await;
     assert_eq!(running.status(), StatusCode::CONFLICT);
     assert_error(
         &running.json().await.expect("json"),
         "idempotency_key_in_progress",
     );
-    let freed = store
-        .leases
-        .iter()
-        .find(|l| l.what() == "idempotency claims")
-        .expect("leases");
-    assert_eq!(freed.release_held_by(&[gone]).await.expect("release"), 1);
-    let unknown = post_with_key(&hub.client, "/api/v1/callers", "ghost-key", &body).await;
+    release_held_by(&hub, &gone).await;
+    let ran = post_with_key(&hub.client, "/api/v1/callers", "idle-key", &body).await;
+    assert_eq!(
+        ran.status(),
+        StatusCode::CREATED,
+        "nothing had happened: it runs"
+    );
+    let again = post_with_key(&hub.client, "/api/v1/callers", "idle-key", &body).await;
+    assert!(replayed(&again));
+    assert_eq!(caller_count(&hub).await, 1);
+    hub.stop().await.expect("stops");
+}
+
+#[tokio::test]
+async fn a_stopped_instance_s_claim_that_had_acted_is_never_run_again() {
+    let hub = hub_on(Backend::Sqlite).await;
+    let body = caller_body("ghost");
+    let gone = claim_as_gone(&hub, "acted-key", &body).await;
+    // `gone` committed a change under the claim (any store write marks it, in the same
+    // transaction), then stopped before answering.
+    let store = hub.db.store().await;
+    struct NoCalls;
+    #[async_trait::async_trait]
+    impl wxhub::core::effects::ExternalEffects for NoCalls {
+        async fn before_external(&self, _: &Claimed) -> anyhow::Result<()> {
+            anyhow::bail!("no WeChat call here")
+        }
+    }
+    let claimed = Arc::new(Claimed::new(
+        "admin".into(),
+        "acted-key".into(),
+        gone.as_str().into(),
+        Arc::new(NoCalls),
+    ));
+    run_claimed(claimed, async {
+        store
+            .jobs
+            .insert(&wxhub::jobs::model::NewJob {
+                id: wxhub::jobs::JobId::generate(),
+                kind: "test".into(),
+                owner: None,
+                params: json!({}),
+                created_at: hub.clock.now(),
+            })
+            .await
+            .expect("a write under the claim");
+    })
+    .await;
+    release_held_by(&hub, &gone).await;
+    let unknown = post_with_key(&hub.client, "/api/v1/callers", "acted-key", &body).await;
     assert_eq!(unknown.status(), StatusCode::CONFLICT);
     assert_error(
         &unknown.json().await.expect("json"),
         "idempotency_outcome_unknown",
     );
-    assert_eq!(caller_count(&hub).await, 1, "not run again");
+    assert_eq!(caller_count(&hub).await, 0, "not run again");
     hub.stop().await.expect("stops");
-}
-
-/// The fingerprint the hub stores for a POST /api/v1/callers with `body`, read back from the
-/// record a first request left.
-async fn fingerprint_of(hub: &TestHub, _body: &Value) -> String {
-    let url = &hub.db.url;
-    let pool = sqlx::SqlitePool::connect(url).await.expect("sqlite");
-    let (fingerprint,): (String,) = sqlx::query_as(
-        "SELECT fingerprint FROM idempotency_keys WHERE scope = 'admin' AND key = 'ghost-key'",
-    )
-    .fetch_one(&pool)
-    .await
-    .expect("record");
-    fingerprint
 }
 
 #[tokio::test]

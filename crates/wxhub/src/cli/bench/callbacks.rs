@@ -21,6 +21,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use wx_protocol::{callback_signature, EncodingAesKey, EncryptedRequest, MessageCrypt};
 
+use crate::cli::bench::median;
 use crate::config::Dsn;
 use crate::core::crypto::MasterKey;
 use crate::core::secret::Secret;
@@ -153,15 +154,6 @@ impl fmt::Display for Summary {
             self.hub_p99.1.as_secs_f64() * 1000.0,
         )
     }
-}
-
-/// The middle value (the lower middle of an even count); `T::default()` when empty.
-fn median<T: PartialOrd + Copy + Default>(mut values: Vec<T>) -> T {
-    values.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
-    values
-        .get(values.len().saturating_sub(1) / 2)
-        .copied()
-        .unwrap_or_default()
 }
 
 fn min_median_max(values: Vec<f64>) -> (f64, f64, f64) {

@@ -18,6 +18,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::callers::model::{CallerRegistration, NewCaller};
+use crate::cli::bench::median;
 use crate::config::Dsn;
 use crate::core::crypto::MasterKey;
 use crate::{App, Config};
@@ -58,14 +59,6 @@ impl fmt::Display for Run {
             self.elapsed.as_secs_f64()
         )
     }
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(|a, b| a.total_cmp(b));
-    values
-        .get(values.len().saturating_sub(1) / 2)
-        .copied()
-        .unwrap_or_default()
 }
 
 /// A hub on a temporary SQLite file with `callers` callers; answers its base URL and their

@@ -10,6 +10,7 @@ use super::GlobalArgs;
 pub mod callbacks;
 pub mod limits;
 pub mod tokens;
+pub mod writes;
 use self::callbacks::Scenario;
 use self::tokens::{self as bench, BenchOptions};
 use crate::store::{Db, Store};
@@ -24,6 +25,26 @@ pub enum BenchCommand {
     /// The request rate limit's cost on an API read path: requests/s with the caller limit
     /// off and on (never refusing), alternating on fresh hubs.
     Limits(LimitsBenchArgs),
+    /// The Idempotency-Key layer's cost on an API write path: requests/s without a key, with
+    /// a fresh key per request, and replaying one key, alternating on fresh hubs.
+    Writes(WritesBenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct WritesBenchArgs {
+    /// Concurrent connections, each writing a caller of its own.
+    #[arg(long, default_value_t = 16)]
+    pub concurrency: usize,
+    /// Seconds per measurement.
+    #[arg(long, default_value_t = 5)]
+    pub duration: u64,
+    /// Rounds of the three modes; the medians are printed.
+    #[arg(long, default_value_t = 3)]
+    pub rounds: usize,
+    /// Store for the hubs (default: a temporary SQLite file per hub). A PostgreSQL URL is
+    /// used as is (the bench's callers are left in it).
+    #[arg(long)]
+    pub database_url: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -93,6 +114,15 @@ pub struct CallbacksArgs {
     pub url: Option<String>,
 }
 
+/// The middle value (the lower middle of an even count); `T::default()` when empty.
+pub(crate) fn median<T: PartialOrd + Copy + Default>(mut values: Vec<T>) -> T {
+    values.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    values
+        .get(values.len().saturating_sub(1) / 2)
+        .copied()
+        .unwrap_or_default()
+}
+
 pub async fn run(_global: &GlobalArgs, cmd: BenchCommand) -> anyhow::Result<()> {
     match cmd {
         BenchCommand::Tokens(args) => tokens(args).await,
@@ -103,6 +133,17 @@ pub async fn run(_global: &GlobalArgs, cmd: BenchCommand) -> anyhow::Result<()> 
                 duration: Duration::from_secs(args.duration.max(1)),
                 rounds: args.rounds.max(1),
                 redis_url: args.redis_url,
+            })
+            .await?;
+            Ok(())
+        }
+        BenchCommand::Writes(args) => {
+            crate::telemetry::init_logging(crate::config::LogFormat::Human, "error");
+            writes::run(&writes::BenchOptions {
+                concurrency: args.concurrency.max(1),
+                duration: Duration::from_secs(args.duration.max(1)),
+                rounds: args.rounds.max(1),
+                database_url: args.database_url,
             })
             .await?;
             Ok(())

@@ -45,6 +45,7 @@ macro_rules! account_store {
                 &self,
                 a: &$crate::store::accounts::AccountRecord,
             ) -> Result<(), $crate::store::StoreError> {
+                let mut tx = <$db as $crate::store::sql::WriteTx>::begin_write(&self.pool).await?;
                 let (kind, appid, corpid, agentid) = $crate::store::accounts::app_columns(&a.app);
                 let (wechat_per_second, wechat_burst) =
                     $crate::store::callers::rate_limit_columns(a.wechat_rate_limit);
@@ -73,11 +74,12 @@ macro_rules! account_store {
                 .bind(<$db as $crate::store::sql::Columns>::time_to_db(a.updated_at))
                 .bind(wechat_per_second)
                 .bind(wechat_burst)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await
                 .map_err(|e| {
                     $crate::store::error::classify_write(e, $crate::store::accounts::ACCOUNT_CONFLICTS)
                 })?;
+                tx.commit().await?;
                 Ok(())
             }
 
@@ -119,6 +121,7 @@ macro_rules! account_store {
                 a: &$crate::store::accounts::AccountRecord,
                 expected_version: i64,
             ) -> Result<bool, $crate::store::StoreError> {
+                let mut tx = <$db as $crate::store::sql::WriteTx>::begin_write(&self.pool).await?;
                 let (_, appid, corpid, agentid) = $crate::store::accounts::app_columns(&a.app);
                 let (wechat_per_second, wechat_burst) =
                     $crate::store::callers::rate_limit_columns(a.wechat_rate_limit);
@@ -146,11 +149,12 @@ macro_rules! account_store {
                 .bind(expected_version)
                 .bind(wechat_per_second)
                 .bind(wechat_burst)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await
                 .map_err(|e| {
                     $crate::store::error::classify_write(e, $crate::store::accounts::ACCOUNT_CONFLICTS)
                 })?;
+                tx.commit().await?;
                 Ok(done.rows_affected() == 1)
             }
 
@@ -158,7 +162,7 @@ macro_rules! account_store {
                 &self,
                 id: &$crate::accounts::model::AccountId,
             ) -> Result<bool, $crate::store::StoreError> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = <$db as $crate::store::sql::WriteTx>::begin_write(&self.pool).await?;
                 // What only served the account goes with it; events, deliveries and their
                 // attempts stay as history.
                 for owned in $crate::store::sql::accounts::OWNED_BY_ACCOUNT {

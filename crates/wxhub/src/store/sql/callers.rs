@@ -49,7 +49,7 @@ macro_rules! caller_store {
                 let qr_source = c.qr_source.map(i64::from);
                 let (rate_per_second, rate_burst) =
                     $crate::store::callers::rate_limit_columns(c.rate_limit);
-                let mut tx = self.pool.begin().await?;
+                let mut tx = <$db as $crate::store::sql::WriteTx>::begin_write(&self.pool).await?;
                 sqlx::query(
                     "INSERT INTO callers (client_id, system_id, name, secret_hash, scopes, qr_source, rsa_public_key, \
                      redirect_domains, jssdk_domains, created_at, rate_per_second, rate_burst) \
@@ -127,6 +127,7 @@ macro_rules! caller_store {
                 id: &$crate::callers::model::ClientId,
                 limit: Option<$crate::core::RateLimit>,
             ) -> Result<bool, $crate::store::StoreError> {
+                let mut tx = <$db as $crate::store::sql::WriteTx>::begin_write(&self.pool).await?;
                 let (per_second, burst) = $crate::store::callers::rate_limit_columns(limit);
                 let done = sqlx::query(
                     "UPDATE callers SET rate_per_second = $1, rate_burst = $2 WHERE client_id = $3",
@@ -134,8 +135,9 @@ macro_rules! caller_store {
                 .bind(per_second)
                 .bind(burst)
                 .bind(id.as_str())
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
+                tx.commit().await?;
                 Ok(done.rows_affected() == 1)
             }
 
@@ -143,7 +145,7 @@ macro_rules! caller_store {
                 &self,
                 id: &$crate::callers::model::ClientId,
             ) -> Result<bool, $crate::store::StoreError> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = <$db as $crate::store::sql::WriteTx>::begin_write(&self.pool).await?;
                 // What the caller owns goes with it: its webhook endpoints (their deliveries
                 // and attempts cascade) and its reply rules. Grants and tokens cascade.
                 for owned in $crate::store::sql::callers::OWNED_BY_CALLER {
@@ -166,15 +168,17 @@ macro_rules! caller_store {
                 client_id: &$crate::callers::model::ClientId,
                 expires_at: chrono::DateTime<chrono::Utc>,
             ) -> Result<(), $crate::store::StoreError> {
+                let mut tx = <$db as $crate::store::sql::WriteTx>::begin_write(&self.pool).await?;
                 sqlx::query(
                     "INSERT INTO caller_tokens (token_hash, client_id, expires_at) VALUES ($1, $2, $3)",
                 )
                 .bind(token_hash)
                 .bind(client_id.as_str())
                 .bind(<$db as $crate::store::sql::Columns>::time_to_db(expires_at))
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await
                 .map_err(|e| $crate::store::error::classify_write(e, &[]))?;
+                tx.commit().await?;
                 Ok(())
             }
 

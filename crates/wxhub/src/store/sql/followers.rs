@@ -215,6 +215,7 @@ macro_rules! follower_store {
                 account: &$crate::accounts::model::AccountId,
                 on: bool,
             ) -> Result<(), $crate::store::StoreError> {
+                let mut tx = <$db as $crate::store::sql::WriteTx>::begin_write(&self.pool).await?;
                 use $crate::store::sql::Columns;
 
                 sqlx::query(
@@ -223,8 +224,9 @@ macro_rules! follower_store {
                 )
                 .bind(account.as_str())
                 .bind(<$db as Columns>::bool_to_db(on))
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
+                tx.commit().await?;
                 Ok(())
             }
         }

@@ -81,7 +81,7 @@ macro_rules! idempotency_store {
                     return Ok(Claim::OtherRequest);
                 }
                 Ok(match state.as_str() {
-                    "running" => Claim::Running,
+                    "running" | "external" | "acted" => Claim::Running,
                     "unknown" => Claim::Unknown,
                     "done" => Claim::Answered(StoredAnswer {
                         status: status
@@ -107,7 +107,8 @@ macro_rules! idempotency_store {
                     .map_err(|e| $crate::store::StoreError::Corrupt(format!("idempotency headers: {e}")))?;
                 sqlx::query(
                     "UPDATE idempotency_keys SET state = 'done', holder = NULL, status = $4, headers = $5, \
-                     body_sealed = $6 WHERE scope = $1 AND key = $2 AND holder = $3 AND state = 'running'",
+                     body_sealed = $6 WHERE scope = $1 AND key = $2 AND holder = $3 \
+                     AND state IN ('running', 'external', 'acted')",
                 )
                 .bind(key.scope)
                 .bind(key.key)
@@ -124,17 +125,34 @@ macro_rules! idempotency_store {
                 &self,
                 key: $crate::store::idempotency::KeyRef<'_>,
                 holder: &$crate::jobs::model::InstanceId,
-            ) -> Result<(), $crate::store::StoreError> {
-                sqlx::query(
+            ) -> Result<bool, $crate::store::StoreError> {
+                let freed = sqlx::query(
                     "DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND holder = $3 \
-                     AND state = 'running'",
+                     AND state IN ('running', 'external')",
                 )
                 .bind(key.scope)
                 .bind(key.key)
                 .bind(holder.as_str())
                 .execute(&self.pool)
                 .await?;
-                Ok(())
+                Ok(freed.rows_affected() == 1)
+            }
+
+            async fn mark_external(
+                &self,
+                key: $crate::store::idempotency::KeyRef<'_>,
+                holder: &$crate::jobs::model::InstanceId,
+            ) -> Result<bool, $crate::store::StoreError> {
+                let marked = sqlx::query(
+                    "UPDATE idempotency_keys SET state = CASE WHEN state = 'acted' THEN 'acted' ELSE 'external' END \
+                     WHERE scope = $1 AND key = $2 AND holder = $3 AND state IN ('running', 'external', 'acted')",
+                )
+                .bind(key.scope)
+                .bind(key.key)
+                .bind(holder.as_str())
+                .execute(&self.pool)
+                .await?;
+                Ok(marked.rows_affected() == 1)
             }
 
             async fn abandon(
@@ -142,15 +160,26 @@ macro_rules! idempotency_store {
                 key: $crate::store::idempotency::KeyRef<'_>,
                 holder: &$crate::jobs::model::InstanceId,
             ) -> Result<(), $crate::store::StoreError> {
+                let mut tx = self.pool.begin().await?;
                 sqlx::query(
-                    "UPDATE idempotency_keys SET state = 'unknown', holder = NULL \
-                     WHERE scope = $1 AND key = $2 AND holder = $3 AND state = 'running'",
+                    "DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND holder = $3 \
+                     AND state = 'running'",
                 )
                 .bind(key.scope)
                 .bind(key.key)
                 .bind(holder.as_str())
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
+                sqlx::query(
+                    "UPDATE idempotency_keys SET state = 'unknown', holder = NULL \
+                     WHERE scope = $1 AND key = $2 AND holder = $3 AND state IN ('external', 'acted')",
+                )
+                .bind(key.scope)
+                .bind(key.key)
+                .bind(holder.as_str())
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
                 Ok(())
             }
 
@@ -167,7 +196,8 @@ macro_rules! idempotency_store {
             }
         }
 
-        /// A claim whose holder is gone is never run again: its outcome is unknown.
+        /// A claim whose holder is gone: free again when it had done nothing, else never run
+        /// again (its outcome is unknown).
         #[async_trait::async_trait]
         impl $crate::store::jobs::Leases for $name {
             fn what(&self) -> &'static str {
@@ -181,16 +211,25 @@ macro_rules! idempotency_store {
                 if owners.is_empty() {
                     return Ok(0);
                 }
-                let sql = format!(
-                    "UPDATE idempotency_keys SET state = 'unknown', holder = NULL \
-                     WHERE state = 'running' AND holder IN ({})",
-                    $crate::store::sql::jobs::placeholders(1, owners.len())
-                );
-                let mut query = sqlx::query(&sql);
-                for owner in owners {
-                    query = query.bind(owner.as_str());
+                // A claim that had done nothing is free again; one that may have acted is unknown.
+                let holders = $crate::store::sql::jobs::placeholders(1, owners.len());
+                let mut tx = self.pool.begin().await?;
+                let mut released = 0;
+                for sql in [
+                    format!("DELETE FROM idempotency_keys WHERE state = 'running' AND holder IN ({holders})"),
+                    format!(
+                        "UPDATE idempotency_keys SET state = 'unknown', holder = NULL \
+                         WHERE state IN ('external', 'acted') AND holder IN ({holders})"
+                    ),
+                ] {
+                    let mut query = sqlx::query(&sql);
+                    for owner in owners {
+                        query = query.bind(owner.as_str());
+                    }
+                    released += query.execute(&mut *tx).await?.rows_affected();
                 }
-                Ok(query.execute(&self.pool).await?.rows_affected())
+                tx.commit().await?;
+                Ok(released)
             }
         }
     };

@@ -130,6 +130,7 @@ macro_rules! job_store {
                 &self,
                 job: &$crate::jobs::model::NewJob,
             ) -> Result<(), $crate::store::StoreError> {
+                let mut tx = <$db as $crate::store::sql::WriteTx>::begin_write(&self.pool).await?;
                 use $crate::store::sql::Columns;
                 let at = <$db as Columns>::time_to_db(job.created_at);
                 sqlx::query(&format!(
@@ -144,9 +145,10 @@ macro_rules! job_store {
                 .bind(<$db as Columns>::int_to_db(0))
                 .bind(<$db as Columns>::bool_to_db(false))
                 .bind(at)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await
                 .map_err(|e| $crate::store::error::classify_write(e, &[("id", "id")]))?;
+                tx.commit().await?;
                 Ok(())
             }
 
@@ -308,6 +310,7 @@ macro_rules! job_store {
                 id: &$crate::jobs::model::JobId,
                 now: chrono::DateTime<chrono::Utc>,
             ) -> Result<Option<$crate::jobs::model::Job>, $crate::store::StoreError> {
+                let mut tx = <$db as $crate::store::sql::WriteTx>::begin_write(&self.pool).await?;
                 use $crate::store::sql::Columns;
                 let at = <$db as Columns>::time_to_db(now);
                 let yes = <$db as Columns>::bool_to_db(true);
@@ -320,7 +323,7 @@ macro_rules! job_store {
                 .bind(id.as_str())
                 .bind(yes)
                 .bind(at)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
                 if idle.rows_affected() == 0 {
                     sqlx::query(
@@ -330,9 +333,10 @@ macro_rules! job_store {
                     .bind(id.as_str())
                     .bind(yes)
                     .bind(at)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await?;
                 }
+                tx.commit().await?;
                 self.fetch_job(id).await
             }
         }

@@ -83,6 +83,48 @@ pub(crate) mod replies;
 pub(crate) mod tokens;
 pub(crate) mod webhooks;
 
+/// Opens a write transaction. When the request runs under an `Idempotency-Key` claim
+/// ([`crate::core::effects`]), the claim is marked `acted` as the transaction's first
+/// statement, so the mark commits with the change or not at all; a claim this request no
+/// longer holds fails the write ([`StoreError::ClaimLost`]) before anything is written.
+/// Every store write a `/api/v1` route can reach goes through here.
+pub(crate) trait WriteTx: sqlx::Database {
+    fn begin_write(
+        pool: &sqlx::Pool<Self>,
+    ) -> impl std::future::Future<Output = Result<sqlx::Transaction<'static, Self>, StoreError>> + Send;
+}
+
+/// The statement that marks a claim: held by this instance, not yet answered.
+const MARK_ACTED: &str = "UPDATE idempotency_keys SET state = 'acted' \
+     WHERE scope = $1 AND key = $2 AND holder = $3 AND state IN ('running', 'external', 'acted')";
+
+macro_rules! write_tx {
+    ($db:ty) => {
+        impl WriteTx for $db {
+            async fn begin_write(
+                pool: &sqlx::Pool<Self>,
+            ) -> Result<sqlx::Transaction<'static, Self>, StoreError> {
+                let mut tx = pool.begin().await?;
+                if let Some(claim) = crate::core::effects::current() {
+                    let marked = sqlx::query(MARK_ACTED)
+                        .bind(&claim.scope)
+                        .bind(&claim.key)
+                        .bind(&claim.holder)
+                        .execute(&mut *tx)
+                        .await?;
+                    if marked.rows_affected() != 1 {
+                        return Err(crate::core::effects::ClaimLost::NotHeld.into());
+                    }
+                }
+                Ok(tx)
+            }
+        }
+    };
+}
+
+write_tx!(sqlx::Sqlite);
+write_tx!(sqlx::Postgres);
+
 /// The Rust type a backend's time columns decode to (`Columns::Time`), for row types.
 pub(crate) type Time<DB> = <DB as Columns>::Time;
 

@@ -69,6 +69,7 @@ macro_rules! reply_rule_store {
                 &self,
                 rule: &$crate::store::replies::RuleRecord,
             ) -> Result<(), $crate::store::StoreError> {
+                let mut tx = <$db as $crate::store::sql::WriteTx>::begin_write(&self.pool).await?;
                 use $crate::store::sql::Columns;
 
                 sqlx::query(&format!(
@@ -86,8 +87,9 @@ macro_rules! reply_rule_store {
                 .bind(<$db as Columns>::time_to_db(rule.updated_at))
                 .bind(&rule.webhook_secret_sealed)
                 .bind(&rule.owner)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
+                tx.commit().await?;
                 Ok(())
             }
 
@@ -127,6 +129,7 @@ macro_rules! reply_rule_store {
                 rule: &$crate::store::replies::RuleRecord,
                 secret: $crate::store::replies::SecretChange,
             ) -> Result<bool, $crate::store::StoreError> {
+                let mut tx = <$db as $crate::store::sql::WriteTx>::begin_write(&self.pool).await?;
                 use $crate::store::replies::SecretChange;
                 use $crate::store::sql::Columns;
 
@@ -152,8 +155,9 @@ macro_rules! reply_rule_store {
                     SecretChange::Keep => query,
                     SecretChange::Replace => query.bind(&rule.webhook_secret_sealed),
                 }
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
+                tx.commit().await?;
                 Ok(done.rows_affected() > 0)
             }
 
@@ -164,6 +168,7 @@ macro_rules! reply_rule_store {
                 sealed: &str,
                 updated_at: chrono::DateTime<chrono::Utc>,
             ) -> Result<bool, $crate::store::StoreError> {
+                let mut tx = <$db as $crate::store::sql::WriteTx>::begin_write(&self.pool).await?;
                 use $crate::store::sql::Columns;
 
                 let done = sqlx::query(
@@ -174,8 +179,9 @@ macro_rules! reply_rule_store {
                 .bind(<$db as Columns>::time_to_db(updated_at))
                 .bind(account.as_str())
                 .bind(rule_id)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
+                tx.commit().await?;
                 Ok(done.rows_affected() > 0)
             }
 
@@ -184,12 +190,14 @@ macro_rules! reply_rule_store {
                 account: &$crate::accounts::model::AccountId,
                 rule_id: &str,
             ) -> Result<bool, $crate::store::StoreError> {
+                let mut tx = <$db as $crate::store::sql::WriteTx>::begin_write(&self.pool).await?;
                 let done =
                     sqlx::query("DELETE FROM reply_rules WHERE account_id = $1 AND rule_id = $2")
                         .bind(account.as_str())
                         .bind(rule_id)
-                        .execute(&self.pool)
+                        .execute(&mut *tx)
                         .await?;
+                tx.commit().await?;
                 Ok(done.rows_affected() > 0)
             }
         }

@@ -226,6 +226,7 @@ macro_rules! webhook_store {
                 &self,
                 r: &$crate::store::webhooks::EndpointRecord,
             ) -> Result<(), $crate::store::StoreError> {
+                let mut tx = <$db as $crate::store::sql::WriteTx>::begin_write(&self.pool).await?;
                 let e = &r.endpoint;
                 let (accounts, event_types, qr_sources) =
                     $crate::store::webhooks::filter_columns(&e.filter);
@@ -250,9 +251,10 @@ macro_rules! webhook_store {
                 .bind(e.failing_since.map(<$db as $crate::store::sql::Columns>::time_to_db))
                 .bind(<$db as $crate::store::sql::Columns>::time_to_db(e.created_at))
                 .bind(<$db as $crate::store::sql::Columns>::time_to_db(e.updated_at))
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await
                 .map_err(|e| $crate::store::error::classify_write(e, &[("id", "id")]))?;
+                tx.commit().await?;
                 Ok(())
             }
 
@@ -296,6 +298,7 @@ macro_rules! webhook_store {
                 &self,
                 r: &$crate::store::webhooks::EndpointRecord,
             ) -> Result<bool, $crate::store::StoreError> {
+                let mut tx = <$db as $crate::store::sql::WriteTx>::begin_write(&self.pool).await?;
                 let e = &r.endpoint;
                 let (accounts, event_types, qr_sources) =
                     $crate::store::webhooks::filter_columns(&e.filter);
@@ -315,8 +318,9 @@ macro_rules! webhook_store {
                 .bind(&r.previous_secret_sealed)
                 .bind(r.previous_secret_expires_at.map(<$db as $crate::store::sql::Columns>::time_to_db))
                 .bind(<$db as $crate::store::sql::Columns>::time_to_db(e.updated_at))
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
+                tx.commit().await?;
                 Ok(done.rows_affected() == 1)
             }
 
@@ -324,10 +328,12 @@ macro_rules! webhook_store {
                 &self,
                 id: &$crate::webhooks::model::EndpointId,
             ) -> Result<bool, $crate::store::StoreError> {
+                let mut tx = <$db as $crate::store::sql::WriteTx>::begin_write(&self.pool).await?;
                 let done = sqlx::query("DELETE FROM webhook_endpoints WHERE id = $1")
                     .bind(id.as_str())
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await?;
+                tx.commit().await?;
                 Ok(done.rows_affected() == 1)
             }
 
@@ -578,6 +584,7 @@ macro_rules! webhook_store {
                 id: &$crate::webhooks::model::DeliveryId,
                 now: chrono::DateTime<chrono::Utc>,
             ) -> Result<bool, $crate::store::StoreError> {
+                let mut tx = <$db as $crate::store::sql::WriteTx>::begin_write(&self.pool).await?;
                 let done = sqlx::query(
                     "UPDATE webhook_deliveries SET status = 'pending', step = 0, next_attempt_at = $3, \
                      lease_until = NULL, lease_owner = NULL, updated_at = $3 WHERE id = $1 AND endpoint_id = $2",
@@ -585,8 +592,9 @@ macro_rules! webhook_store {
                 .bind(id.as_str())
                 .bind(endpoint.as_str())
                 .bind(<$db as $crate::store::sql::Columns>::time_to_db(now))
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
+                tx.commit().await?;
                 Ok(done.rows_affected() == 1)
             }
 
@@ -596,6 +604,7 @@ macro_rules! webhook_store {
                 since: chrono::DateTime<chrono::Utc>,
                 now: chrono::DateTime<chrono::Utc>,
             ) -> Result<u64, $crate::store::StoreError> {
+                let mut tx = <$db as $crate::store::sql::WriteTx>::begin_write(&self.pool).await?;
                 let done = sqlx::query(
                     "UPDATE webhook_deliveries SET status = 'pending', step = 0, next_attempt_at = $3, \
                      lease_until = NULL, lease_owner = NULL, updated_at = $3 \
@@ -604,8 +613,9 @@ macro_rules! webhook_store {
                 .bind(endpoint.as_str())
                 .bind(<$db as $crate::store::sql::Columns>::time_to_db(since))
                 .bind(<$db as $crate::store::sql::Columns>::time_to_db(now))
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
+                tx.commit().await?;
                 Ok(done.rows_affected())
             }
         }

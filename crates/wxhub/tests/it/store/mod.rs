@@ -4,6 +4,7 @@ mod accounts;
 mod callers;
 mod events;
 mod followers;
+mod idempotency;
 mod jobs;
 mod migration;
 mod proxy_tokens;
