@@ -40,19 +40,19 @@ pub struct BenchOptions {
 /// How each request carries `Idempotency-Key`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
-    NoKey,
-    FreshKey,
-    ReplayedKey,
+    Without,
+    Fresh,
+    Replayed,
 }
 
 impl Mode {
-    const ALL: [Mode; 3] = [Mode::NoKey, Mode::FreshKey, Mode::ReplayedKey];
+    const ALL: [Mode; 3] = [Mode::Without, Mode::Fresh, Mode::Replayed];
 
     fn name(self) -> &'static str {
         match self {
-            Mode::NoKey => "no key",
-            Mode::FreshKey => "fresh key",
-            Mode::ReplayedKey => "replayed key",
+            Mode::Without => "no key",
+            Mode::Fresh => "fresh key",
+            Mode::Replayed => "replayed key",
         }
     }
 }
@@ -146,17 +146,17 @@ async fn drive(base: &str, ids: &[String], mode: Mode, duration: Duration) -> Ru
             while Instant::now() < deadline {
                 n += 1;
                 // The replayed mode repeats its first request exactly (same key, same body).
-                let per_second = if mode == Mode::ReplayedKey { 1 } else { n };
+                let per_second = if mode == Mode::Replayed { 1 } else { n };
                 let mut request = http
                     .patch(&url)
                     .bearer_auth(ADMIN)
                     .json(&json!({"rate_limit": {"per_second": per_second, "burst": 100}}));
                 match mode {
-                    Mode::NoKey => {}
-                    Mode::FreshKey => {
+                    Mode::Without => {}
+                    Mode::Fresh => {
                         request = request.header("Idempotency-Key", format!("w{worker}-{n}"));
                     }
-                    Mode::ReplayedKey => {
+                    Mode::Replayed => {
                         request = request.header("Idempotency-Key", format!("w{worker}"));
                     }
                 }
@@ -216,7 +216,7 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<Vec<Run>> {
                 .collect(),
         )
     };
-    let none = of(Mode::NoKey);
+    let none = of(Mode::Without);
     let store = if options.database_url.is_some() {
         "given store"
     } else {
