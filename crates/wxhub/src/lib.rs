@@ -20,8 +20,8 @@ pub mod core;
 #[cfg(feature = "sandbox")]
 pub mod demo;
 pub mod events;
-pub mod followers;
 pub mod http;
+pub mod identity;
 pub mod jobs;
 pub mod jssdk;
 pub mod proxy;

@@ -22,7 +22,7 @@ use crate::config::Config;
 use crate::core::clock::{AdjustableClock, SharedClock};
 use crate::core::dsn::redact_dsn;
 use crate::events::{CommitHooks, EventFeed, EventService};
-use crate::followers::FollowerService;
+use crate::identity::service::FollowerService;
 use crate::jobs::JobService;
 use crate::proxy::ProxyService;
 use crate::replies::{ReplyService, TokenCentreSender};

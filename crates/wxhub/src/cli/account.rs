@@ -6,7 +6,7 @@ use clap::{ArgAction, Args, Subcommand};
 
 use super::GlobalArgs;
 use crate::accounts::model::{check_secret, AccountId, AccountRegistration, NewAccount};
-use crate::followers::SettingsPatch;
+use crate::identity::model::SettingsPatch;
 
 #[derive(Debug, Subcommand)]
 pub enum AccountCommand {

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::accounts::model::AccountId;
-use crate::followers::model::FollowerChange;
+use crate::identity::model::FollowerChange;
 
 crate::ulid_id!(
     /// `evt_<ulid>`: unique, sortable by creation time.

@@ -17,7 +17,7 @@ use wx_protocol::{ContactChange, Event, InboundBody, InboundMessage, ScanTrigger
 
 use super::model::{EventId, NewEvent};
 use crate::accounts::model::AccountId;
-use crate::followers::model::FollowerChange;
+use crate::identity::model::FollowerChange;
 
 /// `text`, `image` …, events by lower-cased Event name, contact changes as
 /// `change_contact.<change_type>`.

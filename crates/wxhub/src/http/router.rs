@@ -70,7 +70,7 @@ use crate::config::HttpConfig;
 use crate::http::error::{self, ApiError};
 use crate::http::ratelimit::{self, RequestLimits};
 use crate::{
-    accounts, callbacks, callers, events, followers, jssdk, proxy, replies, tokens, webhooks,
+    accounts, callbacks, callers, events, identity, jssdk, proxy, replies, tokens, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -117,7 +117,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(events::routes())
         .merge(webhooks::routes())
         .merge(replies::routes())
-        .merge(followers::routes())
+        .merge(identity::routes())
         .merge(crate::http::jobs::routes())
         .merge(crate::http::test_clock::routes())
         .split_for_parts()

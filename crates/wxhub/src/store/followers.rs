@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::accounts::model::AccountId;
-use crate::followers::model::FollowerChange;
+use crate::identity::model::FollowerChange;
 use crate::store::StoreError;
 
 #[derive(Debug, Clone, PartialEq)]

@@ -481,7 +481,7 @@ async fn a_deleted_account_takes_its_rules_settings_and_followers_along() {
     let store = hub.db.store().await;
     store
         .followers
-        .apply(&[wxhub::followers::model::FollowerChange::Followed {
+        .apply(&[wxhub::identity::model::FollowerChange::Followed {
             account: account.clone(),
             openid: "o_follower".into(),
             at: hub.state.clock.now(),

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use wxhub::accounts::model::AccountId;
-use wxhub::followers::model::FollowerChange;
+use wxhub::identity::model::FollowerChange;
 use wxhub::store::Db;
 
 use crate::callbacks::Rig;

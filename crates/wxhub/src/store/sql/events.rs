@@ -196,7 +196,7 @@ macro_rules! event_store {
                     })
                     .collect::<Result<Vec<InsertOutcome>, $crate::store::StoreError>>()?;
                 // Follower changes of the events this batch inserted, in input order.
-                let changes: Vec<$crate::followers::model::FollowerChange> = events
+                let changes: Vec<$crate::identity::model::FollowerChange> = events
                     .iter()
                     .zip(&outcomes)
                     .filter(|(_, o)| matches!(o, InsertOutcome::Inserted(_)))

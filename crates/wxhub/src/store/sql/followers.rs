@@ -52,9 +52,9 @@ macro_rules! follower_store {
             /// so an event and its follower change commit together).
             pub(crate) async fn apply_in(
                 tx: &mut sqlx::Transaction<'_, $db>,
-                changes: &[$crate::followers::model::FollowerChange],
+                changes: &[$crate::identity::model::FollowerChange],
             ) -> Result<(), $crate::store::StoreError> {
-                use $crate::followers::model::FollowerChange;
+                use $crate::identity::model::FollowerChange;
                 use $crate::store::sql::Columns;
 
                 for change in changes {
@@ -141,7 +141,7 @@ macro_rules! follower_store {
         impl $crate::store::followers::FollowerStore for $name {
             async fn apply(
                 &self,
-                changes: &[$crate::followers::model::FollowerChange],
+                changes: &[$crate::identity::model::FollowerChange],
             ) -> Result<(), $crate::store::StoreError> {
                 if changes.is_empty() {
                     return Ok(());

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use wxhub::accounts::model::AccountId;
 use wxhub::events::{EventId, InsertOutcome, NewEvent};
-use wxhub::followers::model::FollowerChange;
+use wxhub::identity::model::FollowerChange;
 use wxhub::store::events::EventFilter;
 use wxhub::store::replies::{RuleRecord, SecretChange};
 use wxhub::store::Store;

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use wxhub::accounts::model::AccountId;
-use wxhub::followers::model::FollowerChange;
+use wxhub::identity::model::FollowerChange;
 use wxhub::store::followers::FollowerFilter;
 use wxhub::store::Store;
 

@@ -9,15 +9,15 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::error::FollowerError;
-use super::model::{CallbackSettings, SettingsPatch};
-use super::service::FollowerService;
 use crate::accounts::model::AccountId;
 use crate::callers::model::Scope;
 use crate::http::auth::account_not_found;
 use crate::http::auth::Authenticator;
 use crate::http::error::ErrorBody;
 use crate::http::{ApiError, Caller, Json, Page, PageParams, Path, Query};
+use crate::identity::error::FollowerError;
+use crate::identity::model::{CallbackSettings, SettingsPatch};
+use crate::identity::service::FollowerService;
 use crate::store::followers::{Follower, FollowerFilter};
 
 pub fn routes<S>() -> OpenApiRouter<S>

@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use tracing::instrument;
 
-use super::error::FollowerError;
-use super::model::{CallbackSettings, SettingsPatch};
 use crate::accounts::model::AccountId;
 use crate::accounts::{AccountError, AccountService};
+use crate::identity::error::FollowerError;
+use crate::identity::model::{CallbackSettings, SettingsPatch};
 use crate::store::followers::{Follower, FollowerFilter, FollowerStore};
 
 #[derive(Clone)]

@@ -1,0 +1,16 @@
+//! Identity: who a WeChat user is to the business systems (seed 000 §3.6–3.7, seed 001 §2–4).
+//!
+//! One folder, one area per file in each layer (`model/`, `service/`, `routes/`):
+//! - **followers** — the record per (account, openid) that follow and unfollow callbacks keep
+//!   (`callbacks::writer` writes it, through `store::followers::FollowerStore`), read by id or
+//!   page by page, and the account's callback settings (`unfollow_unbinds`).
+
+pub mod error;
+pub mod model;
+pub(crate) mod routes;
+pub mod service;
+
+pub use error::FollowerError;
+pub use model::{CallbackSettings, SettingsPatch};
+pub use routes::routes;
+pub use service::FollowerService;

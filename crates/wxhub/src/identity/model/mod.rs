@@ -1,0 +1,5 @@
+//! The identity capability's domain types, one module per area.
+
+pub mod followers;
+
+pub use followers::{CallbackSettings, FollowerChange, SettingsPatch};

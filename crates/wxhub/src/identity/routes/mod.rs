@@ -1,0 +1,20 @@
+//! The identity capability's routes, one module per area, merged here.
+
+use axum::extract::FromRef;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::http::auth::Authenticator;
+
+use super::service::FollowerService;
+
+mod followers;
+
+/// Every identity route.
+pub fn routes<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    FollowerService: FromRef<S>,
+    Authenticator: FromRef<S>,
+{
+    OpenApiRouter::new().merge(followers::routes())
+}

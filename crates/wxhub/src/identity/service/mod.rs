@@ -1,0 +1,5 @@
+//! The identity capability's services, one per area.
+
+pub mod followers;
+
+pub use followers::FollowerService;
