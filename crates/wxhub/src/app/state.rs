@@ -19,7 +19,7 @@ use crate::events::{CommitHooks, EventService};
 use crate::http::auth::Authenticator;
 use crate::http::idempotency::IdempotencyGuard;
 use crate::http::ratelimit::{DefaultLimits, QueryTokens, RequestLimits};
-use crate::identity::service::FollowerService;
+use crate::identity::service::{BindingService, FollowerService};
 use crate::jobs::{InstanceId, JobService};
 use crate::proxy::sdk::{SdkCredentials, SdkError};
 use crate::proxy::ProxyService;
@@ -49,6 +49,7 @@ pub struct AppParts {
     pub events: EventService,
     /// Follower records and callback settings.
     pub followers: FollowerService,
+    pub bindings: BindingService,
     pub jobs: JobService,
     pub idempotency: IdempotencyGuard,
     /// This instance as the holder of leases (`jobs.instance_id`, or host and port).
@@ -102,6 +103,7 @@ services_from_state! {
     ProxyService => proxy,
     EventService => events,
     FollowerService => followers,
+    BindingService => bindings,
     JobService => jobs,
     WebhookService => webhooks,
     CallbackService => callbacks,

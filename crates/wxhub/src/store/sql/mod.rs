@@ -73,6 +73,7 @@ use chrono::{DateTime, Utc};
 use crate::store::StoreError;
 
 pub(crate) mod accounts;
+pub(crate) mod bindings;
 pub(crate) mod callers;
 pub(crate) mod events;
 pub(crate) mod followers;
@@ -83,12 +84,17 @@ pub(crate) mod replies;
 pub(crate) mod tokens;
 pub(crate) mod webhooks;
 
-/// Opens a write transaction. When the request runs under an `Idempotency-Key` claim
-/// ([`crate::core::effects`]), the claim is marked `acted` as the transaction's first
-/// statement, so the mark commits with the change or not at all; a claim this request no
-/// longer holds fails the write ([`StoreError::ClaimLost`]) before anything is written.
-/// Every store write a `/api/v1` route can reach goes through here.
+/// Opens a write transaction: on SQLite with `BEGIN IMMEDIATE` (the write lock taken at once,
+/// so a transaction that reads before it writes never fails to upgrade its lock), on
+/// PostgreSQL with a plain `BEGIN` (row locks). When the request runs under an
+/// `Idempotency-Key` claim ([`crate::core::effects`]), the claim is marked `acted` as the
+/// transaction's first statement, so the mark commits with the change or not at all; a claim
+/// this request no longer holds fails the write ([`StoreError::ClaimLost`]) before anything is
+/// written. Every store write a `/api/v1` route can reach goes through here.
 pub(crate) trait WriteTx: sqlx::Database {
+    /// The statement that begins a write transaction.
+    const BEGIN: &'static str;
+
     fn begin_write(
         pool: &sqlx::Pool<Self>,
     ) -> impl std::future::Future<Output = Result<sqlx::Transaction<'static, Self>, StoreError>> + Send;
@@ -99,12 +105,14 @@ const MARK_ACTED: &str = "UPDATE idempotency_keys SET state = 'acted' \
      WHERE scope = $1 AND key = $2 AND holder = $3 AND state IN ('running', 'external', 'acted')";
 
 macro_rules! write_tx {
-    ($db:ty) => {
+    ($db:ty, $begin:literal) => {
         impl WriteTx for $db {
+            const BEGIN: &'static str = $begin;
+
             async fn begin_write(
                 pool: &sqlx::Pool<Self>,
             ) -> Result<sqlx::Transaction<'static, Self>, StoreError> {
-                let mut tx = pool.begin().await?;
+                let mut tx = pool.begin_with(Self::BEGIN).await?;
                 if let Some(claim) = crate::core::effects::current() {
                     let marked = sqlx::query(MARK_ACTED)
                         .bind(&claim.scope)
@@ -122,8 +130,8 @@ macro_rules! write_tx {
     };
 }
 
-write_tx!(sqlx::Sqlite);
-write_tx!(sqlx::Postgres);
+write_tx!(sqlx::Sqlite, "BEGIN IMMEDIATE");
+write_tx!(sqlx::Postgres, "BEGIN");
 
 /// The Rust type a backend's time columns decode to (`Columns::Time`), for row types.
 pub(crate) type Time<DB> = <DB as Columns>::Time;
