@@ -158,7 +158,8 @@ pub enum BindingKey {
     OpenId(OpenId),
 }
 
-/// The `bound` event of a new binding, stored in the binding's own transaction.
+/// The `bound` event of a new binding, stored in the binding's own transaction. Its fields
+/// are the event's own (the normalised event is the payload): `binding_type`, not `type`.
 pub fn bound_event(binding: &Binding, code: BindCode) -> NewEvent {
     NewEvent {
         event_id: EventId::generate(),
@@ -168,7 +169,8 @@ pub fn bound_event(binding: &Binding, code: BindCode) -> NewEvent {
         received_at: binding.bound_at,
         qr_source: None,
         payload: json!({
-            "type": binding.kind.as_str(),
+            "type": "bound",
+            "binding_type": binding.kind.as_str(),
             "uid": binding.uid.get(),
             "openid": binding.openid.as_str(),
             "code": code.code(),
@@ -189,7 +191,8 @@ pub fn unbound_event(binding: &Binding, ended: &Ended) -> NewEvent {
         received_at: ended.at,
         qr_source: None,
         payload: json!({
-            "type": binding.kind.as_str(),
+            "type": "unbound",
+            "binding_type": binding.kind.as_str(),
             "uid": binding.uid.get(),
             "openid": binding.openid.as_str(),
             "reason": ended.reason.as_str(),

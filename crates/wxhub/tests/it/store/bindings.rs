@@ -164,7 +164,8 @@ async fn binding_contract(store: Store) {
         panic!("a new binding");
     };
     assert_eq!(event.payload["code"], 1);
-    assert_eq!(event.payload["type"], "qq");
+    assert_eq!(event.payload["binding_type"], "qq");
+    assert_eq!(event.payload["type"], "bound");
     assert_eq!(event.payload["uid"], 1);
 }
 
