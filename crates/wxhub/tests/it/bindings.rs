@@ -306,3 +306,46 @@ async fn concurrent_requests_leave_one_current_binding_on_sqlite() {
 async fn concurrent_requests_leave_one_current_binding_on_postgres() {
     concurrent_requests_bind_once(Backend::Postgres).await;
 }
+
+#[tokio::test]
+async fn with_unfollow_unbinds_on_an_unfollow_ends_the_binding() {
+    let rig = crate::callbacks::Rig::new("safe").await;
+    let openid = rig.follower().await;
+    let c = &rig.hub.client;
+    c.patch(
+        "/api/v1/accounts/demo-mp/callback-settings",
+        json!({"unfollow_unbinds": true}),
+        StatusCode::OK,
+    )
+    .await;
+    let bound = c
+        .post(
+            BINDINGS,
+            json!({"account": "demo-mp", "uid": 77, "openid": openid}),
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(bound["code"], 1);
+    rig.act(&openid, "unfollow", json!({})).await;
+    let gone = c
+        .get(
+            &format!("{BINDINGS}?account=demo-mp&uid=77"),
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+    assert_error(&gone, "binding_not_found");
+    let history = c
+        .get(
+            &format!("{BINDINGS}/history?account=demo-mp&uid=77"),
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(history["items"][0]["end_reason"], "unfollow");
+    let types: Vec<String> = rig
+        .events()
+        .await
+        .iter()
+        .map(|e| e.event_type.clone())
+        .collect();
+    assert!(types.contains(&"unbound".to_owned()), "{types:?}");
+}

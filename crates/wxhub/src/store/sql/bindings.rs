@@ -17,6 +17,98 @@ pub(crate) const INSERT_EVENT: &str = crate::store::sql::events::INSERT_ONE;
 /// The unique-violation needles of a bind's insert: which side was taken meanwhile.
 pub(crate) const CURRENT_CONFLICTS: &[(&str, &str)] = &[("openid", "openid"), ("uid", "uid")];
 
+/// Ends the `weixin` binding of an openid that unfollowed, when its account has
+/// `unfollow_unbinds` on; binds at, account, openid, true (the setting, through `Columns`) —
+/// numbered in the order they first appear, as rusqlite binds them by position.
+/// Returns what [`ended_on_unfollow`] needs. Run inside the event batch by both writers
+/// (`sql/events.rs` and SQLite's `event_batch.rs`), so the binding ends with the event.
+pub(crate) const END_ON_UNFOLLOW: &str = "UPDATE bindings SET ended_at = $1, ended_by = 'wechat', end_reason = 'unfollow' \
+     WHERE account_id = $2 AND kind = 'weixin' AND openid = $3 AND ended_at IS NULL \
+     AND EXISTS (SELECT 1 FROM account_callback_settings s WHERE s.account_id = $2 AND s.unfollow_unbinds = $4) \
+     RETURNING id, uid, scan_code, bound_at, bound_by";
+
+/// The binding [`END_ON_UNFOLLOW`] ended, from its returned columns, and its `unbound` event.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn ended_on_unfollow(
+    account: &crate::accounts::model::AccountId,
+    openid: &str,
+    id: &str,
+    uid: i64,
+    scan_code: Option<String>,
+    bound_at: chrono::DateTime<chrono::Utc>,
+    bound_by: String,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<crate::events::model::NewEvent, crate::store::StoreError> {
+    use crate::identity::model::{Binding, BindingId, BindingType, EndReason, Ended};
+    let corrupt = |what: &str| crate::store::StoreError::Corrupt(format!("binding {what}"));
+    let binding = Binding {
+        id: BindingId::parse(id).map_err(|_| corrupt("id"))?,
+        account: account.clone(),
+        kind: BindingType::Weixin,
+        uid: crate::core::Uid::new(uid).map_err(|_| corrupt("uid"))?,
+        openid: crate::core::OpenId::parse(openid).map_err(|_| corrupt("openid"))?,
+        scan_code,
+        bound_at,
+        bound_by,
+        ended: None,
+    };
+    let ended = Ended {
+        at,
+        by: "wechat".into(),
+        reason: EndReason::Unfollow,
+    };
+    Ok(crate::identity::model::bindings::unbound_event(
+        &binding, &ended,
+    ))
+}
+
+/// Inside the event batch's `$tx` on `$db`: ends the bindings the `$changes` (follower
+/// changes of newly inserted events) end, storing their `unbound` events; evaluates to the
+/// stored events.
+macro_rules! end_on_unfollow_in {
+    ($db:ty, $tx:expr, $changes:expr) => {{
+        use sqlx::Row as _;
+        use $crate::store::sql::Columns;
+        let mut ended = Vec::new();
+        for change in $changes {
+            let $crate::identity::model::FollowerChange::Unfollowed {
+                account,
+                openid,
+                at,
+            } = change
+            else {
+                continue;
+            };
+            let rows = sqlx::query($crate::store::sql::bindings::END_ON_UNFOLLOW)
+                .bind(<$db as Columns>::time_to_db(*at))
+                .bind(account.as_str())
+                .bind(openid)
+                .bind(<$db as Columns>::bool_to_db(true))
+                .fetch_all(&mut *$tx)
+                .await?;
+            for row in rows {
+                let id: String = row.try_get("id")?;
+                let bound_at: <$db as Columns>::Time = row.try_get("bound_at")?;
+                let event = $crate::store::sql::bindings::ended_on_unfollow(
+                    account,
+                    openid,
+                    &id,
+                    row.try_get("uid")?,
+                    row.try_get("scan_code")?,
+                    $crate::store::sql::stored_time::<$db>(bound_at, "binding bound_at")?,
+                    row.try_get("bound_by")?,
+                    <$db as Columns>::time_as_stored(*at),
+                )?;
+                ended.push($crate::store::sql::bindings::insert_event_in!(
+                    $db, $tx, event
+                ));
+            }
+        }
+        ended
+    }};
+}
+pub(crate) use end_on_unfollow_in;
+
 /// Decodes a `bindings` row on `$db`, evaluating to `Result<Binding, StoreError>`.
 macro_rules! binding_from_row {
     ($db:ty, $row:expr) => {{

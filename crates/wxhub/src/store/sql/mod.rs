@@ -61,6 +61,11 @@
 //! expression or partial index. `ON CONFLICT (col) DO UPDATE SET … = excluded.…` itself is the
 //! same on both.
 //!
+//! SQL that SQLite's rusqlite event batch writer also runs (`store/sqlite/event_batch.rs`)
+//! is bound there by position, and SQLite numbers `$N` parameters in the order they first
+//! appear in the text: write such a statement so `$1`, `$2`, … first appear in that order
+//! (`sql/bindings.rs`'s `END_ON_UNFOLLOW` puts the `SET` value first, as `$1`).
+//!
 //! When a statement differs, name the differing fragment once per backend (a const in a
 //! trait implemented on the `sqlx::Database`, like `WebhookDialect`) and splice it into the
 //! shared text. When a whole method differs, end the macro's pattern with

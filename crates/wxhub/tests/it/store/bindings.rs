@@ -230,3 +230,106 @@ async fn concurrent_binds(store: Store) {
         .expect("history");
     assert_eq!(history.len(), 1);
 }
+
+on_both_backends!(
+    an_unfollow_ends_the_binding_in_its_event_batch_on_sqlite,
+    an_unfollow_ends_the_binding_in_its_event_batch_on_postgres,
+    unfollow_unbinds
+);
+
+fn unfollow_event(acct: &str, openid: &str, ms: i64) -> wxhub::events::model::NewEvent {
+    let event_id = wxhub::events::model::EventId::generate();
+    wxhub::events::model::NewEvent {
+        payload: serde_json::json!({"event_id": event_id.as_str(), "type": "unsubscribe"}),
+        event_id,
+        account: AccountId::parse(acct).expect("id"),
+        event_type: "unsubscribe".into(),
+        dedup_key: format!("unsub:{openid}:{ms}"),
+        received_at: at(ms),
+        qr_source: None,
+        follower: Some(wxhub::identity::model::FollowerChange::Unfollowed {
+            account: AccountId::parse(acct).expect("id"),
+            openid: openid.into(),
+            at: at(ms),
+        }),
+    }
+}
+
+async fn unfollow_unbinds(store: Store) {
+    let other = AccountId::parse("keep-mp").expect("id");
+    store
+        .followers
+        .set_unfollow_unbinds(&acct(), true)
+        .await
+        .expect("setting");
+    assert_eq!(bind(&store, 1, "oGone", 0).await, BindCode::BothFirst);
+    store
+        .bindings
+        .bind(&request(BindingType::Qq, 1, "oGone"), at(0))
+        .await
+        .expect("qq");
+    let mut kept = request(BindingType::Weixin, 1, "oGone");
+    kept.account = other.clone();
+    store
+        .bindings
+        .bind(&kept, at(0))
+        .await
+        .expect("other account");
+
+    // The unfollow (stored twice: WeChat's retry) ends the weixin binding, once.
+    let event = unfollow_event("bind-mp", "oGone", 10);
+    store
+        .events
+        .insert_batch(vec![event.clone(), event])
+        .await
+        .expect("batch");
+    store
+        .events
+        .insert_batch(vec![unfollow_event("keep-mp", "oGone", 10)])
+        .await
+        .expect("batch");
+    assert!(store
+        .bindings
+        .current(&acct(), BindingType::Weixin, &openid("oGone"))
+        .await
+        .expect("current")
+        .is_none());
+    let ended = store
+        .bindings
+        .history(
+            &HistoryFilter {
+                account: acct(),
+                kind: Some(BindingType::Weixin),
+                key: uid(1),
+            },
+            10,
+        )
+        .await
+        .expect("history");
+    let end = ended[0].ended.as_ref().expect("ended");
+    assert_eq!(
+        (end.reason, end.by.as_str(), end.at),
+        (EndReason::Unfollow, "wechat", at(10))
+    );
+    // The QQ namespace, and an account without the setting, keep theirs.
+    for (account, kind) in [(acct(), BindingType::Qq), (other, BindingType::Weixin)] {
+        assert!(store
+            .bindings
+            .current(&account, kind, &openid("oGone"))
+            .await
+            .expect("current")
+            .is_some());
+    }
+    let events = store
+        .events
+        .list(&Default::default(), 100)
+        .await
+        .expect("events");
+    let unbound: Vec<_> = events
+        .iter()
+        .filter(|e| e.event_type == "unbound")
+        .collect();
+    assert_eq!(unbound.len(), 1, "{events:?}");
+    assert_eq!(unbound[0].payload["reason"], "unfollow");
+    assert_eq!(unbound[0].payload["uid"], 1);
+}
