@@ -19,7 +19,7 @@ use crate::events::{CommitHooks, EventService};
 use crate::http::auth::Authenticator;
 use crate::http::idempotency::IdempotencyGuard;
 use crate::http::ratelimit::{DefaultLimits, QueryTokens, RequestLimits};
-use crate::identity::service::{BindingService, FollowerService};
+use crate::identity::service::{BindingService, FollowerService, UserService};
 use crate::jobs::{InstanceId, JobService};
 use crate::proxy::sdk::{SdkCredentials, SdkError};
 use crate::proxy::ProxyService;
@@ -50,6 +50,7 @@ pub struct AppParts {
     /// Follower records and callback settings.
     pub followers: FollowerService,
     pub bindings: BindingService,
+    pub users: UserService,
     pub jobs: JobService,
     pub idempotency: IdempotencyGuard,
     /// This instance as the holder of leases (`jobs.instance_id`, or host and port).
@@ -104,6 +105,7 @@ services_from_state! {
     EventService => events,
     FollowerService => followers,
     BindingService => bindings,
+    UserService => users,
     JobService => jobs,
     WebhookService => webhooks,
     CallbackService => callbacks,

@@ -22,7 +22,7 @@ use crate::config::Config;
 use crate::core::clock::{AdjustableClock, SharedClock};
 use crate::core::dsn::redact_dsn;
 use crate::events::{CommitHooks, EventFeed, EventService};
-use crate::identity::service::{BindingService, FollowerService};
+use crate::identity::service::{BindingService, FollowerService, UserService};
 use crate::jobs::JobService;
 use crate::proxy::ProxyService;
 use crate::replies::{ReplyService, TokenCentreSender};
@@ -158,6 +158,7 @@ pub(super) async fn build(
         shutdown.clone(),
     );
     let followers = FollowerService::new(store.followers.clone(), accounts.clone());
+    let users = UserService::new(bindings.clone(), followers.clone());
     // Replies that miss WeChat's deadline go out as customer-service messages.
     let late_client = crate::wechat::WeChatClient::new(Duration::from_secs(
         config.tokens.upstream_timeout_secs.max(1),
@@ -201,6 +202,7 @@ pub(super) async fn build(
         events,
         followers,
         bindings,
+        users,
         webhooks,
         fan_out,
         dispatcher,

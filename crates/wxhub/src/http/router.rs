@@ -29,6 +29,7 @@
 //! | GET | `/api/v1/jobs/{id}` |
 //! | POST | `/api/v1/jobs/{id}/cancel` |
 //! | GET | `/api/v1/jssdk/config` |
+//! | GET | `/api/v1/users/by-uid/{uid}` |
 //! | GET POST | `/api/v1/webhooks` |
 //! | DELETE GET PATCH | `/api/v1/webhooks/{id}` |
 //! | GET | `/api/v1/webhooks/{id}/attempts` |

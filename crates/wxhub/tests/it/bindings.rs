@@ -349,3 +349,41 @@ async fn with_unfollow_unbinds_on_an_unfollow_ends_the_binding() {
         .collect();
     assert!(types.contains(&"unbound".to_owned()), "{types:?}");
 }
+
+#[tokio::test]
+async fn a_user_is_read_by_uid_through_the_binding() {
+    let rig = crate::callbacks::Rig::new("safe").await;
+    let openid = rig.follower().await;
+    let c = &rig.hub.client;
+    let unbound = c
+        .get(
+            "/api/v1/users/by-uid/5?account=demo-mp",
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+    assert_error(&unbound, "binding_not_found");
+    c.post(
+        BINDINGS,
+        json!({"account": "demo-mp", "uid": 5, "openid": openid}),
+        StatusCode::OK,
+    )
+    .await;
+    let user = c
+        .get(
+            "/api/v1/users/by-uid/5?account=demo-mp&type=weixin",
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(user["openid"], openid.as_str());
+    // The QQ namespace has no binding for uid 5.
+    c.get(
+        "/api/v1/users/by-uid/5?account=demo-mp&type=qq",
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    c.get(
+        "/api/v1/users/by-uid/0?account=demo-mp",
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+}

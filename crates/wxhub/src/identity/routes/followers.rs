@@ -77,7 +77,7 @@ pub struct ListFollowersQuery {
 
 /// A follower as follow and unfollow callbacks left it.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct FollowerResponse {
+pub(crate) struct FollowerResponse {
     account: AccountId,
     openid: String,
     subscribed: bool,

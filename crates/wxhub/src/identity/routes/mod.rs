@@ -5,10 +5,11 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::http::auth::Authenticator;
 
-use super::service::{BindingService, FollowerService};
+use super::service::{BindingService, FollowerService, UserService};
 
 mod bindings;
 mod followers;
+mod users;
 
 /// Every identity route.
 pub fn routes<S>() -> OpenApiRouter<S>
@@ -16,9 +17,11 @@ where
     S: Clone + Send + Sync + 'static,
     FollowerService: FromRef<S>,
     BindingService: FromRef<S>,
+    UserService: FromRef<S>,
     Authenticator: FromRef<S>,
 {
     OpenApiRouter::new()
         .merge(followers::routes())
         .merge(bindings::routes())
+        .merge(users::routes())
 }

@@ -2,6 +2,8 @@
 
 pub mod bindings;
 pub mod followers;
+pub mod users;
 
 pub use bindings::BindingService;
 pub use followers::FollowerService;
+pub use users::{UserError, UserService};
