@@ -158,7 +158,13 @@ pub(super) async fn build(
         shutdown.clone(),
     );
     let followers = FollowerService::new(store.followers.clone(), accounts.clone());
-    let users = UserService::new(bindings.clone(), followers.clone());
+    let users = UserService::new(
+        bindings.clone(),
+        followers.clone(),
+        store.users.clone(),
+        master_key.clone(),
+        clock.clone(),
+    );
     // Replies that miss WeChat's deadline go out as customer-service messages.
     let late_client = crate::wechat::WeChatClient::new(Duration::from_secs(
         config.tokens.upstream_timeout_secs.max(1),

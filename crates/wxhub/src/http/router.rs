@@ -29,7 +29,12 @@
 //! | GET | `/api/v1/jobs/{id}` |
 //! | POST | `/api/v1/jobs/{id}/cancel` |
 //! | GET | `/api/v1/jssdk/config` |
+//! | POST | `/api/v1/users` |
 //! | GET | `/api/v1/users/by-uid/{uid}` |
+//! | GET | `/api/v1/users/by-unionid/{unionid}` |
+//! | POST | `/api/v1/users/import` |
+//! | GET | `/api/v1/users/{user_id}` |
+//! | POST | `/api/v1/users/{user_id}/access` |
 //! | GET POST | `/api/v1/webhooks` |
 //! | DELETE GET PATCH | `/api/v1/webhooks/{id}` |
 //! | GET | `/api/v1/webhooks/{id}/attempts` |
@@ -90,6 +95,7 @@ use crate::{
         (name = "webhooks", description = "Standard Webhooks endpoints, deliveries, attempts, replay"),
         (name = "replies", description = "Passive reply rules for callbacks"),
         (name = "followers", description = "Follower records as follow and unfollow callbacks leave them"),
+        (name = "users", description = "Unified users (seed 001): the hub's user_id by unionid, a sealed phone, the access log"),
         (name = "bindings", description = "Business uids bound to openids, with seed 000's codes and the history"),
         (name = "jobs", description = "Tracked background jobs: progress, cancel"),
     )

@@ -26,6 +26,7 @@ pub mod replies;
 mod sql;
 pub mod sqlite;
 pub mod tokens;
+pub mod users;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -45,6 +46,7 @@ use jobs::{InstanceStore, JobStore, Leases};
 use proxy_tokens::ProxyTokenStore;
 use replies::ReplyRuleStore;
 use tokens::TokenStore;
+use users::UserStore;
 use webhooks::WebhookStore;
 
 /// A connection pool to the configured backend.
@@ -121,6 +123,7 @@ pub struct Store {
     pub webhooks: Arc<dyn WebhookStore>,
     pub followers: Arc<dyn FollowerStore>,
     pub bindings: Arc<dyn BindingStore>,
+    pub users: Arc<dyn UserStore>,
     pub reply_rules: Arc<dyn ReplyRuleStore>,
     pub proxy_tokens: Arc<dyn ProxyTokenStore>,
     pub idempotency: Arc<dyn IdempotencyStore>,
@@ -201,6 +204,7 @@ impl Store {
                     webhooks: webhooks.clone(),
                     followers: Arc::new(sqlite::shared::SqliteFollowerStore::new(pool.clone())),
                     bindings: Arc::new(sqlite::shared::SqliteBindingStore::new(pool.clone())),
+                    users: Arc::new(sqlite::shared::SqliteUserStore::new(pool.clone())),
                     reply_rules: Arc::new(sqlite::shared::SqliteReplyRuleStore::new(pool.clone())),
                     proxy_tokens: Arc::new(sqlite::shared::SqliteProxyTokenStore::new(
                         pool.clone(),
@@ -230,6 +234,7 @@ impl Store {
                     webhooks: webhooks.clone(),
                     followers: Arc::new(postgres::shared::PgFollowerStore::new(pool.clone())),
                     bindings: Arc::new(postgres::shared::PgBindingStore::new(pool.clone())),
+                    users: Arc::new(postgres::shared::PgUserStore::new(pool.clone())),
                     reply_rules: Arc::new(postgres::shared::PgReplyRuleStore::new(pool.clone())),
                     proxy_tokens: Arc::new(postgres::shared::PgProxyTokenStore::new(pool.clone())),
                     instances: jobs.clone(),

@@ -31,5 +31,6 @@ mod store;
 mod test_clock;
 mod token_engine;
 mod tokens;
+mod users;
 mod webhooks;
 mod wechat;

@@ -2,8 +2,10 @@
 
 pub mod bindings;
 pub mod followers;
+pub mod users;
 
 pub use bindings::{
     BindCode, BindRequest, Binding, BindingId, BindingKey, BindingType, EndReason, Ended,
 };
 pub use followers::{CallbackSettings, FollowerChange, SettingsPatch};
+pub use users::{Access, NewUser, Phone, UnifiedUser, UserId};

@@ -12,6 +12,7 @@ use crate::store::sql::jobs::job_store;
 use crate::store::sql::proxy_tokens::proxy_token_store;
 use crate::store::sql::replies::reply_rule_store;
 use crate::store::sql::tokens::token_store;
+use crate::store::sql::users::user_store;
 use crate::store::sql::webhooks::webhook_store;
 
 account_store! {
@@ -71,4 +72,9 @@ proxy_token_store! {
 idempotency_store! {
     /// [`IdempotencyStore`](crate::store::idempotency::IdempotencyStore) on PostgreSQL.
     pub struct PgIdempotencyStore(sqlx::Postgres);
+}
+
+user_store! {
+    /// [`UserStore`](crate::store::users::UserStore) on PostgreSQL.
+    pub struct PgUserStore(sqlx::Postgres);
 }

@@ -87,6 +87,7 @@ pub(crate) mod jobs;
 pub(crate) mod proxy_tokens;
 pub(crate) mod replies;
 pub(crate) mod tokens;
+pub(crate) mod users;
 pub(crate) mod webhooks;
 
 /// Opens a write transaction: on SQLite with `BEGIN IMMEDIATE` (the write lock taken at once,

@@ -12,6 +12,7 @@ use crate::store::sql::jobs::job_store;
 use crate::store::sql::proxy_tokens::proxy_token_store;
 use crate::store::sql::replies::reply_rule_store;
 use crate::store::sql::tokens::token_store;
+use crate::store::sql::users::user_store;
 use crate::store::sql::webhooks::webhook_store;
 
 account_store! {
@@ -66,4 +67,9 @@ proxy_token_store! {
 idempotency_store! {
     /// [`IdempotencyStore`](crate::store::idempotency::IdempotencyStore) on SQLite.
     pub struct SqliteIdempotencyStore(sqlx::Sqlite);
+}
+
+user_store! {
+    /// [`UserStore`](crate::store::users::UserStore) on SQLite.
+    pub struct SqliteUserStore(sqlx::Sqlite);
 }

@@ -1,0 +1,119 @@
+//! Unified users (seed 001) over HTTP: add (idempotent on unionid), import in bulk without
+//! duplicates, the phone sealed at rest, read by user_id or unionid, and the access log.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{assert_error, spawn_hub};
+
+#[tokio::test]
+async fn users_are_added_once_per_unionid_with_the_phone_sealed() {
+    let hub = spawn_hub().await;
+    hub.add_mp("users-mp", "wxusers0000001").await;
+    let c = &hub.client;
+    let first = c
+        .post(
+            "/api/v1/users",
+            json!({"unionid": "oZh4guLRAQKmsaXjkn4rEmIkMh3g", "phone": "13145738791"}),
+            StatusCode::CREATED,
+        )
+        .await;
+    let id = first["user_id"].as_i64().expect("user_id");
+    assert!(id > 0);
+    assert_eq!(first["phone"], "13145738791");
+    // The same unionid again: the same user, 200, the phone kept when left out.
+    let again = c
+        .post(
+            "/api/v1/users",
+            json!({"unionid": "oZh4guLRAQKmsaXjkn4rEmIkMh3g"}),
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(again["user_id"], id);
+    assert_eq!(again["phone"], "13145738791");
+    // At rest the phone is sealed.
+    let pool = sqlx::SqlitePool::connect(&hub.db.url)
+        .await
+        .expect("sqlite");
+    let (sealed,): (String,) = sqlx::query_as("SELECT phone_sealed FROM unified_users")
+        .fetch_one(&pool)
+        .await
+        .expect("row");
+    assert!(!sealed.contains("13145738791"), "{sealed}");
+
+    let by_id = c.get(&format!("/api/v1/users/{id}"), StatusCode::OK).await;
+    assert_eq!(by_id["unionid"], "oZh4guLRAQKmsaXjkn4rEmIkMh3g");
+    assert!(by_id.get("last_access").is_none());
+    c.post(
+        &format!("/api/v1/users/{id}/access"),
+        json!({"account": "users-mp", "app_id": "app-7"}),
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    let by_unionid = c
+        .get(
+            "/api/v1/users/by-unionid/oZh4guLRAQKmsaXjkn4rEmIkMh3g",
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(by_unionid["user_id"], id);
+    assert_eq!(by_unionid["last_access"]["account"], "users-mp");
+    assert_eq!(by_unionid["last_access"]["app_id"], "app-7");
+
+    let missing = c.get("/api/v1/users/42", StatusCode::NOT_FOUND).await;
+    assert_error(&missing, "user_not_found");
+    let missing = c
+        .post(
+            "/api/v1/users/42/access",
+            json!({"account": "users-mp"}),
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+    assert_error(&missing, "user_not_found");
+    for bad in [
+        json!({"unionid": "no spaces"}),
+        json!({"unionid": "oU1", "phone": "12-34"}),
+    ] {
+        c.post("/api/v1/users", bad, StatusCode::UNPROCESSABLE_ENTITY)
+            .await;
+    }
+    hub.stop().await.expect("stops");
+}
+
+#[tokio::test]
+async fn an_import_is_idempotent_on_unionid() {
+    let hub = spawn_hub().await;
+    let c = &hub.client;
+    let users: Vec<_> = (0..250)
+        .map(|i| json!({"unionid": format!("oUnion{i:04}"), "phone": format!("1380000{i:04}")}))
+        .collect();
+    let first = c
+        .post(
+            "/api/v1/users/import",
+            json!({"users": users}),
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(
+        (first["imported"].as_u64(), first["created"].as_u64()),
+        (Some(250), Some(250))
+    );
+    let rerun = c
+        .post(
+            "/api/v1/users/import",
+            json!({"users": users}),
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(rerun["created"], 0, "nothing twice");
+    assert_eq!(rerun["items"][17]["user_id"], first["items"][17]["user_id"]);
+    let empty = c
+        .post(
+            "/api/v1/users/import",
+            json!({"users": []}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    assert_error(&empty, "invalid_field");
+    hub.stop().await.expect("stops");
+}
