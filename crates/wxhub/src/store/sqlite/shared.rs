@@ -9,6 +9,7 @@ use crate::store::sql::followers::follower_store;
 use crate::store::sql::idempotency::idempotency_store;
 use crate::store::sql::jobs::job_store;
 use crate::store::sql::proxy_tokens::proxy_token_store;
+use crate::store::sql::qrcodes::qrcode_store;
 use crate::store::sql::replies::reply_rule_store;
 use crate::store::sql::tokens::token_store;
 use crate::store::sql::webhooks::webhook_store;
@@ -60,4 +61,9 @@ proxy_token_store! {
 idempotency_store! {
     /// [`IdempotencyStore`](crate::store::idempotency::IdempotencyStore) on SQLite.
     pub struct SqliteIdempotencyStore(sqlx::Sqlite);
+}
+
+qrcode_store! {
+    /// [`QrCodeStore`](crate::store::qrcodes::QrCodeStore) on SQLite.
+    pub struct SqliteQrCodeStore(sqlx::Sqlite);
 }
