@@ -187,6 +187,10 @@ pub struct HttpConfig {
     /// Serve `/metrics` without a credential (it names callers and accounts); off, it
     /// needs the admin bearer.
     pub metrics_public: bool,
+    /// Where browsers reach the hub (`https://wx.example.com`): absolute links the hub
+    /// hands out (QR code images) start with it. Unset: the request's own host.
+    #[serde(default)]
+    pub public_url: Option<String>,
 }
 
 /// Where the configuration came from, for the first log lines.
@@ -415,6 +419,21 @@ impl Config {
             return Err(ConfigError::Zero {
                 field: "http.caller_token_ttl_secs",
             });
+        }
+        if let Some(url) = &self.http.public_url {
+            let parsed = url::Url::parse(url).ok();
+            let ok = parsed.as_ref().is_some_and(|u| {
+                matches!(u.scheme(), "http" | "https")
+                    && u.host_str().is_some()
+                    && u.query().is_none()
+                    && u.fragment().is_none()
+            });
+            if !ok {
+                return Err(ConfigError::Invalid {
+                    field: "http.public_url",
+                    reason: format!("{url:?} is not an absolute http(s) URL without query, e.g. https://wx.example.com"),
+                });
+            }
         }
         self.limits.validate()?;
         Ok(())

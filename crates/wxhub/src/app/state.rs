@@ -23,6 +23,7 @@ use crate::identity::service::FollowerService;
 use crate::jobs::{InstanceId, JobService};
 use crate::proxy::sdk::{SdkCredentials, SdkError};
 use crate::proxy::ProxyService;
+use crate::qrcode::QrCodeService;
 use crate::replies::ReplyService;
 use crate::store::{Db, DeliveriesReady, Store};
 use crate::tokens::TokenService;
@@ -49,6 +50,8 @@ pub struct AppParts {
     pub events: EventService,
     /// Follower records and callback settings.
     pub followers: FollowerService,
+    /// QR codes: issuing, images, statistics, grants, publishable keys.
+    pub qrcodes: QrCodeService,
     pub jobs: JobService,
     pub idempotency: IdempotencyGuard,
     /// This instance as the holder of leases (`jobs.instance_id`, or host and port).
@@ -102,6 +105,7 @@ services_from_state! {
     ProxyService => proxy,
     EventService => events,
     FollowerService => followers,
+    QrCodeService => qrcodes,
     JobService => jobs,
     WebhookService => webhooks,
     CallbackService => callbacks,

@@ -4,3 +4,9 @@
 pub mod error;
 pub mod image;
 pub mod model;
+pub(crate) mod routes;
+pub mod service;
+
+pub use error::QrCodeError;
+pub use routes::routes;
+pub use service::QrCodeService;

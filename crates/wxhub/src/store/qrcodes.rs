@@ -78,10 +78,10 @@ pub trait QrCodeStore: Send + Sync + 'static {
     async fn key_by_hash(&self, key_hash: &str) -> Result<Option<PublishableKey>, StoreError>;
     /// A caller's keys, oldest first.
     async fn keys_of(&self, client: &ClientId) -> Result<Vec<PublishableKey>, StoreError>;
-    /// Whether the caller had that key.
+    /// Whether there was such a key (of `client`, when given).
     async fn delete_key(
         &self,
-        client: &ClientId,
         id: &PublishableKeyId,
+        client: Option<&ClientId>,
     ) -> Result<bool, StoreError>;
 }

@@ -426,13 +426,15 @@ macro_rules! qrcode_store {
 
             async fn delete_key(
                 &self,
-                client: &$crate::callers::model::ClientId,
                 id: &$crate::qrcode::model::PublishableKeyId,
+                client: Option<&$crate::callers::model::ClientId>,
             ) -> Result<bool, $crate::store::StoreError> {
                 let mut tx = <$db as $crate::store::sql::WriteTx>::begin_write(&self.pool).await?;
-                let done = sqlx::query("DELETE FROM qrcode_keys WHERE id = $1 AND client_id = $2")
+                let done = sqlx::query(
+                    "DELETE FROM qrcode_keys WHERE id = $1 AND (CAST($2 AS TEXT) IS NULL OR client_id = $2)",
+                )
                     .bind(id.as_str())
-                    .bind(client.as_str())
+                    .bind(client.map(|c| c.as_str()))
                     .execute(&mut *tx)
                     .await?;
                 tx.commit().await?;
