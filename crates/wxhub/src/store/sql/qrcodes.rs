@@ -6,16 +6,19 @@
 //! [`Columns`](crate::store::sql::Columns).
 
 /// Adds a batch's scans of a ticket on a day to the code with that ticket (nothing when the
-/// hub issued no such code). Binds account_id, ticket, day, scans, new_follows. The SELECT
-/// has a WHERE, as SQLite's upsert after `INSERT … SELECT` requires.
+/// hub issued no such code). Binds day, scans, new_follows, account_id, ticket: the
+/// placeholders appear in their own order, because rusqlite binds `$N` by position of
+/// appearance (sqlx by number). The SELECT has a WHERE, as SQLite's upsert after
+/// `INSERT … SELECT` requires.
 pub(crate) const ADD_DAY: &str = "INSERT INTO qrcode_days (qrcode_id, day, scans, new_follows) \
-     SELECT id, $3, $4, $5 FROM qrcodes WHERE account_id = $1 AND ticket = $2 \
+     SELECT id, $1, $2, $3 FROM qrcodes WHERE account_id = $4 AND ticket = $5 \
      ON CONFLICT (qrcode_id, day) DO UPDATE SET scans = qrcode_days.scans + excluded.scans, \
      new_follows = qrcode_days.new_follows + excluded.new_follows";
 
-/// Records who scanned a ticket on a day. Binds account_id, ticket, day, openid.
+/// Records who scanned a ticket on a day. Binds day, openid, account_id, ticket (in order
+/// of appearance, as [`ADD_DAY`]).
 pub(crate) const ADD_SCANNER: &str = "INSERT INTO qrcode_scanners (qrcode_id, day, openid) \
-     SELECT id, $3, $4 FROM qrcodes WHERE account_id = $1 AND ticket = $2 \
+     SELECT id, $1, $2 FROM qrcodes WHERE account_id = $3 AND ticket = $4 \
      ON CONFLICT (qrcode_id, day, openid) DO NOTHING";
 
 pub(crate) const CODE_COLUMNS: &str = "id, account_id, client_id, kind, qr_source, scene, \
@@ -35,20 +38,20 @@ macro_rules! count_scans_in {
         let count = async {
             for inc in &tally.increments {
                 sqlx::query($crate::store::sql::qrcodes::ADD_DAY)
-                    .bind(inc.at.account.as_str())
-                    .bind(inc.at.ticket.as_str())
                     .bind(inc.at.day.as_str())
                     .bind(inc.scans)
                     .bind(inc.new_follows)
+                    .bind(inc.at.account.as_str())
+                    .bind(inc.at.ticket.as_str())
                     .execute(&mut **tx)
                     .await?;
             }
             for s in &tally.scanners {
                 sqlx::query($crate::store::sql::qrcodes::ADD_SCANNER)
-                    .bind(s.at.account.as_str())
-                    .bind(s.at.ticket.as_str())
                     .bind(s.at.day.as_str())
                     .bind(s.openid.as_str())
+                    .bind(s.at.account.as_str())
+                    .bind(s.at.ticket.as_str())
                     .execute(&mut **tx)
                     .await?;
             }

@@ -23,20 +23,20 @@ pub(super) fn count(
     let mut add_day = tx.prepare_cached(ADD_DAY)?;
     for inc in &tally.increments {
         add_day.execute(params![
-            inc.at.account.as_str(),
-            inc.at.ticket,
             inc.at.day,
             inc.scans,
             inc.new_follows,
+            inc.at.account.as_str(),
+            inc.at.ticket,
         ])?;
     }
     let mut add_scanner = tx.prepare_cached(ADD_SCANNER)?;
     for s in &tally.scanners {
         add_scanner.execute(params![
-            s.at.account.as_str(),
-            s.at.ticket,
             s.at.day,
             s.openid,
+            s.at.account.as_str(),
+            s.at.ticket
         ])?;
     }
     Ok(())
