@@ -473,6 +473,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_public_url_is_an_absolute_http_url() {
+        let mut config = Config::defaults().expect("defaults parse");
+        assert_eq!(config.http.public_url, None);
+        for ok in [
+            "https://wx.example.com",
+            "http://127.0.0.1:8080/",
+            "https://example.com/hub",
+        ] {
+            config.http.public_url = Some(ok.into());
+            config.validate().unwrap_or_else(|e| panic!("{ok}: {e}"));
+        }
+        for bad in [
+            "wx.example.com",
+            "ftp://example.com",
+            "https://example.com/?a=1",
+            "/relative",
+            "",
+        ] {
+            config.http.public_url = Some(bad.into());
+            let err = config.validate().expect_err(bad).to_string();
+            assert!(err.contains("http.public_url"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
     fn embedded_defaults_parse_and_validate() {
         let config = Config::defaults().expect("defaults parse");
         assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
