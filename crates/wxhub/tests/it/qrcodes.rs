@@ -733,3 +733,49 @@ async fn a_publishable_key_works_only_for_its_callers_source_from_its_page_domai
     )
     .await;
 }
+
+#[tokio::test]
+async fn wechats_refusal_is_passed_through_with_its_errcode() {
+    let qr = Qr::new().await;
+    qr.rig
+        .driver
+        .post(
+            "/sandbox/faults",
+            json!({"path": "/cgi-bin/qrcode/create", "errcode": 45009, "count": 1}),
+            StatusCode::CREATED,
+        )
+        .await;
+    let refused = qr
+        .shop
+        .post(
+            QRCODES,
+            json!({"account": "demo-mp", "kind": "temporary", "scene": 1}),
+            StatusCode::BAD_GATEWAY,
+        )
+        .await;
+    assert_error(&refused, "wechat_error");
+    assert_eq!(refused["error"]["wechat"]["errcode"], 45009);
+    // The fault was for one call: the next one is issued.
+    qr.temporary(json!(1)).await;
+}
+
+#[tokio::test]
+async fn a_creation_retried_with_its_idempotency_key_answers_the_same_code() {
+    let qr = Qr::new().await;
+    let body = json!({"account": "demo-mp", "kind": "temporary", "scene": "retry-me"});
+    let create = || {
+        qr.shop
+            .builder(Method::POST, QRCODES)
+            .header("idempotency-key", "qr-create-1")
+            .json(&body)
+    };
+    let first = qr.shop.send(create(), StatusCode::CREATED).await;
+    let replayed = create().send().await.expect("sent");
+    assert_eq!(replayed.status(), StatusCode::CREATED);
+    assert_eq!(replayed.headers()["idempotent-replayed"], "true");
+    let again: Value = replayed.json().await.expect("json");
+    assert_eq!(
+        (&again["id"], &again["ticket"]),
+        (&first["id"], &first["ticket"])
+    );
+}
