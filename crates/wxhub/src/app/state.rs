@@ -19,7 +19,7 @@ use crate::events::{CommitHooks, EventService};
 use crate::http::auth::Authenticator;
 use crate::http::idempotency::IdempotencyGuard;
 use crate::http::ratelimit::{DefaultLimits, QueryTokens, RequestLimits};
-use crate::identity::service::FollowerService;
+use crate::identity::service::{BindingService, FollowerService};
 use crate::jobs::{InstanceId, JobService};
 use crate::proxy::sdk::{SdkCredentials, SdkError};
 use crate::proxy::ProxyService;
@@ -50,6 +50,7 @@ pub struct AppParts {
     pub events: EventService,
     /// Follower records and callback settings.
     pub followers: FollowerService,
+    pub bindings: BindingService,
     /// QR codes: issuing, images, statistics, grants, publishable keys.
     pub qrcodes: QrCodeService,
     pub jobs: JobService,
@@ -105,6 +106,7 @@ services_from_state! {
     ProxyService => proxy,
     EventService => events,
     FollowerService => followers,
+    BindingService => bindings,
     QrCodeService => qrcodes,
     JobService => jobs,
     WebhookService => webhooks,

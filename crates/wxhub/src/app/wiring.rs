@@ -22,7 +22,7 @@ use crate::config::Config;
 use crate::core::clock::{AdjustableClock, SharedClock};
 use crate::core::dsn::redact_dsn;
 use crate::events::{CommitHooks, EventFeed, EventService};
-use crate::identity::service::FollowerService;
+use crate::identity::service::{BindingService, FollowerService};
 use crate::jobs::JobService;
 use crate::proxy::ProxyService;
 use crate::qrcode::QrCodeService;
@@ -144,6 +144,12 @@ pub(super) async fn build(
         instance.clone(),
     );
     let commit_hooks = Arc::new(CommitHooks::default());
+    let bindings = BindingService::new(
+        store.bindings.clone(),
+        accounts.clone(),
+        feed.clone(),
+        clock.clone(),
+    );
     commit_hooks.add(Arc::new(feed));
     let writer = EventWriter::spawn(
         store.events.clone(),
@@ -208,6 +214,7 @@ pub(super) async fn build(
         callers,
         events,
         followers,
+        bindings,
         qrcodes,
         webhooks,
         fan_out,

@@ -37,10 +37,12 @@ pub enum Scope {
     Redpacket,
     Contacts,
     Events,
+    /// Binding uids to openids (seed 000 gives it a password of its own).
+    Bindings,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 8] = [
+    pub const ALL: [Scope; 9] = [
         Scope::Tokens,
         Scope::Messages,
         Scope::Qrcodes,
@@ -49,6 +51,7 @@ impl Scope {
         Scope::Redpacket,
         Scope::Contacts,
         Scope::Events,
+        Scope::Bindings,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -61,6 +64,7 @@ impl Scope {
             Scope::Redpacket => "redpacket",
             Scope::Contacts => "contacts",
             Scope::Events => "events",
+            Scope::Bindings => "bindings",
         }
     }
 

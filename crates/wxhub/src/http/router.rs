@@ -21,6 +21,8 @@
 //! | POST | `/api/v1/admin/clock/advance` |
 //! | GET | `/api/v1/auth/me` |
 //! | POST | `/api/v1/auth/token` |
+//! | DELETE GET POST | `/api/v1/bindings` |
+//! | GET | `/api/v1/bindings/history` |
 //! | GET POST | `/api/v1/callers` |
 //! | DELETE GET PATCH | `/api/v1/callers/{client_id}` |
 //! | GET | `/api/v1/events` |
@@ -96,6 +98,7 @@ use crate::{
         (name = "webhooks", description = "Standard Webhooks endpoints, deliveries, attempts, replay"),
         (name = "replies", description = "Passive reply rules for callbacks"),
         (name = "followers", description = "Follower records as follow and unfollow callbacks leave them"),
+        (name = "bindings", description = "Business uids bound to openids, with seed 000's codes and the history"),
         (name = "qrcodes", description = "Temporary and permanent QR codes, their images and scan statistics; publishable keys"),
         (name = "jobs", description = "Tracked background jobs: progress, cancel"),
     )

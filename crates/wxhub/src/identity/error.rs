@@ -1,4 +1,5 @@
-//! What can go wrong with followers and callback settings, as a caller must decide it.
+//! What can go wrong in identity (followers, callback settings, bindings), as a caller must
+//! decide it.
 
 use crate::accounts::model::AccountId;
 use crate::accounts::AccountError;
@@ -11,6 +12,22 @@ pub enum FollowerError {
     #[error("follower {openid:?} of account {account} not found")]
     NotFound { account: AccountId, openid: String },
     #[error("follower storage failed")]
+    Store(#[from] StoreError),
+    #[error("reading the account failed")]
+    Account(#[source] AccountError),
+}
+
+/// What can go wrong with bindings.
+#[derive(Debug, thiserror::Error)]
+pub enum BindingError {
+    #[error("account {0} not found")]
+    AccountNotFound(AccountId),
+    #[error("nothing is bound to that {0} on this account")]
+    NotBound(&'static str),
+    /// Seed 000's −3: the binding could not be recorded; nothing was written.
+    #[error("the binding could not be recorded")]
+    NotRecorded(#[source] StoreError),
+    #[error("binding storage failed")]
     Store(#[from] StoreError),
     #[error("reading the account failed")]
     Account(#[source] AccountError),

@@ -12,6 +12,7 @@
 //! PostgreSQL.
 
 pub mod accounts;
+pub mod bindings;
 pub mod callers;
 mod error;
 pub mod events;
@@ -35,6 +36,7 @@ pub use error::StoreError;
 use crate::core::clock::SharedClock;
 use crate::core::dsn::{database_kind, DatabaseKind};
 use accounts::AccountStore;
+use bindings::BindingStore;
 use callers::CallerStore;
 use events::EventStore;
 use followers::FollowerStore;
@@ -120,6 +122,7 @@ pub struct Store {
     pub events: Arc<dyn EventStore>,
     pub webhooks: Arc<dyn WebhookStore>,
     pub followers: Arc<dyn FollowerStore>,
+    pub bindings: Arc<dyn BindingStore>,
     pub reply_rules: Arc<dyn ReplyRuleStore>,
     pub proxy_tokens: Arc<dyn ProxyTokenStore>,
     pub qrcodes: Arc<dyn QrCodeStore>,
@@ -200,6 +203,7 @@ impl Store {
                     )),
                     webhooks: webhooks.clone(),
                     followers: Arc::new(sqlite::shared::SqliteFollowerStore::new(pool.clone())),
+                    bindings: Arc::new(sqlite::shared::SqliteBindingStore::new(pool.clone())),
                     reply_rules: Arc::new(sqlite::shared::SqliteReplyRuleStore::new(pool.clone())),
                     proxy_tokens: Arc::new(sqlite::shared::SqliteProxyTokenStore::new(
                         pool.clone(),
@@ -229,6 +233,7 @@ impl Store {
                     )),
                     webhooks: webhooks.clone(),
                     followers: Arc::new(postgres::shared::PgFollowerStore::new(pool.clone())),
+                    bindings: Arc::new(postgres::shared::PgBindingStore::new(pool.clone())),
                     reply_rules: Arc::new(postgres::shared::PgReplyRuleStore::new(pool.clone())),
                     proxy_tokens: Arc::new(postgres::shared::PgProxyTokenStore::new(pool.clone())),
                     qrcodes: Arc::new(postgres::shared::PgQrCodeStore::new(pool.clone())),

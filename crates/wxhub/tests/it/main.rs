@@ -6,6 +6,7 @@
 //! (default `postgres://postgres@127.0.0.1:5432/test`) and fail when it is unreachable.
 
 mod accounts;
+mod bindings;
 mod bus;
 mod callbacks;
 mod callers;

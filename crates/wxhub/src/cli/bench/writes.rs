@@ -137,6 +137,8 @@ async fn drive(base: &str, ids: &[String], mode: Mode, duration: Duration) -> Ru
     let failed = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let deadline = started + duration;
+    // Keys unique to this run: a store given with --database-url keeps earlier runs' keys.
+    let run = ulid::Ulid::new();
     let mut tasks = Vec::new();
     for (worker, id) in ids.iter().enumerate() {
         let (http, url) = (http.clone(), format!("{base}/api/v1/callers/{id}"));
@@ -154,10 +156,10 @@ async fn drive(base: &str, ids: &[String], mode: Mode, duration: Duration) -> Ru
                 match mode {
                     Mode::Without => {}
                     Mode::Fresh => {
-                        request = request.header("Idempotency-Key", format!("w{worker}-{n}"));
+                        request = request.header("Idempotency-Key", format!("{run}-w{worker}-{n}"));
                     }
                     Mode::Replayed => {
-                        request = request.header("Idempotency-Key", format!("w{worker}"));
+                        request = request.header("Idempotency-Key", format!("{run}-w{worker}"));
                     }
                 }
                 match request.send().await {

@@ -5,8 +5,9 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::http::auth::Authenticator;
 
-use super::service::FollowerService;
+use super::service::{BindingService, FollowerService};
 
+mod bindings;
 mod followers;
 
 /// Every identity route.
@@ -14,7 +15,10 @@ pub fn routes<S>() -> OpenApiRouter<S>
 where
     S: Clone + Send + Sync + 'static,
     FollowerService: FromRef<S>,
+    BindingService: FromRef<S>,
     Authenticator: FromRef<S>,
 {
-    OpenApiRouter::new().merge(followers::routes())
+    OpenApiRouter::new()
+        .merge(followers::routes())
+        .merge(bindings::routes())
 }

@@ -3,6 +3,7 @@
 //! PostgreSQL; `mod.rs` connects.
 
 use crate::store::sql::accounts::account_store;
+use crate::store::sql::bindings::binding_store;
 use crate::store::sql::callers::caller_store;
 use crate::store::sql::events::event_store;
 use crate::store::sql::followers::follower_store;
@@ -28,6 +29,11 @@ event_store! {
     /// [`EventStore`](crate::store::events::EventStore) on PostgreSQL.
     pub struct PgEventStore(sqlx::Postgres);
     followers = PgFollowerStore;
+}
+
+binding_store! {
+    /// [`BindingStore`](crate::store::bindings::BindingStore) on PostgreSQL.
+    pub struct PgBindingStore(sqlx::Postgres);
 }
 
 follower_store! {

@@ -6,7 +6,8 @@
 /// The tables whose rows belong to one account and go when it is deleted (callers' grants go
 /// by foreign key). Rows keyed by AppID in `tokens` are the credentials of that app, but the
 /// row names its account, so they go too.
-pub(crate) const OWNED_BY_ACCOUNT: [&str; 4] = [
+pub(crate) const OWNED_BY_ACCOUNT: [&str; 5] = [
+    "bindings",
     "reply_rules",
     "account_callback_settings",
     "followers",

@@ -61,6 +61,11 @@
 //! expression or partial index. `ON CONFLICT (col) DO UPDATE SET … = excluded.…` itself is the
 //! same on both.
 //!
+//! SQL that SQLite's rusqlite event batch writer also runs (`store/sqlite/event_batch.rs`)
+//! is bound there by position, and SQLite numbers `$N` parameters in the order they first
+//! appear in the text: write such a statement so `$1`, `$2`, … first appear in that order
+//! (`sql/bindings.rs`'s `END_ON_UNFOLLOW` puts the `SET` value first, as `$1`).
+//!
 //! When a statement differs, name the differing fragment once per backend (a const in a
 //! trait implemented on the `sqlx::Database`, like `WebhookDialect`) and splice it into the
 //! shared text. When a whole method differs, end the macro's pattern with
@@ -73,6 +78,7 @@ use chrono::{DateTime, Utc};
 use crate::store::StoreError;
 
 pub(crate) mod accounts;
+pub(crate) mod bindings;
 pub(crate) mod callers;
 pub(crate) mod events;
 pub(crate) mod followers;
@@ -84,12 +90,17 @@ pub(crate) mod replies;
 pub(crate) mod tokens;
 pub(crate) mod webhooks;
 
-/// Opens a write transaction. When the request runs under an `Idempotency-Key` claim
-/// ([`crate::core::effects`]), the claim is marked `acted` as the transaction's first
-/// statement, so the mark commits with the change or not at all; a claim this request no
-/// longer holds fails the write ([`StoreError::ClaimLost`]) before anything is written.
-/// Every store write a `/api/v1` route can reach goes through here.
+/// Opens a write transaction: on SQLite with `BEGIN IMMEDIATE` (the write lock taken at once,
+/// so a transaction that reads before it writes never fails to upgrade its lock), on
+/// PostgreSQL with a plain `BEGIN` (row locks). When the request runs under an
+/// `Idempotency-Key` claim ([`crate::core::effects`]), the claim is marked `acted` as the
+/// transaction's first statement, so the mark commits with the change or not at all; a claim
+/// this request no longer holds fails the write ([`StoreError::ClaimLost`]) before anything is
+/// written. Every store write a `/api/v1` route can reach goes through here.
 pub(crate) trait WriteTx: sqlx::Database {
+    /// The statement that begins a write transaction.
+    const BEGIN: &'static str;
+
     fn begin_write(
         pool: &sqlx::Pool<Self>,
     ) -> impl std::future::Future<Output = Result<sqlx::Transaction<'static, Self>, StoreError>> + Send;
@@ -100,12 +111,14 @@ const MARK_ACTED: &str = "UPDATE idempotency_keys SET state = 'acted' \
      WHERE scope = $1 AND key = $2 AND holder = $3 AND state IN ('running', 'external', 'acted')";
 
 macro_rules! write_tx {
-    ($db:ty) => {
+    ($db:ty, $begin:literal) => {
         impl WriteTx for $db {
+            const BEGIN: &'static str = $begin;
+
             async fn begin_write(
                 pool: &sqlx::Pool<Self>,
             ) -> Result<sqlx::Transaction<'static, Self>, StoreError> {
-                let mut tx = pool.begin().await?;
+                let mut tx = pool.begin_with(Self::BEGIN).await?;
                 if let Some(claim) = crate::core::effects::current() {
                     let marked = sqlx::query(MARK_ACTED)
                         .bind(&claim.scope)
@@ -123,8 +136,8 @@ macro_rules! write_tx {
     };
 }
 
-write_tx!(sqlx::Sqlite);
-write_tx!(sqlx::Postgres);
+write_tx!(sqlx::Sqlite, "BEGIN IMMEDIATE");
+write_tx!(sqlx::Postgres, "BEGIN");
 
 /// The Rust type a backend's time columns decode to (`Columns::Time`), for row types.
 pub(crate) type Time<DB> = <DB as Columns>::Time;

@@ -2,10 +2,10 @@
 //! `$N` placeholders (and `QueryBuilder`, which writes each backend's own) work on SQLite and
 //! PostgreSQL.
 //!
-//! What differs is how the write transactions take their locks, named once per backend by
-//! [`WebhookDialect`]: SQLite takes the write lock when fan-out and attempts begin
-//! (`BEGIN IMMEDIATE`, after the [`WriteGate`](crate::store::WriteGate) turn, so a transaction
-//! that reads first never fails to upgrade its lock); PostgreSQL claims rows with
+//! What differs is how the write transactions take their locks: SQLite takes the write lock
+//! when fan-out and attempts begin (`WriteTx::BEGIN`, `BEGIN IMMEDIATE`, after the
+//! [`WriteGate`](crate::store::WriteGate) turn, so a transaction that reads first never fails
+//! to upgrade its lock); PostgreSQL claims rows ([`WebhookDialect`]) with
 //! `FOR UPDATE SKIP LOCKED`, so several hub instances share the work without blocking on each
 //! other (its gate is open). Booleans and times go through
 //! [`Columns`](crate::store::sql::Columns); an optional text parameter is compared as
@@ -63,8 +63,6 @@ pub(crate) const INSERT_DELIVERY: &str = "INSERT INTO webhook_deliveries (id, en
 
 /// How a backend's webhook transactions take their locks (the module doc).
 pub(crate) trait WebhookDialect {
-    /// Begins fan-out's and the attempts' write transactions.
-    const BEGIN_WRITE: &'static str;
     /// Ends fan-out's choice of undispatched events.
     const LOCK_EVENTS: &'static str;
     /// Ends the choice of due deliveries (`d`) that `claim_due` leases.
@@ -72,13 +70,11 @@ pub(crate) trait WebhookDialect {
 }
 
 impl WebhookDialect for sqlx::Sqlite {
-    const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
     const LOCK_EVENTS: &'static str = "";
     const LOCK_DELIVERIES: &'static str = "";
 }
 
 impl WebhookDialect for sqlx::Postgres {
-    const BEGIN_WRITE: &'static str = "BEGIN";
     const LOCK_EVENTS: &'static str = " FOR UPDATE SKIP LOCKED";
     const LOCK_DELIVERIES: &'static str = " FOR UPDATE OF d SKIP LOCKED";
 }
@@ -344,7 +340,7 @@ macro_rules! webhook_store {
                 use $crate::store::sql::webhooks::WebhookDialect;
 
                 let turn = self.gate.enter().await;
-                let mut tx = self.pool.begin_with(<$db as WebhookDialect>::BEGIN_WRITE).await?;
+                let mut tx = self.pool.begin_with(<$db as $crate::store::sql::WriteTx>::BEGIN).await?;
                 let rows = sqlx::query(&format!(
                     "SELECT {} FROM events WHERE dispatched_at IS NULL ORDER BY seq LIMIT $1{}",
                     $crate::store::sql::events::COLUMNS,
@@ -428,11 +424,10 @@ macro_rules! webhook_store {
                 )],
                 failing_after: i64,
             ) -> Result<Vec<$crate::store::webhooks::HealthChange>, $crate::store::StoreError> {
-                use $crate::store::sql::webhooks::WebhookDialect;
                 use $crate::webhooks::model::{AttemptOutcome, DeliveryStatus, EndpointHealth};
 
                 let _turn = self.gate.enter().await;
-                let mut tx = self.pool.begin_with(<$db as WebhookDialect>::BEGIN_WRITE).await?;
+                let mut tx = self.pool.begin_with(<$db as $crate::store::sql::WriteTx>::BEGIN).await?;
                 let health = |s: &str| {
                     EndpointHealth::parse(s).ok_or_else(|| {
                         $crate::store::StoreError::Corrupt(format!("webhook endpoint health {s}"))

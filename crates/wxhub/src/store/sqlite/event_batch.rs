@@ -10,8 +10,8 @@
 //! without leaving its thread. Both drivers link the same `libsqlite3-sys`, so it is one
 //! SQLite library and one file lock.
 //!
-//! The SQL is the shared text of `store/sql/events.rs`, `store/sql/followers.rs` and
-//! `store/sql/webhooks.rs`, with times bound as [`Columns`] has them on SQLite (UTC
+//! The SQL is the shared text of `store/sql/events.rs`, `store/sql/followers.rs`,
+//! `store/sql/bindings.rs` (an unfollow ends a binding) and `store/sql/webhooks.rs`, with times bound as [`Columns`] has them on SQLite (UTC
 //! milliseconds), so the contract tests of both backends prove it. The connection takes the same settings as the
 //! pool's (`synchronous = NORMAL`, foreign keys, busy timeout; WAL is a property of the
 //! file), and the transaction starts `IMMEDIATE` after the [`WriteGate`] turn, like every
@@ -33,6 +33,7 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBeha
 
 use crate::events::model::{EventId, InsertOutcome, NewEvent, StoredEvent};
 use crate::identity::model::FollowerChange;
+use crate::store::sql::bindings::{ended_on_unfollow, END_ON_UNFOLLOW};
 use crate::store::sql::events::{corrupt, FIND_BY_KEY, INSERT_ONE};
 use crate::store::sql::followers::{FOLLOW, UNFOLLOW};
 use crate::store::sql::webhooks::{ENABLED_ENDPOINTS, EVENT_GRANTS, INSERT_DELIVERY};
@@ -150,11 +151,14 @@ fn write_batch(
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let dispatched_at = dispatch_at.map(<Db as Columns>::time_to_db);
     let mut outcomes = Vec::with_capacity(events.len());
+    // Events the batch's own changes imply (a binding an unfollow ended).
+    let mut derived = Vec::new();
     {
         let mut insert = tx.prepare_cached(INSERT_ONE)?;
         let mut find = tx.prepare_cached(FIND_BY_KEY)?;
         let mut follow = tx.prepare_cached(FOLLOW)?;
         let mut unfollow = tx.prepare_cached(UNFOLLOW)?;
+        let mut unbind = tx.prepare_cached(END_ON_UNFOLLOW)?;
         for event in events {
             let payload = event.payload.to_string();
             let seq: Option<i64> = insert
@@ -211,6 +215,7 @@ fn write_batch(
                     openid,
                     at,
                 }) => {
+                    let stored_at = <Db as Columns>::time_as_stored(*at);
                     let at = <Db as Columns>::time_to_db(*at);
                     unfollow.execute(params![
                         account.as_str(),
@@ -219,6 +224,55 @@ fn write_batch(
                         at,
                         at,
                     ])?;
+                    let ended = unbind
+                        .query_map(
+                            params![
+                                at,
+                                account.as_str(),
+                                openid,
+                                <Db as Columns>::bool_to_db(true)
+                            ],
+                            |row| {
+                                Ok((
+                                    row.get::<_, String>(0)?,
+                                    row.get::<_, i64>(1)?,
+                                    row.get::<_, Option<String>>(2)?,
+                                    row.get::<_, i64>(3)?,
+                                    row.get::<_, String>(4)?,
+                                ))
+                            },
+                        )?
+                        .collect::<Result<Vec<_>, _>>()?;
+                    for (id, uid, scan_code, bound_at, bound_by) in ended {
+                        let bound_at = <Db as Columns>::time_from_db(bound_at)
+                            .ok_or_else(|| corrupt("binding bound_at"))?;
+                        let event = ended_on_unfollow(
+                            account, openid, &id, uid, scan_code, bound_at, bound_by, stored_at,
+                        )?;
+                        let payload = event.payload.to_string();
+                        let seq: i64 = insert.query_row(
+                            params![
+                                event.event_id.as_str(),
+                                event.account.as_str(),
+                                event.event_type,
+                                event.dedup_key,
+                                <Db as Columns>::time_to_db(event.received_at),
+                                None::<i64>,
+                                payload,
+                                dispatched_at,
+                            ],
+                            |row| row.get(0),
+                        )?;
+                        derived.push(StoredEvent {
+                            seq,
+                            event_id: event.event_id,
+                            account: event.account,
+                            event_type: event.event_type,
+                            received_at: event.received_at,
+                            qr_source: None,
+                            payload: event.payload,
+                        });
+                    }
                 }
                 None => {}
             }
@@ -236,10 +290,13 @@ fn write_batch(
     super::qrcode_scans::count(&tx, &outcomes)?;
     let mut deliveries = 0;
     if let Some(now) = dispatch_at {
-        let inserted = outcomes.iter().filter_map(|o| match o {
-            InsertOutcome::Inserted(event) => Some(event),
-            InsertOutcome::Duplicate(_) => None,
-        });
+        let inserted = outcomes
+            .iter()
+            .filter_map(|o| match o {
+                InsertOutcome::Inserted(event) => Some(event),
+                InsertOutcome::Duplicate(_) => None,
+            })
+            .chain(&derived);
         let endpoints = enabled_filters(&tx)?;
         let new = deliveries_for(inserted, endpoints.iter().map(|(id, f)| (id, f)), now);
         let mut insert = tx.prepare_cached(INSERT_DELIVERY)?;

@@ -4,6 +4,7 @@
 //! the WAL checkpoint.
 
 use crate::store::sql::accounts::account_store;
+use crate::store::sql::bindings::binding_store;
 use crate::store::sql::callers::caller_store;
 use crate::store::sql::followers::follower_store;
 use crate::store::sql::idempotency::idempotency_store;
@@ -22,6 +23,11 @@ account_store! {
 caller_store! {
     /// [`CallerStore`](crate::store::callers::CallerStore) on SQLite.
     pub struct SqliteCallerStore(sqlx::Sqlite);
+}
+
+binding_store! {
+    /// [`BindingStore`](crate::store::bindings::BindingStore) on SQLite.
+    pub struct SqliteBindingStore(sqlx::Sqlite);
 }
 
 follower_store! {

@@ -1,6 +1,7 @@
 //! Store contract tests: one generic body per trait, run on SQLite and on PostgreSQL.
 
 mod accounts;
+mod bindings;
 mod callers;
 mod events;
 mod followers;
