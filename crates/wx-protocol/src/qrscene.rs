@@ -368,6 +368,67 @@ mod tests {
         assert_eq!(key.decode(), DecodedScene::unsourced("123"));
     }
 
+    #[test]
+    fn every_source_round_trips_at_the_edges_of_every_range() {
+        for s in QrSource::MIN..=QrSource::MAX {
+            for v in [
+                SceneValue::MIN,
+                SceneValue::MIN + 1,
+                SceneValue::MAX - 1,
+                SceneValue::MAX,
+            ] {
+                let id = encode_numeric_scene(src(s), val(v));
+                assert!(id > MAX_PERMANENT_SCENE_ID, "{s}/{v}: {id}");
+                let expected = DecodedScene {
+                    source: s,
+                    value: v.to_string(),
+                };
+                assert_eq!(decode_numeric_scene(id), expected);
+                assert_eq!(decode_event_key(&format!("{QRSCENE_PREFIX}{id}")), expected);
+                assert_eq!(
+                    decode_event_key(&id.to_string()),
+                    expected,
+                    "SCAN's bare key"
+                );
+            }
+            // The longest string that fits WeChat's 64 characters with the prefix, and one more.
+            let room = MAX_SCENE_STR_LEN - format!("{s}:").len();
+            for value in ["x".to_owned(), "好".repeat(room), "9".repeat(room)] {
+                let scene = try_encode_string_scene(src(s), &value).expect("fits");
+                assert_eq!(
+                    scene.chars().count(),
+                    format!("{s}:").len() + value.chars().count()
+                );
+                let expected = DecodedScene {
+                    source: s,
+                    value: value.clone(),
+                };
+                assert_eq!(
+                    decode_event_key(&format!("{QRSCENE_PREFIX}{scene}")),
+                    expected
+                );
+                assert_eq!(decode_event_key(&scene), expected);
+            }
+            assert_eq!(
+                try_encode_string_scene(src(s), &"x".repeat(room + 1)),
+                Err(SceneError::TooLong)
+            );
+        }
+        for out in [0, 32, u8::MAX] {
+            assert_eq!(QrSource::new(out), Err(SceneError::Source(out.into())));
+        }
+        for out in [0, SceneValue::MAX + 1, u32::MAX] {
+            assert_eq!(SceneValue::new(out), Err(SceneError::Value(out.into())));
+        }
+        // The permanent range's edges decode as themselves, source 0.
+        for id in [1, MAX_PERMANENT_SCENE_ID] {
+            assert_eq!(
+                decode_numeric_scene(id),
+                DecodedScene::unsourced(id.to_string())
+            );
+        }
+    }
+
     proptest! {
         #[test]
         fn numeric_codec_round_trips(s in 1u8..=31, v in 1u32..=99_999_999) {

@@ -187,6 +187,10 @@ pub struct HttpConfig {
     /// Serve `/metrics` without a credential (it names callers and accounts); off, it
     /// needs the admin bearer.
     pub metrics_public: bool,
+    /// Where browsers reach the hub (`https://wx.example.com`): absolute links the hub
+    /// hands out (QR code images) start with it. Unset: the request's own host.
+    #[serde(default)]
+    pub public_url: Option<String>,
 }
 
 /// Where the configuration came from, for the first log lines.
@@ -416,6 +420,21 @@ impl Config {
                 field: "http.caller_token_ttl_secs",
             });
         }
+        if let Some(url) = &self.http.public_url {
+            let parsed = url::Url::parse(url).ok();
+            let ok = parsed.as_ref().is_some_and(|u| {
+                matches!(u.scheme(), "http" | "https")
+                    && u.host_str().is_some()
+                    && u.query().is_none()
+                    && u.fragment().is_none()
+            });
+            if !ok {
+                return Err(ConfigError::Invalid {
+                    field: "http.public_url",
+                    reason: format!("{url:?} is not an absolute http(s) URL without query, e.g. https://wx.example.com"),
+                });
+            }
+        }
         self.limits.validate()?;
         Ok(())
     }
@@ -452,6 +471,31 @@ fn check_scheme(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_public_url_is_an_absolute_http_url() {
+        let mut config = Config::defaults().expect("defaults parse");
+        assert_eq!(config.http.public_url, None);
+        for ok in [
+            "https://wx.example.com",
+            "http://127.0.0.1:8080/",
+            "https://example.com/hub",
+        ] {
+            config.http.public_url = Some(ok.into());
+            config.validate().unwrap_or_else(|e| panic!("{ok}: {e}"));
+        }
+        for bad in [
+            "wx.example.com",
+            "ftp://example.com",
+            "https://example.com/?a=1",
+            "/relative",
+            "",
+        ] {
+            config.http.public_url = Some(bad.into());
+            let err = config.validate().expect_err(bad).to_string();
+            assert!(err.contains("http.public_url"), "{bad}: {err}");
+        }
+    }
 
     #[test]
     fn embedded_defaults_parse_and_validate() {

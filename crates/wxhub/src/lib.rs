@@ -25,6 +25,7 @@ pub mod identity;
 pub mod jobs;
 pub mod jssdk;
 pub mod proxy;
+pub mod qrcode;
 pub mod replies;
 pub mod store;
 pub mod telemetry;

@@ -23,6 +23,7 @@ use crate::identity::service::{BindingService, FollowerService, UserService};
 use crate::jobs::{InstanceId, JobService};
 use crate::proxy::sdk::{SdkCredentials, SdkError};
 use crate::proxy::ProxyService;
+use crate::qrcode::QrCodeService;
 use crate::replies::ReplyService;
 use crate::store::{Db, DeliveriesReady, Store};
 use crate::tokens::TokenService;
@@ -51,6 +52,8 @@ pub struct AppParts {
     pub followers: FollowerService,
     pub bindings: BindingService,
     pub users: UserService,
+    /// QR codes: issuing, images, statistics, grants, publishable keys.
+    pub qrcodes: QrCodeService,
     pub jobs: JobService,
     pub idempotency: IdempotencyGuard,
     /// This instance as the holder of leases (`jobs.instance_id`, or host and port).
@@ -106,6 +109,7 @@ services_from_state! {
     FollowerService => followers,
     BindingService => bindings,
     UserService => users,
+    QrCodeService => qrcodes,
     JobService => jobs,
     WebhookService => webhooks,
     CallbackService => callbacks,

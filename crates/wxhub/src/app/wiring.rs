@@ -25,6 +25,7 @@ use crate::events::{CommitHooks, EventFeed, EventService};
 use crate::identity::service::{BindingService, FollowerService, UserService};
 use crate::jobs::JobService;
 use crate::proxy::ProxyService;
+use crate::qrcode::QrCodeService;
 use crate::replies::{ReplyService, TokenCentreSender};
 use crate::store::{Db, DeliveriesReady, Dispatch, Store};
 use crate::tokens::TokenService;
@@ -170,7 +171,7 @@ pub(super) async fn build(
         config.tokens.upstream_timeout_secs.max(1),
     ))
     .context("building the WeChat client for late replies")?
-    .with_gate(call_limits);
+    .with_gate(call_limits.clone());
     let late = Arc::new(TokenCentreSender {
         tokens: tokens.clone(),
         accounts: accounts.clone(),
@@ -186,6 +187,19 @@ pub(super) async fn build(
         webhook_client,
         late,
     );
+    let qrcodes = QrCodeService::new(
+        store.qrcodes.clone(),
+        accounts.clone(),
+        callers.clone(),
+        tokens.clone(),
+        crate::wechat::WeChatClient::new(Duration::from_secs(
+            config.tokens.upstream_timeout_secs.max(1),
+        ))
+        .context("building the WeChat client for QR codes")?
+        .with_gate(call_limits),
+        clock.clone(),
+    )
+    .with_public_url(config.http.public_url.clone());
     let jobs = JobService::new(store.jobs.clone(), clock.clone());
     let idempotency = crate::http::idempotency::IdempotencyGuard::new(
         store.idempotency.clone(),
@@ -209,6 +223,7 @@ pub(super) async fn build(
         followers,
         bindings,
         users,
+        qrcodes,
         webhooks,
         fan_out,
         dispatcher,

@@ -2,6 +2,7 @@
 //! extractors, caller auth, request rate limits, paging, health and metrics.
 
 pub mod auth;
+pub mod compat;
 pub mod error;
 pub mod extract;
 pub mod health;

@@ -1,5 +1,6 @@
-//! The request rate limits (issue 14): a layer in front of every `/api/v1` route and the
-//! pass-through proxy `/wx/{account}/…`.
+//! The request rate limits (issue 14): a layer in front of every `/api/v1` route, the
+//! pass-through proxy `/wx/{account}/…` and the seeds' own routes under `/sns/` (a page's
+//! publishable key counts against its client address).
 //!
 //! The layer authenticates the bearer itself, because the bucket is the caller's: a caller
 //! counts against `caller:{client_id}` (its own limit, else `[limits] caller_*`), the admin
@@ -121,7 +122,9 @@ impl RequestLimits {
 
 /// Whether requests to `path` are limited.
 pub fn is_limited(path: &str) -> bool {
-    (path.starts_with("/api/v1/") && path != "/api/v1/openapi.json") || path.starts_with("/wx/")
+    (path.starts_with("/api/v1/") && path != "/api/v1/openapi.json")
+        || path.starts_with("/wx/")
+        || path.starts_with("/sns/")
 }
 
 /// The layer: count the request against its bucket, answer 429 when that is empty.

@@ -7,6 +7,9 @@
 //! | GET POST | `/api/v1/accounts` |
 //! | DELETE GET PATCH | `/api/v1/accounts/{id}` |
 //! | GET PATCH | `/api/v1/accounts/{id}/callback-settings` |
+//! | GET | `/api/v1/accounts/{id}/qrcode-grants` |
+//! | DELETE PUT | `/api/v1/accounts/{id}/qrcode-grants/{client_id}` |
+//! | GET PATCH | `/api/v1/accounts/{id}/qrcode-settings` |
 //! | GET | `/api/v1/accounts/{id}/followers` |
 //! | GET | `/api/v1/accounts/{id}/followers/{openid}` |
 //! | GET POST | `/api/v1/accounts/{id}/reply-rules` |
@@ -29,6 +32,11 @@
 //! | GET | `/api/v1/jobs/{id}` |
 //! | POST | `/api/v1/jobs/{id}/cancel` |
 //! | GET | `/api/v1/jssdk/config` |
+//! | POST | `/api/v1/qrcodes` |
+//! | GET POST | `/api/v1/qrcodes/keys` |
+//! | DELETE | `/api/v1/qrcodes/keys/{key_id}` |
+//! | GET | `/api/v1/qrcodes/{id}.png` |
+//! | GET | `/api/v1/qrcodes/{id}/stats` |
 //! | POST | `/api/v1/users` |
 //! | GET | `/api/v1/users/by-uid/{uid}` |
 //! | GET | `/api/v1/users/by-unionid/{unionid}` |
@@ -48,6 +56,7 @@
 //! | GET | `/readyz` |
 //! | GET POST | `/callback/{account}` (WeChat's callbacks; not in OpenAPI) |
 //! | any | `/wx/{account}/{*path}` (the pass-through proxy; not in OpenAPI) |
+//! | GET | `/sns/qrcode/{source}`, `/sns/grcode/{source}` (seed 000's JSONP route, `http/compat/`; not in OpenAPI) |
 //! | GET | `/api/v1/openapi.json` |
 //!
 //! Layers, outermost first: request id (`x-request-id`,
@@ -78,7 +87,7 @@ use crate::config::HttpConfig;
 use crate::http::error::{self, ApiError};
 use crate::http::ratelimit::{self, RequestLimits};
 use crate::{
-    accounts, callbacks, callers, events, identity, jssdk, proxy, replies, tokens, webhooks,
+    accounts, callbacks, callers, events, identity, jssdk, proxy, qrcode, replies, tokens, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -97,6 +106,7 @@ use crate::{
         (name = "followers", description = "Follower records as follow and unfollow callbacks leave them"),
         (name = "users", description = "Unified users (seed 001): the hub's user_id by unionid, a sealed phone, the access log"),
         (name = "bindings", description = "Business uids bound to openids, with seed 000's codes and the history"),
+        (name = "qrcodes", description = "Temporary and permanent QR codes, their images and scan statistics; publishable keys"),
         (name = "jobs", description = "Tracked background jobs: progress, cancel"),
     )
 )]
@@ -128,6 +138,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(webhooks::routes())
         .merge(replies::routes())
         .merge(identity::routes())
+        .merge(qrcode::routes())
         .merge(crate::http::jobs::routes())
         .merge(crate::http::test_clock::routes())
         .split_for_parts()
@@ -185,6 +196,7 @@ pub fn router(state: AppState, http: &HttpConfig) -> Router {
         tracing::info_span!("http", method = %req.method(), uri = %req.uri().path(), request_id)
     });
     api.merge(callbacks::routes())
+        .merge(crate::http::compat::routes())
         .route(
             "/api/v1/openapi.json",
             get(move || {

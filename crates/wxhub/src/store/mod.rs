@@ -22,6 +22,7 @@ pub mod idempotency;
 pub mod jobs;
 pub mod postgres;
 pub mod proxy_tokens;
+pub mod qrcodes;
 pub mod replies;
 mod sql;
 pub mod sqlite;
@@ -44,6 +45,7 @@ pub use gate::{GatePass, WriteGate};
 use idempotency::IdempotencyStore;
 use jobs::{InstanceStore, JobStore, Leases};
 use proxy_tokens::ProxyTokenStore;
+use qrcodes::QrCodeStore;
 use replies::ReplyRuleStore;
 use tokens::TokenStore;
 use users::UserStore;
@@ -126,6 +128,7 @@ pub struct Store {
     pub users: Arc<dyn UserStore>,
     pub reply_rules: Arc<dyn ReplyRuleStore>,
     pub proxy_tokens: Arc<dyn ProxyTokenStore>,
+    pub qrcodes: Arc<dyn QrCodeStore>,
     pub idempotency: Arc<dyn IdempotencyStore>,
     pub jobs: Arc<dyn JobStore>,
     pub instances: Arc<dyn InstanceStore>,
@@ -209,6 +212,7 @@ impl Store {
                     proxy_tokens: Arc::new(sqlite::shared::SqliteProxyTokenStore::new(
                         pool.clone(),
                     )),
+                    qrcodes: Arc::new(sqlite::shared::SqliteQrCodeStore::new(pool.clone())),
                     instances: jobs.clone(),
                     leases: vec![jobs.clone(), webhooks, idempotency.clone()],
                     idempotency,
@@ -237,6 +241,7 @@ impl Store {
                     users: Arc::new(postgres::shared::PgUserStore::new(pool.clone())),
                     reply_rules: Arc::new(postgres::shared::PgReplyRuleStore::new(pool.clone())),
                     proxy_tokens: Arc::new(postgres::shared::PgProxyTokenStore::new(pool.clone())),
+                    qrcodes: Arc::new(postgres::shared::PgQrCodeStore::new(pool.clone())),
                     instances: jobs.clone(),
                     leases: vec![jobs.clone(), webhooks, idempotency.clone()],
                     idempotency,

@@ -22,6 +22,7 @@ mod lifecycle;
 mod limits;
 mod load_shedding;
 mod proxy_sdk;
+mod qrcodes;
 mod receiver;
 mod relay;
 mod reliability;

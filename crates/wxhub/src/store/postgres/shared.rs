@@ -10,6 +10,7 @@ use crate::store::sql::followers::follower_store;
 use crate::store::sql::idempotency::idempotency_store;
 use crate::store::sql::jobs::job_store;
 use crate::store::sql::proxy_tokens::proxy_token_store;
+use crate::store::sql::qrcodes::qrcode_store;
 use crate::store::sql::replies::reply_rule_store;
 use crate::store::sql::tokens::token_store;
 use crate::store::sql::users::user_store;
@@ -77,4 +78,9 @@ idempotency_store! {
 user_store! {
     /// [`UserStore`](crate::store::users::UserStore) on PostgreSQL.
     pub struct PgUserStore(sqlx::Postgres);
+}
+
+qrcode_store! {
+    /// [`QrCodeStore`](crate::store::qrcodes::QrCodeStore) on PostgreSQL.
+    pub struct PgQrCodeStore(sqlx::Postgres);
 }

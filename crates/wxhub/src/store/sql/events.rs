@@ -5,8 +5,9 @@
 //! A batch is one transaction: one multi-row `INSERT … ON CONFLICT DO NOTHING RETURNING` per
 //! chunk (SQLite ≥ 3.35 and PostgreSQL alike; rows matched by key, not by order), then one
 //! lookup of the rows that were already there, then the follower changes of the inserted
-//! events (the follower store's `apply_in`) and the bindings an unfollow ends
-//! (`sql/bindings.rs`'s `END_ON_UNFOLLOW`, with their `unbound` events). PostgreSQL inserts this way, and so does an
+//! events (the follower store's `apply_in`), the bindings an unfollow ends
+//! (`sql/bindings.rs`'s `END_ON_UNFOLLOW`, with their `unbound` events) and the QR scan
+//! statistics (`sql/qrcodes.rs`'s `count_scans_in!`). PostgreSQL inserts this way, and so does an
 //! in-memory SQLite; a SQLite file is written by the rusqlite batch writer
 //! (`store/sqlite/event_batch.rs`), one [`INSERT_ONE`] per event in the same kind of
 //! transaction, with the same SQL text. What differs: the column types (through
@@ -208,6 +209,8 @@ macro_rules! event_store {
                     // Their `unbound` events are fanned out by fan-out's own step.
                     let _unbound = $crate::store::sql::bindings::end_on_unfollow_in!($db, tx, &changes);
                 }
+                // QR scan statistics of the inserted events.
+                $crate::store::sql::qrcodes::count_scans_in!($db, &mut tx, &outcomes)?;
                 tx.commit().await?;
                 Ok(outcomes)
             }

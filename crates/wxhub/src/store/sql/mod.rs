@@ -85,6 +85,7 @@ pub(crate) mod followers;
 pub(crate) mod idempotency;
 pub(crate) mod jobs;
 pub(crate) mod proxy_tokens;
+pub(crate) mod qrcodes;
 pub(crate) mod replies;
 pub(crate) mod tokens;
 pub(crate) mod users;

@@ -3,6 +3,7 @@
 pub mod checkpoint;
 pub mod event_batch;
 pub mod events;
+mod qrcode_scans;
 pub mod shared;
 
 use std::path::Path;

@@ -10,6 +10,7 @@ use crate::store::sql::followers::follower_store;
 use crate::store::sql::idempotency::idempotency_store;
 use crate::store::sql::jobs::job_store;
 use crate::store::sql::proxy_tokens::proxy_token_store;
+use crate::store::sql::qrcodes::qrcode_store;
 use crate::store::sql::replies::reply_rule_store;
 use crate::store::sql::tokens::token_store;
 use crate::store::sql::users::user_store;
@@ -72,4 +73,9 @@ idempotency_store! {
 user_store! {
     /// [`UserStore`](crate::store::users::UserStore) on SQLite.
     pub struct SqliteUserStore(sqlx::Sqlite);
+}
+
+qrcode_store! {
+    /// [`QrCodeStore`](crate::store::qrcodes::QrCodeStore) on SQLite.
+    pub struct SqliteQrCodeStore(sqlx::Sqlite);
 }

@@ -9,6 +9,7 @@ mod idempotency;
 mod jobs;
 mod migration;
 mod proxy_tokens;
+mod qrcodes;
 mod replies;
 mod tokens;
 mod webhooks;
