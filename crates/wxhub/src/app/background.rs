@@ -48,6 +48,10 @@ pub(super) fn spawn(state: &AppState, jobs: &Jobs, instance: &Instance) {
             NoSignal,
         );
     }
+    jobs.spawn(
+        crate::identity::service::ScanToBindJob(state.scan_to_bind.clone()),
+        state.events.feed().subscribe(),
+    );
     let callers = state.callers.clone();
     let sdk = state.proxy.sdk().clone();
     let idempotency = state.idempotency.clone();

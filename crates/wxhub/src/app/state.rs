@@ -19,7 +19,7 @@ use crate::events::{CommitHooks, EventService};
 use crate::http::auth::Authenticator;
 use crate::http::idempotency::IdempotencyGuard;
 use crate::http::ratelimit::{DefaultLimits, QueryTokens, RequestLimits};
-use crate::identity::service::{BindingService, FollowerService, UserService};
+use crate::identity::service::{BindingService, FollowerService, ScanToBind, UserService};
 use crate::jobs::{InstanceId, JobService};
 use crate::proxy::sdk::{SdkCredentials, SdkError};
 use crate::proxy::ProxyService;
@@ -52,6 +52,8 @@ pub struct AppParts {
     pub followers: FollowerService,
     pub bindings: BindingService,
     pub users: UserService,
+    /// Bind QR codes and the binding of their scans.
+    pub scan_to_bind: ScanToBind,
     /// QR codes: issuing, images, statistics, grants, publishable keys.
     pub qrcodes: QrCodeService,
     pub jobs: JobService,
@@ -109,6 +111,7 @@ services_from_state! {
     FollowerService => followers,
     BindingService => bindings,
     UserService => users,
+    ScanToBind => scan_to_bind,
     QrCodeService => qrcodes,
     JobService => jobs,
     WebhookService => webhooks,

@@ -22,7 +22,7 @@ use crate::config::Config;
 use crate::core::clock::{AdjustableClock, SharedClock};
 use crate::core::dsn::redact_dsn;
 use crate::events::{CommitHooks, EventFeed, EventService};
-use crate::identity::service::{BindingService, FollowerService, UserService};
+use crate::identity::service::{BindingService, FollowerService, ScanToBind, UserService};
 use crate::jobs::JobService;
 use crate::proxy::ProxyService;
 use crate::qrcode::QrCodeService;
@@ -200,6 +200,12 @@ pub(super) async fn build(
         clock.clone(),
     )
     .with_public_url(config.http.public_url.clone());
+    let scan_to_bind = ScanToBind::new(
+        bindings.clone(),
+        store.bindings.clone(),
+        qrcodes.clone(),
+        clock.clone(),
+    );
     let jobs = JobService::new(store.jobs.clone(), clock.clone());
     let idempotency = crate::http::idempotency::IdempotencyGuard::new(
         store.idempotency.clone(),
@@ -224,6 +230,7 @@ pub(super) async fn build(
         bindings,
         users,
         qrcodes,
+        scan_to_bind,
         webhooks,
         fan_out,
         dispatcher,

@@ -23,6 +23,8 @@
 //! | POST | `/api/v1/auth/token` |
 //! | DELETE GET POST | `/api/v1/bindings` |
 //! | GET | `/api/v1/bindings/history` |
+//! | POST | `/api/v1/bindings/qrcode` |
+//! | GET | `/api/v1/bindings/qrcode/{scan_code}` |
 //! | GET POST | `/api/v1/callers` |
 //! | DELETE GET PATCH | `/api/v1/callers/{client_id}` |
 //! | GET | `/api/v1/events` |

@@ -11,7 +11,9 @@ use chrono::{DateTime, Utc};
 
 use crate::accounts::model::AccountId;
 use crate::events::model::StoredEvent;
-use crate::identity::model::{BindCode, BindRequest, Binding, BindingKey, BindingType, EndReason};
+use crate::identity::model::{
+    BindCode, BindQrCode, BindQrCodeId, BindRequest, Binding, BindingKey, BindingType, EndReason,
+};
 use crate::store::StoreError;
 
 /// What a bind did.
@@ -82,4 +84,21 @@ pub trait BindingStore: Send + Sync + 'static {
     /// Every binding `key` ever had, newest first, at most `limit`.
     async fn history(&self, filter: &HistoryFilter, limit: u32)
         -> Result<Vec<Binding>, StoreError>;
+
+    /// Stores a new bind QR code.
+    async fn insert_code(&self, code: &BindQrCode) -> Result<(), StoreError>;
+
+    async fn get_code(&self, id: &BindQrCodeId) -> Result<Option<BindQrCode>, StoreError>;
+
+    /// Codes scanned but not bound yet, oldest scan first, at most `limit`.
+    async fn scanned_codes(&self, limit: u32) -> Result<Vec<BindQrCode>, StoreError>;
+
+    /// Records that `id`'s scan was bound at `at` with seed 000's `code`; `false` when it
+    /// was recorded already (another instance).
+    async fn finish_code(
+        &self,
+        id: &BindQrCodeId,
+        code: i32,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
 }

@@ -387,3 +387,93 @@ async fn a_user_is_read_by_uid_through_the_binding() {
     )
     .await;
 }
+
+/// Waits until the bind QR code `scan_code` has been bound.
+async fn bound_code(client: &TestClient, scan_code: &str) -> Value {
+    for _ in 0..100 {
+        let code = client
+            .get(&format!("{BINDINGS}/qrcode/{scan_code}"), StatusCode::OK)
+            .await;
+        if code["code"].is_number() {
+            return code;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the scan of {scan_code} was never bound");
+}
+
+#[tokio::test]
+async fn scanning_a_bind_qr_code_binds_the_scanner_to_the_uid() {
+    let rig = crate::callbacks::Rig::new("safe").await;
+    let (id, secret) = rig
+        .hub
+        .add_caller(
+            json!({"system_id": "passport", "name": "Passport", "scopes": ["bindings", "events"],
+                           "accounts": ["demo-mp"], "qr_source": 6}),
+        )
+        .await;
+    let passport = rig.hub.caller_client(&id, &secret).await;
+    let issued = passport
+        .post(
+            &format!("{BINDINGS}/qrcode"),
+            json!({"account": "demo-mp", "uid": 3001}),
+            StatusCode::CREATED,
+        )
+        .await;
+    let scan_code = issued["scan_code"].as_str().expect("scan_code").to_owned();
+    assert!(issued["qrcode"]["image_url"]
+        .as_str()
+        .expect("image")
+        .ends_with(".png"));
+    assert!(issued["code"].is_null(), "not scanned yet");
+
+    // A new user scans it (and so follows): bound, code 1.
+    let user = rig.user().await;
+    rig.act(&user, "scan", json!({"ticket": issued["qrcode"]["ticket"]}))
+        .await;
+    let done = bound_code(&passport, &scan_code).await;
+    assert_eq!(done["code"], 1, "{done}");
+    assert_eq!(done["scanned_openid"], user.as_str());
+    let binding = passport
+        .get(
+            &format!("{BINDINGS}?account=demo-mp&uid=3001"),
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(binding["openid"], user.as_str());
+    assert_eq!(binding["scan_code"], scan_code.as_str());
+    let events = rig.events().await;
+    let bound = events
+        .iter()
+        .find(|e| e.event_type == "bound")
+        .expect("a bound event");
+    assert_eq!(bound.payload["code"], 1);
+    assert_eq!(bound.payload["scan_code"], scan_code.as_str());
+
+    // A second scan of the same code binds nothing more.
+    let other = rig.user().await;
+    rig.act(
+        &other,
+        "scan",
+        json!({"ticket": issued["qrcode"]["ticket"]}),
+    )
+    .await;
+    let again = passport
+        .get(&format!("{BINDINGS}/qrcode/{scan_code}"), StatusCode::OK)
+        .await;
+    assert_eq!(again["scanned_openid"], user.as_str());
+    assert_eq!(
+        rig.events()
+            .await
+            .iter()
+            .filter(|e| e.event_type == "bound")
+            .count(),
+        1
+    );
+    passport
+        .get(
+            &format!("{BINDINGS}/qrcode/bqr_01h00000000000000000000000"),
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+}

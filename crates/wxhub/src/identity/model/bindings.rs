@@ -15,6 +15,66 @@ crate::ulid_id!(
     BindingId, "bnd_", "binding_id"
 );
 
+crate::ulid_id!(
+    /// A bind QR code (seed 000's `scanCode`): `bqr_<ulid>`.
+    BindQrCodeId, "bqr_", "scan_code"
+);
+
+/// A temporary QR code issued to bind one uid: whoever scans it is bound to the uid.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BindQrCode {
+    pub id: BindQrCodeId,
+    pub account: AccountId,
+    pub kind: BindingType,
+    pub uid: Uid,
+    /// The QR code (`qrcode` capability) that carries it, and its ticket, which scan events
+    /// name.
+    pub qrcode_id: String,
+    pub ticket: String,
+    /// Who asked for it: a caller's client id, or `admin`.
+    pub owner: Actor,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    /// Who scanned it first, and when (recorded with the scan's event).
+    pub scanned: Option<(OpenId, DateTime<Utc>)>,
+    /// When the scan was bound, and seed 000's code of that bind.
+    pub bound: Option<(DateTime<Utc>, i32)>,
+}
+
+/// A scan of a code's ticket, as the event batch records it for scan-to-bind.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BindScan {
+    pub account: AccountId,
+    pub ticket: String,
+    pub openid: String,
+    pub at: DateTime<Utc>,
+}
+
+/// The scans among `inserted` events: a follow by scanning, or a scan by a follower, that
+/// names a ticket and a user. The event batch matches them to bind codes.
+pub fn bind_scans<'a>(
+    inserted: impl IntoIterator<Item = &'a crate::events::model::StoredEvent>,
+) -> Vec<BindScan> {
+    inserted
+        .into_iter()
+        .filter(|e| matches!(e.event_type.as_str(), "subscribe" | "scan"))
+        .filter_map(|e| {
+            let text = |field: &str| {
+                e.payload
+                    .get(field)
+                    .and_then(|v| v.as_str())
+                    .filter(|v| !v.is_empty())
+            };
+            Some(BindScan {
+                account: e.account.clone(),
+                ticket: text("ticket")?.to_owned(),
+                openid: text("openid")?.to_owned(),
+                at: e.received_at,
+            })
+        })
+        .collect()
+}
+
 /// Whose identity: a WeChat openid or a QQ (seed 000's `shouq`) one. Separate namespaces:
 /// the same uid may be bound once per type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]

@@ -5,7 +5,8 @@ pub mod followers;
 pub mod users;
 
 pub use bindings::{
-    BindCode, BindRequest, Binding, BindingId, BindingKey, BindingType, EndReason, Ended,
+    BindCode, BindQrCode, BindQrCodeId, BindRequest, BindScan, Binding, BindingId, BindingKey,
+    BindingType, EndReason, Ended,
 };
 pub use followers::{CallbackSettings, FollowerChange, SettingsPatch};
 pub use users::{Access, NewUser, Phone, UnifiedUser, UserId};

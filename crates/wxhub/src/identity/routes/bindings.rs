@@ -19,19 +19,26 @@ use crate::http::auth::{account_not_found, Authenticator};
 use crate::http::error::ErrorBody;
 use crate::http::{ApiError, Caller, Json, Query};
 use crate::identity::error::BindingError;
-use crate::identity::model::{BindCode, BindRequest, Binding, BindingKey, BindingType};
-use crate::identity::service::BindingService;
+use crate::identity::model::{
+    BindCode, BindQrCodeId, BindRequest, Binding, BindingKey, BindingType,
+};
+use crate::identity::service::scan_bind::BindCodeRequest;
+use crate::identity::service::{BindingService, ScanBindError, ScanToBind};
 use crate::store::bindings::{BindOutcome, HistoryFilter};
 
 pub fn routes<S>() -> OpenApiRouter<S>
 where
     S: Clone + Send + Sync + 'static,
     BindingService: FromRef<S>,
+    ScanToBind: FromRef<S>,
+    crate::qrcode::QrCodeService: FromRef<S>,
     Authenticator: FromRef<S>,
 {
     OpenApiRouter::new()
         .routes(routes!(bind, get_binding, unbind))
         .routes(routes!(binding_history))
+        .routes(routes!(bind_qrcode))
+        .routes(routes!(get_bind_qrcode))
 }
 
 impl From<BindingError> for ApiError {
@@ -295,4 +302,130 @@ async fn binding_history(
     Ok(Json(BindingHistory {
         items: items.into_iter().map(BindingResponse::from).collect(),
     }))
+}
+
+/// `POST /api/v1/bindings/qrcode`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BindQrCodeBody {
+    account: String,
+    /// `weixin` (default) or `qq`.
+    #[serde(rename = "type", default)]
+    #[schema(value_type = Option<String>)]
+    kind: Option<String>,
+    /// The business uid whoever scans the code is bound to.
+    uid: i64,
+    /// Seconds the code lives (default 20 minutes, at most the account's limit).
+    expire_seconds: Option<i64>,
+    /// The admin only, who has no QR source of its own: the source its scans carry (1–31).
+    source: Option<i64>,
+}
+
+/// A bind QR code and what became of it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BindQrCodeResponse {
+    /// Seed 000's `scanCode`: the binding made from it carries it.
+    scan_code: String,
+    account: AccountId,
+    #[serde(rename = "type")]
+    kind: BindingType,
+    uid: Uid,
+    expires_at: DateTime<Utc>,
+    /// The code to show (its `image_url` needs no bearer).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    qrcode: Option<crate::qrcode::routes::QrCodeResponse>,
+    /// Who scanned it first, once someone has.
+    scanned_openid: Option<String>,
+    scanned_at: Option<DateTime<Utc>>,
+    /// Seed 000's code of the bind the scan made, once made.
+    code: Option<i32>,
+    bound_at: Option<DateTime<Utc>>,
+}
+
+impl BindQrCodeResponse {
+    fn new(
+        code: crate::identity::model::BindQrCode,
+        qrcode: Option<crate::qrcode::routes::QrCodeResponse>,
+    ) -> Self {
+        BindQrCodeResponse {
+            scan_code: code.id.to_string(),
+            account: code.account,
+            kind: code.kind,
+            uid: code.uid,
+            expires_at: code.expires_at,
+            qrcode,
+            scanned_openid: code.scanned.as_ref().map(|(o, _)| o.to_string()),
+            scanned_at: code.scanned.map(|(_, at)| at),
+            code: code.bound.map(|(_, c)| c),
+            bound_at: code.bound.map(|(at, _)| at),
+        }
+    }
+}
+
+impl From<ScanBindError> for ApiError {
+    fn from(e: ScanBindError) -> Self {
+        match e {
+            ScanBindError::QrCode(e) => e.into(),
+            ScanBindError::Binding(e) => e.into(),
+            ScanBindError::NotFound(_) => ApiError::not_found("scan_code_not_found", e.to_string()),
+            ScanBindError::Store(_) => ApiError::internal(e),
+        }
+    }
+}
+
+/// Ask for a bind QR code for a uid: whoever scans it with WeChat is bound to the uid, and
+/// a `bound` event with seed 000's code (and `scan_code`) follows. Needs the `bindings`
+/// scope on the account; the code carries the caller's QR source.
+#[utoipa::path(post, path = "/api/v1/bindings/qrcode", tag = "bindings",
+    request_body = BindQrCodeBody, security(("bearer" = [])),
+    responses((status = 201, body = BindQrCodeResponse), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn bind_qrcode(
+    State(scans): State<ScanToBind>,
+    State(qrcodes): State<crate::qrcode::QrCodeService>,
+    caller: Caller,
+    headers: axum::http::HeaderMap,
+    Json(body): Json<BindQrCodeBody>,
+) -> Result<(StatusCode, Json<BindQrCodeResponse>), ApiError> {
+    let account = parse_account(&body.account)?;
+    caller.require(Scope::Bindings, &account)?;
+    let request = BindCodeRequest {
+        account,
+        kind: parse_kind(body.kind.as_deref())?,
+        uid: Uid::new(body.uid).map_err(invalid)?,
+        owner: caller.client().map(|c| c.client_id.clone()),
+        source: crate::qrcode::routes::source_for(&caller, body.source)?,
+        expire_seconds: body.expire_seconds,
+    };
+    let (code, qr) = scans.issue(request).await?;
+    let image = crate::qrcode::routes::image_url(&qrcodes, &headers, &qr.id);
+    let qr = crate::qrcode::routes::QrCodeResponse::new(qr, image);
+    Ok((
+        StatusCode::CREATED,
+        Json(BindQrCodeResponse::new(code, Some(qr))),
+    ))
+}
+
+/// A bind QR code: scanned yet, by whom, and the bind it made.
+#[utoipa::path(get, path = "/api/v1/bindings/qrcode/{scan_code}", tag = "bindings",
+    params(("scan_code" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = BindQrCodeResponse), (status = 404, body = ErrorBody)))]
+async fn get_bind_qrcode(
+    State(scans): State<ScanToBind>,
+    caller: Caller,
+    crate::http::Path(id): crate::http::Path<String>,
+) -> Result<Json<BindQrCodeResponse>, ApiError> {
+    let not_found = || {
+        ApiError::not_found(
+            "scan_code_not_found",
+            format!("bind QR code {id:?} not found"),
+        )
+    };
+    let id = BindQrCodeId::parse(&id).map_err(|_| not_found())?;
+    let code = scans.get(&id).await?;
+    // Another account's code is as unknown as a missing one.
+    if caller.require(Scope::Bindings, &code.account).is_err() {
+        return Err(not_found());
+    }
+    Ok(Json(BindQrCodeResponse::new(code, None)))
 }

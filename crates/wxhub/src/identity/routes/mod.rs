@@ -5,7 +5,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::http::auth::Authenticator;
 
-use super::service::{BindingService, FollowerService, UserService};
+use super::service::{BindingService, FollowerService, ScanToBind, UserService};
 
 mod bindings;
 mod followers;
@@ -18,6 +18,8 @@ where
     FollowerService: FromRef<S>,
     BindingService: FromRef<S>,
     UserService: FromRef<S>,
+    ScanToBind: FromRef<S>,
+    crate::qrcode::QrCodeService: FromRef<S>,
     Authenticator: FromRef<S>,
 {
     OpenApiRouter::new()

@@ -96,7 +96,7 @@ pub struct QrCodeResponse {
 }
 
 impl QrCodeResponse {
-    fn new(code: QrCode, image_url: String) -> Self {
+    pub(crate) fn new(code: QrCode, image_url: String) -> Self {
         QrCodeResponse {
             id: code.id,
             account: code.account,

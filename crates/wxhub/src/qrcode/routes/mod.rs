@@ -18,7 +18,7 @@ mod admin;
 mod codes;
 mod keys;
 
-pub(crate) use codes::source_for;
+pub(crate) use codes::{source_for, QrCodeResponse};
 
 /// Every QR route.
 pub fn routes<S>() -> OpenApiRouter<S>

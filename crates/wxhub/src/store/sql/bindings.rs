@@ -27,6 +27,35 @@ pub(crate) const END_ON_UNFOLLOW: &str = "UPDATE bindings SET ended_at = $1, end
      AND EXISTS (SELECT 1 FROM account_callback_settings s WHERE s.account_id = $2 AND s.unfollow_unbinds = $4) \
      RETURNING id, uid, scan_code, bound_at, bound_by";
 
+/// Records the first scan of a live bind code's ticket: binds openid, at, account, ticket (in
+/// the order they first appear). Run inside the event batch by both writers, so the scan is
+/// recorded with its event or not at all.
+pub(crate) const MARK_BIND_SCAN: &str =
+    "UPDATE binding_codes SET scanned_openid = $1, scanned_at = $2 \
+     WHERE account_id = $3 AND ticket = $4 AND scanned_openid IS NULL AND expires_at > $2";
+
+pub(crate) const CODE_COLUMNS: &str =
+    "id, account_id, kind, uid, qrcode_id, ticket, owner, created_at, expires_at, \
+     scanned_openid, scanned_at, bound_at, result_code";
+
+/// Inside the event batch's `$tx` on `$db`: records the bind-code scans among `$inserted`
+/// (stored events).
+macro_rules! mark_bind_scans_in {
+    ($db:ty, $tx:expr, $inserted:expr) => {{
+        use $crate::store::sql::Columns;
+        for scan in $crate::identity::model::bindings::bind_scans($inserted) {
+            sqlx::query($crate::store::sql::bindings::MARK_BIND_SCAN)
+                .bind(&scan.openid)
+                .bind(<$db as Columns>::time_to_db(scan.at))
+                .bind(scan.account.as_str())
+                .bind(&scan.ticket)
+                .execute(&mut *$tx)
+                .await?;
+        }
+    }};
+}
+pub(crate) use mark_bind_scans_in;
+
 /// The binding [`END_ON_UNFOLLOW`] ended, from its returned columns, and its `unbound` event.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn ended_on_unfollow(
@@ -184,6 +213,67 @@ macro_rules! insert_event_in {
     }};
 }
 pub(crate) use insert_event_in;
+
+/// Decodes a `binding_codes` row on `$db`.
+macro_rules! code_from_row {
+    ($db:ty, $row:expr) => {{
+        use sqlx::Row as _;
+        use $crate::store::sql::{stored_time, Columns};
+        let row = $row;
+        let corrupt = |what: &str| $crate::store::StoreError::Corrupt(format!("bind code {what}"));
+        let decode =
+            || -> Result<$crate::identity::model::BindQrCode, $crate::store::StoreError> {
+                type Time = <$db as Columns>::Time;
+                let id: String = row.try_get("id")?;
+                let account: String = row.try_get("account_id")?;
+                let kind: String = row.try_get("kind")?;
+                let scanned_openid: Option<String> = row.try_get("scanned_openid")?;
+                let scanned_at: Option<Time> = row.try_get("scanned_at")?;
+                let bound_at: Option<Time> = row.try_get("bound_at")?;
+                let result: Option<<$db as Columns>::Int> = row.try_get("result_code")?;
+                let scanned = match (scanned_openid, scanned_at) {
+                    (Some(openid), Some(at)) => Some((
+                        $crate::core::OpenId::parse(&openid)
+                            .map_err(|_| corrupt("scanned_openid"))?,
+                        stored_time::<$db>(at, "bind code scanned_at")?,
+                    )),
+                    _ => None,
+                };
+                let bound = match (bound_at, result) {
+                    (Some(at), Some(code)) => Some((
+                        stored_time::<$db>(at, "bind code bound_at")?,
+                        <$db as Columns>::int_from_db(code)
+                            .ok_or_else(|| corrupt("result_code"))?,
+                    )),
+                    _ => None,
+                };
+                Ok($crate::identity::model::BindQrCode {
+                    id: $crate::identity::model::BindQrCodeId::parse(&id)
+                        .map_err(|_| corrupt("id"))?,
+                    account: $crate::accounts::model::AccountId::parse(&account)
+                        .map_err(|_| corrupt("account_id"))?,
+                    kind: $crate::identity::model::BindingType::parse(&kind)
+                        .map_err(|_| corrupt("kind"))?,
+                    uid: $crate::core::Uid::new(row.try_get("uid")?).map_err(|_| corrupt("uid"))?,
+                    qrcode_id: row.try_get("qrcode_id")?,
+                    ticket: row.try_get("ticket")?,
+                    owner: row.try_get("owner")?,
+                    created_at: stored_time::<$db>(
+                        row.try_get::<Time, _>("created_at")?,
+                        "bind code created_at",
+                    )?,
+                    expires_at: stored_time::<$db>(
+                        row.try_get::<Time, _>("expires_at")?,
+                        "bind code expires_at",
+                    )?,
+                    scanned,
+                    bound,
+                })
+            };
+        decode()
+    }};
+}
+pub(crate) use code_from_row;
 
 /// Declares a binding store over one `sqlx::Database`:
 /// `binding_store! { /// doc  pub struct SqliteBindingStore(sqlx::Sqlite); }`.
@@ -412,6 +502,85 @@ macro_rules! binding_store {
                     .iter()
                     .map(|row| $crate::store::sql::bindings::binding_from_row!($db, row))
                     .collect()
+            }
+
+            async fn insert_code(
+                &self,
+                code: &$crate::identity::model::BindQrCode,
+            ) -> Result<(), $crate::store::StoreError> {
+                use $crate::store::sql::Columns;
+                let mut tx = <$db as $crate::store::sql::WriteTx>::begin_write(&self.pool).await?;
+                sqlx::query(&format!(
+                    "INSERT INTO binding_codes ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, NULL, NULL, NULL)",
+                    $crate::store::sql::bindings::CODE_COLUMNS
+                ))
+                .bind(code.id.as_str())
+                .bind(code.account.as_str())
+                .bind(code.kind.as_str())
+                .bind(code.uid.get())
+                .bind(&code.qrcode_id)
+                .bind(&code.ticket)
+                .bind(&code.owner)
+                .bind(<$db as Columns>::time_to_db(code.created_at))
+                .bind(<$db as Columns>::time_to_db(code.expires_at))
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn get_code(
+                &self,
+                id: &$crate::identity::model::BindQrCodeId,
+            ) -> Result<Option<$crate::identity::model::BindQrCode>, $crate::store::StoreError> {
+                let row = sqlx::query(&format!(
+                    "SELECT {} FROM binding_codes WHERE id = $1",
+                    $crate::store::sql::bindings::CODE_COLUMNS
+                ))
+                .bind(id.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+                match row {
+                    Some(row) => Ok(Some($crate::store::sql::bindings::code_from_row!($db, &row)?)),
+                    None => Ok(None),
+                }
+            }
+
+            async fn scanned_codes(
+                &self,
+                limit: u32,
+            ) -> Result<Vec<$crate::identity::model::BindQrCode>, $crate::store::StoreError> {
+                sqlx::query(&format!(
+                    "SELECT {} FROM binding_codes WHERE scanned_openid IS NOT NULL AND bound_at IS NULL \
+                     ORDER BY scanned_at LIMIT $1",
+                    $crate::store::sql::bindings::CODE_COLUMNS
+                ))
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|row| $crate::store::sql::bindings::code_from_row!($db, row))
+                .collect()
+            }
+
+            async fn finish_code(
+                &self,
+                id: &$crate::identity::model::BindQrCodeId,
+                code: i32,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> Result<bool, $crate::store::StoreError> {
+                use $crate::store::sql::Columns;
+                let mut tx = <$db as $crate::store::sql::WriteTx>::begin_write(&self.pool).await?;
+                let done = sqlx::query(
+                    "UPDATE binding_codes SET bound_at = $1, result_code = $2 WHERE id = $3 AND bound_at IS NULL",
+                )
+                .bind(<$db as Columns>::time_to_db(at))
+                .bind(<$db as Columns>::int_to_db(code))
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(done.rows_affected() == 1)
             }
         }
     };

@@ -211,6 +211,14 @@ macro_rules! event_store {
                 }
                 // QR scan statistics of the inserted events.
                 $crate::store::sql::qrcodes::count_scans_in!($db, &mut tx, &outcomes)?;
+                $crate::store::sql::bindings::mark_bind_scans_in!(
+                    $db,
+                    tx,
+                    outcomes.iter().filter_map(|o| match o {
+                        InsertOutcome::Inserted(e) => Some(e),
+                        InsertOutcome::Duplicate(_) => None,
+                    })
+                );
                 tx.commit().await?;
                 Ok(outcomes)
             }

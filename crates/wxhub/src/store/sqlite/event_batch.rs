@@ -33,7 +33,7 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBeha
 
 use crate::events::model::{EventId, InsertOutcome, NewEvent, StoredEvent};
 use crate::identity::model::FollowerChange;
-use crate::store::sql::bindings::{ended_on_unfollow, END_ON_UNFOLLOW};
+use crate::store::sql::bindings::{ended_on_unfollow, END_ON_UNFOLLOW, MARK_BIND_SCAN};
 use crate::store::sql::events::{corrupt, FIND_BY_KEY, INSERT_ONE};
 use crate::store::sql::followers::{FOLLOW, UNFOLLOW};
 use crate::store::sql::webhooks::{ENABLED_ENDPOINTS, EVENT_GRANTS, INSERT_DELIVERY};
@@ -288,6 +288,7 @@ fn write_batch(
         }
     }
     super::qrcode_scans::count(&tx, &outcomes)?;
+    mark_bind_scans(&tx, &outcomes)?;
     let mut deliveries = 0;
     if let Some(now) = dispatch_at {
         let inserted = outcomes
@@ -351,4 +352,30 @@ fn enabled_filters(
         endpoints.push((id, filter));
     }
     Ok(endpoints)
+}
+
+/// Records the bind-code scans among the batch's inserted events (`sql/bindings.rs`'s
+/// `MARK_BIND_SCAN`), in the batch's own transaction.
+fn mark_bind_scans(
+    tx: &rusqlite::Transaction<'_>,
+    outcomes: &[InsertOutcome],
+) -> Result<(), StoreError> {
+    let scans =
+        crate::identity::model::bindings::bind_scans(outcomes.iter().filter_map(|o| match o {
+            InsertOutcome::Inserted(event) => Some(event),
+            InsertOutcome::Duplicate(_) => None,
+        }));
+    if scans.is_empty() {
+        return Ok(());
+    }
+    let mut mark = tx.prepare_cached(MARK_BIND_SCAN)?;
+    for scan in &scans {
+        mark.execute(params![
+            scan.openid,
+            <Db as Columns>::time_to_db(scan.at),
+            scan.account.as_str(),
+            scan.ticket,
+        ])?;
+    }
+    Ok(())
 }
