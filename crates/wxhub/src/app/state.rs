@@ -19,7 +19,7 @@ use crate::events::{CommitHooks, EventService};
 use crate::http::auth::Authenticator;
 use crate::http::idempotency::IdempotencyGuard;
 use crate::http::ratelimit::{DefaultLimits, QueryTokens, RequestLimits};
-use crate::identity::service::FollowerService;
+use crate::identity::service::{FollowerService, ProfileReader};
 use crate::jobs::{InstanceId, JobService};
 use crate::proxy::sdk::{SdkCredentials, SdkError};
 use crate::proxy::ProxyService;
@@ -49,6 +49,8 @@ pub struct AppParts {
     pub events: EventService,
     /// Follower records and callback settings.
     pub followers: FollowerService,
+    /// Follower profiles and lists from WeChat (the profile fetcher, the follower sync).
+    pub profiles: ProfileReader,
     pub jobs: JobService,
     pub idempotency: IdempotencyGuard,
     /// This instance as the holder of leases (`jobs.instance_id`, or host and port).

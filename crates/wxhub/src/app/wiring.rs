@@ -22,7 +22,7 @@ use crate::config::Config;
 use crate::core::clock::{AdjustableClock, SharedClock};
 use crate::core::dsn::redact_dsn;
 use crate::events::{CommitHooks, EventFeed, EventService};
-use crate::identity::service::FollowerService;
+use crate::identity::service::{FollowerService, FollowerSync, ProfileReader};
 use crate::jobs::JobService;
 use crate::proxy::ProxyService;
 use crate::replies::{ReplyService, TokenCentreSender};
@@ -151,7 +151,25 @@ pub(super) async fn build(
         tracker,
         shutdown.clone(),
     );
-    let followers = FollowerService::new(store.followers.clone(), accounts.clone());
+    let jobs = JobService::new(store.jobs.clone(), clock.clone());
+    let followers = FollowerService::new(store.followers.clone(), accounts.clone(), jobs.clone());
+    // Follower profiles and the follower sync: WeChat calls counted against the account's limit.
+    let profile_client = crate::wechat::WeChatClient::new(Duration::from_secs(
+        config.tokens.upstream_timeout_secs.max(1),
+    ))
+    .context("building the WeChat client for follower profiles")?
+    .with_gate(call_limits.clone());
+    let profiles = ProfileReader::new(
+        store.followers.clone(),
+        accounts.clone(),
+        tokens.clone(),
+        profile_client,
+        clock.clone(),
+        config.followers.clone(),
+    );
+    jobs.register(Arc::new(FollowerSync {
+        reader: profiles.clone(),
+    }));
     // Replies that miss WeChat's deadline go out as customer-service messages.
     let late_client = crate::wechat::WeChatClient::new(Duration::from_secs(
         config.tokens.upstream_timeout_secs.max(1),
@@ -173,7 +191,6 @@ pub(super) async fn build(
         webhook_client,
         late,
     );
-    let jobs = JobService::new(store.jobs.clone(), clock.clone());
     let idempotency = crate::http::idempotency::IdempotencyGuard::new(
         store.idempotency.clone(),
         crate::http::auth::Authenticator::new(
@@ -194,6 +211,7 @@ pub(super) async fn build(
         callers,
         events,
         followers,
+        profiles,
         webhooks,
         fan_out,
         dispatcher,

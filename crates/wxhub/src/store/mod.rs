@@ -186,6 +186,7 @@ impl Store {
                     pool.clone(),
                     gate.clone(),
                 ));
+                let followers = Arc::new(sqlite::shared::SqliteFollowerStore::new(pool.clone()));
                 Store {
                     accounts: Arc::new(sqlite::shared::SqliteAccountStore::new(pool.clone())),
                     callers: Arc::new(sqlite::shared::SqliteCallerStore::new(pool.clone())),
@@ -196,13 +197,13 @@ impl Store {
                         dispatch,
                     )),
                     webhooks: webhooks.clone(),
-                    followers: Arc::new(sqlite::shared::SqliteFollowerStore::new(pool.clone())),
+                    followers: followers.clone(),
                     reply_rules: Arc::new(sqlite::shared::SqliteReplyRuleStore::new(pool.clone())),
                     proxy_tokens: Arc::new(sqlite::shared::SqliteProxyTokenStore::new(
                         pool.clone(),
                     )),
                     instances: jobs.clone(),
-                    leases: vec![jobs.clone(), webhooks, idempotency.clone()],
+                    leases: vec![jobs.clone(), webhooks, idempotency.clone(), followers],
                     idempotency,
                     jobs,
                     db,
@@ -215,6 +216,7 @@ impl Store {
                     pool.clone(),
                     WriteGate::open(),
                 ));
+                let followers = Arc::new(postgres::shared::PgFollowerStore::new(pool.clone()));
                 Store {
                     accounts: Arc::new(postgres::shared::PgAccountStore::new(pool.clone())),
                     callers: Arc::new(postgres::shared::PgCallerStore::new(pool.clone())),
@@ -224,11 +226,11 @@ impl Store {
                         WriteGate::open(),
                     )),
                     webhooks: webhooks.clone(),
-                    followers: Arc::new(postgres::shared::PgFollowerStore::new(pool.clone())),
+                    followers: followers.clone(),
                     reply_rules: Arc::new(postgres::shared::PgReplyRuleStore::new(pool.clone())),
                     proxy_tokens: Arc::new(postgres::shared::PgProxyTokenStore::new(pool.clone())),
                     instances: jobs.clone(),
-                    leases: vec![jobs.clone(), webhooks, idempotency.clone()],
+                    leases: vec![jobs.clone(), webhooks, idempotency.clone(), followers],
                     idempotency,
                     jobs,
                     db,

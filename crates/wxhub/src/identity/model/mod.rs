@@ -2,4 +2,6 @@
 
 pub mod followers;
 
-pub use followers::{CallbackSettings, FollowerChange, SettingsPatch};
+pub use followers::{
+    CallbackSettings, FetchedUser, FollowerChange, FollowerProfile, SettingsPatch, UserInfo,
+};
