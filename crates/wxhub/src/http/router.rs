@@ -8,6 +8,7 @@
 //! | DELETE GET PATCH | `/api/v1/accounts/{id}` |
 //! | GET PATCH | `/api/v1/accounts/{id}/callback-settings` |
 //! | GET | `/api/v1/accounts/{id}/followers` |
+//! | POST | `/api/v1/accounts/{id}/followers/sync` |
 //! | GET | `/api/v1/accounts/{id}/followers/{openid}` |
 //! | GET POST | `/api/v1/accounts/{id}/reply-rules` |
 //! | DELETE GET PATCH | `/api/v1/accounts/{id}/reply-rules/{rule_id}` |

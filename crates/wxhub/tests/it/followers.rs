@@ -265,6 +265,74 @@ async fn a_follow_is_recorded_at_once_and_its_profile_read_in_the_background() {
     assert_eq!(f["qr_scene_str"], "");
 }
 
+/// Records a follower WeChat does not know (followed a second ago: the hub's test clock stands
+/// still, and an answer asked at the very time of a follow does not override it), wakes the
+/// profile fetcher and waits until it has read it (WeChat says it does not follow): the
+/// fetcher has run since.
+async fn probe(rig: &Rig, openid: &str) {
+    let now = wxhub::core::clock::Clock::now(&rig.hub.clock) - chrono::Duration::seconds(1);
+    rig.store
+        .followers
+        .apply(&[FollowerChange::Followed {
+            account: AccountId::parse(rig.account).expect("id"),
+            openid: openid.into(),
+            at: now,
+            scene: "plain".into(),
+            qr_source: Some(0),
+            qr_scene: None,
+        }])
+        .await
+        .expect("probe");
+    rig.hub.state.events.feed().notify();
+    let path = format!("/api/v1/accounts/{}/followers/{openid}", rig.account);
+    wait_for(&rig.hub.client, &path, |f| f["subscribe"] == 0).await;
+}
+
+#[tokio::test]
+async fn a_follower_profile_is_read_again_once_older_than_the_configured_age() {
+    let rig = Rig::new("safe").await;
+    let admin = &rig.hub.client;
+    let base = format!("/api/v1/accounts/{}/followers", rig.account);
+    let openid = rig.follower().await;
+    let first = wait_for(admin, &format!("{base}/{openid}"), |f| {
+        f["profile_fetched_at"].is_string()
+    })
+    .await;
+    assert_eq!(first["remark"], "");
+    // WeChat's record changes: the account's remark for the user.
+    let token = admin
+        .get("/api/v1/accounts/demo-mp/token", StatusCode::OK)
+        .await;
+    let token = token["access_token"].as_str().expect("token");
+    rig.driver
+        .post(
+            &format!("/cgi-bin/user/info/updateremark?access_token={token}"),
+            json!({"openid": openid, "remark": "老客户"}),
+            StatusCode::OK,
+        )
+        .await;
+    let max_age = chrono::Duration::seconds(
+        i64::try_from(rig.hub.config.followers.profile_max_age_secs).expect("age"),
+    );
+    // A day less a second later nothing is stale: a probe (a follower WeChat does not know,
+    // recorded now) wakes the fetcher, which reads only the probe.
+    rig.hub
+        .clock
+        .advance(max_age - chrono::Duration::seconds(1));
+    probe(&rig, "o-probe-1").await;
+    let same = admin.get(&format!("{base}/{openid}"), StatusCode::OK).await;
+    assert_eq!(same["remark"], "", "read less than the max age ago: {same}");
+    assert_eq!(same["profile_fetched_at"], first["profile_fetched_at"]);
+    // Two seconds later it is stale: read again.
+    rig.hub.clock.advance(chrono::Duration::seconds(2));
+    probe(&rig, "o-probe-2").await;
+    let again = wait_for(admin, &format!("{base}/{openid}"), |f| {
+        f["remark"] == "老客户"
+    })
+    .await;
+    assert_ne!(again["profile_fetched_at"], first["profile_fetched_at"]);
+}
+
 #[tokio::test]
 async fn an_unfollowed_follower_reads_subscribe_0_and_its_openid_with_the_profile_cleared() {
     let rig = Rig::new("safe").await;

@@ -155,20 +155,18 @@ impl ProfileReader {
         })
     }
 
-    /// When a profile read now is due again.
+    /// When a profile read now is due again (`None`: never, with a max age of 0).
     pub fn next_due(
         &self,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Option<chrono::DateTime<chrono::Utc>> {
+        const CENTURY_SECS: u64 = 100 * 365 * 86_400;
         match self.settings.profile_max_age_secs {
             0 => None,
-            secs => Some(
-                now + chrono::Duration::seconds(
-                    i64::try_from(secs)
-                        .unwrap_or(i64::MAX / 1000)
-                        .min(100 * 365 * 86_400),
-                ),
-            ),
+            secs => {
+                let secs = i64::try_from(secs.min(CENTURY_SECS)).unwrap_or(0);
+                Some(now + chrono::Duration::seconds(secs))
+            }
         }
     }
 

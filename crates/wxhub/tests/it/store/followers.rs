@@ -260,7 +260,11 @@ async fn every_user_info_field_round_trips_and_an_unfollow_clears_the_profile(st
         .list(&a, &FollowerFilter::default(), 10)
         .await
         .expect("list");
-    assert_eq!(listed, std::slice::from_ref(&got), "a listed follower reads like get");
+    assert_eq!(
+        listed,
+        std::slice::from_ref(&got),
+        "a listed follower reads like get"
+    );
 
     // An empty profile is still a profile: empty strings and lists, zeros.
     f.store_profiles(
