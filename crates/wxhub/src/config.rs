@@ -53,6 +53,8 @@ pub struct Config {
     #[serde(default)]
     pub jobs: crate::jobs::JobsConfig,
     #[serde(default)]
+    pub followers: crate::identity::FollowersConfig,
+    #[serde(default)]
     pub limits: LimitsConfig,
 }
 
@@ -398,6 +400,14 @@ impl Config {
             ("jobs.heartbeat_secs", self.jobs.heartbeat_secs),
             ("jobs.lease_secs", self.jobs.lease_secs),
             ("jobs.max_attempts", u64::from(self.jobs.max_attempts)),
+            (
+                "followers.profile_poll_secs",
+                self.followers.profile_poll_secs,
+            ),
+            (
+                "followers.wechat_concurrency",
+                self.followers.wechat_concurrency as u64,
+            ),
         ] {
             if value == 0 {
                 return Err(ConfigError::Zero { field });

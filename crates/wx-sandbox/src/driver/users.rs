@@ -94,6 +94,12 @@ async fn create_user(
     Ok((StatusCode::CREATED, Json(v)))
 }
 
+/// Users made per turn of the state lock while seeding.
+const SEED_CHUNK: u64 = 10_000;
+
+/// Seeds `count` users (followers with `follow`). Their sequence numbers are taken at once;
+/// the users are built outside the state lock and inserted a chunk at a time, so a large seed
+/// (250,000) neither blocks the simulator's API for long nor holds the users twice in memory.
 async fn seed_users(
     State(sb): State<Sandbox>,
     Path(appid): Path<String>,
@@ -105,28 +111,50 @@ async fn seed_users(
         )));
     }
     let now = sb.now();
-    let mut st = sb.state();
-    account_mut(&mut st, &appid)?;
-    let mut users = Vec::with_capacity(req.count as usize);
-    for _ in 0..req.count {
-        let seq = st.next_seq();
-        let mut u = new_user(seq, CreateUser::default());
-        if req.follow {
-            u.subscribe = true;
-            u.subscribe_time = now;
-            u.subscribe_scene = "ADD_SCENE_OTHERS".to_owned();
-        }
-        users.push(u);
-    }
-    let result = SeedResult {
-        created: req.count,
-        first_openid: users.first().map(|u| u.openid.0.clone()),
-        last_openid: users.last().map(|u| u.openid.0.clone()),
+    let first = {
+        let mut st = sb.state();
+        account_mut(&mut st, &appid)?;
+        let first = st.seq + 1;
+        st.seq += u64::from(req.count);
+        first
     };
-    let acct = account_mut(&mut st, &appid)?;
-    acct.users
-        .extend(users.into_iter().map(|u| (u.openid.clone(), u)));
-    Ok((StatusCode::CREATED, Json(result)))
+    let end = first + u64::from(req.count);
+    let (mut first_openid, mut last_openid) = (None, None);
+    let mut start = first;
+    while start < end {
+        let stop = (start + SEED_CHUNK).min(end);
+        let users: Vec<MpUser> = (start..stop)
+            .map(|seq| {
+                let mut u = new_user(seq, CreateUser::default());
+                if req.follow {
+                    u.subscribe = true;
+                    u.subscribe_time = now;
+                    u.subscribe_scene = "ADD_SCENE_OTHERS".to_owned();
+                }
+                u
+            })
+            .collect();
+        if first_openid.is_none() {
+            first_openid = users.first().map(|u| u.openid.0.clone());
+        }
+        last_openid = users.last().map(|u| u.openid.0.clone());
+        {
+            let mut st = sb.state();
+            let acct = account_mut(&mut st, &appid)?;
+            acct.users
+                .extend(users.into_iter().map(|u| (u.openid.clone(), u)));
+        }
+        start = stop;
+        tokio::task::yield_now().await;
+    }
+    Ok((
+        StatusCode::CREATED,
+        Json(SeedResult {
+            created: req.count,
+            first_openid,
+            last_openid,
+        }),
+    ))
 }
 
 async fn show_user(

@@ -1,6 +1,7 @@
 //! The hub's background work, started when it serves, all on the jobs harness
 //! (`jobs::Jobs`): the instance's heartbeat, the token refresher, fan-out and delivery, the
-//! tracked-job runners, the caller-token janitor and, on a SQLite file, the WAL checkpoint.
+//! tracked-job runners, the follower profile fetcher, the caller-token janitor and, on a
+//! SQLite file, the WAL checkpoint.
 //! Every loop is tracked and stops when the instance's shutdown token fires.
 
 use std::time::Duration;
@@ -38,6 +39,13 @@ pub(super) fn spawn(state: &AppState, jobs: &Jobs, instance: &Instance) {
         );
         jobs.spawn(runner, state.jobs.enqueued());
     }
+    jobs.spawn(
+        crate::identity::service::ProfileFetcher {
+            reader: state.profiles.clone(),
+            instance: instance.id().clone(),
+        },
+        state.events.feed().subscribe(),
+    );
     if let Db::Sqlite(pool) = &state.store.db {
         let pool = pool.clone();
         jobs.spawn(

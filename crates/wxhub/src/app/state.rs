@@ -19,7 +19,9 @@ use crate::events::{CommitHooks, EventService};
 use crate::http::auth::Authenticator;
 use crate::http::idempotency::IdempotencyGuard;
 use crate::http::ratelimit::{DefaultLimits, QueryTokens, RequestLimits};
-use crate::identity::service::{BindingService, FollowerService, ScanToBind, UserService};
+use crate::identity::service::{
+    BindingService, FollowerService, ProfileReader, ScanToBind, UserService,
+};
 use crate::jobs::{InstanceId, JobService};
 use crate::proxy::sdk::{SdkCredentials, SdkError};
 use crate::proxy::ProxyService;
@@ -56,6 +58,8 @@ pub struct AppParts {
     pub scan_to_bind: ScanToBind,
     /// QR codes: issuing, images, statistics, grants, publishable keys.
     pub qrcodes: QrCodeService,
+    /// Follower profiles and lists from WeChat (the profile fetcher, the follower sync).
+    pub profiles: ProfileReader,
     pub jobs: JobService,
     pub idempotency: IdempotencyGuard,
     /// This instance as the holder of leases (`jobs.instance_id`, or host and port).

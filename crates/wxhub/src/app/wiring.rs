@@ -22,7 +22,9 @@ use crate::config::Config;
 use crate::core::clock::{AdjustableClock, SharedClock};
 use crate::core::dsn::redact_dsn;
 use crate::events::{CommitHooks, EventFeed, EventService};
-use crate::identity::service::{BindingService, FollowerService, ScanToBind, UserService};
+use crate::identity::service::{
+    BindingService, FollowerService, FollowerSync, ProfileReader, ScanToBind, UserService,
+};
 use crate::jobs::JobService;
 use crate::proxy::ProxyService;
 use crate::qrcode::QrCodeService;
@@ -158,7 +160,25 @@ pub(super) async fn build(
         tracker,
         shutdown.clone(),
     );
-    let followers = FollowerService::new(store.followers.clone(), accounts.clone());
+    let jobs = JobService::new(store.jobs.clone(), clock.clone());
+    let followers = FollowerService::new(store.followers.clone(), accounts.clone(), jobs.clone());
+    // Follower profiles and the follower sync: WeChat calls counted against the account's limit.
+    let profile_client = crate::wechat::WeChatClient::new(Duration::from_secs(
+        config.tokens.upstream_timeout_secs.max(1),
+    ))
+    .context("building the WeChat client for follower profiles")?
+    .with_gate(call_limits.clone());
+    let profiles = ProfileReader::new(
+        store.followers.clone(),
+        accounts.clone(),
+        tokens.clone(),
+        profile_client,
+        clock.clone(),
+        config.followers.clone(),
+    );
+    jobs.register(Arc::new(FollowerSync {
+        reader: profiles.clone(),
+    }));
     let users = UserService::new(
         bindings.clone(),
         followers.clone(),
@@ -206,7 +226,6 @@ pub(super) async fn build(
         qrcodes.clone(),
         clock.clone(),
     );
-    let jobs = JobService::new(store.jobs.clone(), clock.clone());
     let idempotency = crate::http::idempotency::IdempotencyGuard::new(
         store.idempotency.clone(),
         crate::http::auth::Authenticator::new(
@@ -231,6 +250,7 @@ pub(super) async fn build(
         users,
         qrcodes,
         scan_to_bind,
+        profiles,
         webhooks,
         fan_out,
         dispatcher,

@@ -12,6 +12,7 @@ mod rules;
 #[cfg(feature = "sandbox")]
 mod sandbox;
 mod serve;
+pub(crate) mod sync;
 #[cfg(not(feature = "sandbox"))]
 mod without_sandbox;
 #[cfg(not(feature = "sandbox"))]
@@ -80,6 +81,9 @@ pub enum Command {
     /// Manage passive reply rules (acts on the store directly).
     #[command(subcommand)]
     Rules(rules::RulesCommand),
+    /// Sync from WeChat into the hub's store, in this process (`sync followers`).
+    #[command(subcommand)]
+    Sync(sync::SyncCommand),
     /// Benchmarks.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -137,6 +141,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Caller(cmd) => caller::run(&global, cmd).await,
         Command::Jobs(cmd) => jobs::run(&global, cmd).await,
         Command::Rules(cmd) => rules::run(&global, cmd).await,
+        Command::Sync(cmd) => sync::run(&global, cmd).await,
         Command::Bench(cmd) => bench::run(&global, cmd).await,
     }
 }

@@ -51,6 +51,12 @@ pub struct JobView {
     /// What runs it, e.g. `contacts.sync`.
     pub kind: String,
     pub status: JobStatus,
+    /// The same as `status` (the name the issue-15 contract reads).
+    pub state: JobStatus,
+    /// Units done, as in `progress`.
+    pub done: u64,
+    /// Units in all, as in `progress`; `null` until a step learns it.
+    pub total: Option<u64>,
     pub progress: ProgressView,
     /// What the job was started with.
     pub params: serde_json::Value,
@@ -89,6 +95,9 @@ impl From<Job> for JobView {
             id: job.id,
             kind: job.kind,
             status: job.status,
+            state: job.status,
+            done: job.progress.done,
+            total: job.progress.total,
             params: job.params,
             result: job.result,
             attempts: job.attempts,

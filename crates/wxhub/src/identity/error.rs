@@ -3,6 +3,7 @@
 
 use crate::accounts::model::AccountId;
 use crate::accounts::AccountError;
+use crate::jobs::JobError;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -15,6 +16,10 @@ pub enum FollowerError {
     Store(#[from] StoreError),
     #[error("reading the account failed")]
     Account(#[source] AccountError),
+    #[error("account {0} is not an Official Account: it has no followers to sync")]
+    NotOfficialAccount(AccountId),
+    #[error("starting the follower sync failed")]
+    Job(#[from] JobError),
 }
 
 /// What can go wrong with bindings.

@@ -50,6 +50,29 @@ pub fn instance_id(config: &JobsConfig, listen: SocketAddr) -> Result<InstanceId
     }
 }
 
+/// A lease holder of its own for a command-line process doing `name` (`wxhub sync followers`):
+/// `<jobs.instance_id or hostname>:<name>`, the same on every run, so a run takes back at once
+/// what a killed run of the same command held.
+pub fn command_instance_id(config: &JobsConfig, name: &str) -> Result<InstanceId, InvalidField> {
+    let base = match &config.instance_id {
+        Some(id) => id.clone(),
+        None => {
+            let host: String = hostname()
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || ".-_".contains(*c))
+                .take(60)
+                .collect();
+            if host.is_empty() {
+                "wxhub".to_owned()
+            } else {
+                host
+            }
+        }
+    };
+    InstanceId::parse(&format!("{base}:{name}"))
+        .map_err(|e| InvalidField::new("jobs.instance_id", e.reason))
+}
+
 fn hostname() -> String {
     ["/proc/sys/kernel/hostname", "/etc/hostname"]
         .iter()

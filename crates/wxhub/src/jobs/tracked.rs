@@ -140,13 +140,36 @@ impl Runner {
     /// stops. `false` when there was none to claim.
     pub async fn run_one(&self) -> Result<bool, StepError> {
         let now = self.clock.now();
-        let Some(mut job) = self
+        let Some(job) = self
             .store
             .claim(&self.kinds.names(), &self.instance, now, self.lease_until())
             .await?
         else {
             return Ok(false);
         };
+        self.drive(job).await?;
+        Ok(true)
+    }
+
+    /// Claims job `id` (if nobody holds it and it is due) and steps it like
+    /// [`Runner::run_one`]: the job as its last step left it (finished, failed for now and
+    /// waiting for its retry, or released because the instance stops); `None` when it could
+    /// not be claimed now (another instance holds it, or a retry is not due yet) or its lease
+    /// was lost on the way.
+    pub async fn run_job(&self, id: &super::model::JobId) -> Result<Option<Job>, StepError> {
+        let now = self.clock.now();
+        let Some(job) = self
+            .store
+            .claim_job(id, &self.instance, now, self.lease_until())
+            .await?
+        else {
+            return Ok(None);
+        };
+        self.drive(job).await
+    }
+
+    /// Steps a claimed job until it stops; the job as last saved (`None`: the lease was lost).
+    async fn drive(&self, mut job: Job) -> Result<Option<Job>, StepError> {
         tracing::info!(job_id = %job.id, kind = %job.kind, instance = %self.instance, "job claimed");
         loop {
             let record = self.next_record(&job).await;
@@ -157,11 +180,11 @@ impl Runner {
                 .await?;
             let Some(saved) = saved else {
                 tracing::warn!(job_id = %job.id, "job lease lost to another instance; leaving it");
-                return Ok(true);
+                return Ok(None);
             };
             if stop {
                 log_end(&saved, &record);
-                return Ok(true);
+                return Ok(Some(saved));
             }
             job = saved;
         }

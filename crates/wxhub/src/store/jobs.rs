@@ -33,6 +33,17 @@ pub trait JobStore: Send + Sync {
         lease_until: DateTime<Utc>,
     ) -> Result<Option<Job>, StoreError>;
 
+    /// Leases job `id` to `owner` like [`JobStore::claim`], if it is runnable now (queued or
+    /// running, due, its lease free or run out); `None` otherwise. The command line runs one
+    /// job of its own this way.
+    async fn claim_job(
+        &self,
+        id: &JobId,
+        owner: &InstanceId,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Option<Job>, StoreError>;
+
     /// Stores a step's outcome if `owner` still holds the job's lease; `Ok(None)` when it lost
     /// it (another instance took the job over, which then redoes the step). Returns the job
     /// as stored, so the stepper sees a cancel request.

@@ -195,6 +195,7 @@ impl Store {
                     pool.clone(),
                     gate.clone(),
                 ));
+                let followers = Arc::new(sqlite::shared::SqliteFollowerStore::new(pool.clone()));
                 Store {
                     accounts: Arc::new(sqlite::shared::SqliteAccountStore::new(pool.clone())),
                     callers: Arc::new(sqlite::shared::SqliteCallerStore::new(pool.clone())),
@@ -205,7 +206,7 @@ impl Store {
                         dispatch,
                     )),
                     webhooks: webhooks.clone(),
-                    followers: Arc::new(sqlite::shared::SqliteFollowerStore::new(pool.clone())),
+                    followers: followers.clone(),
                     bindings: Arc::new(sqlite::shared::SqliteBindingStore::new(pool.clone())),
                     users: Arc::new(sqlite::shared::SqliteUserStore::new(pool.clone())),
                     reply_rules: Arc::new(sqlite::shared::SqliteReplyRuleStore::new(pool.clone())),
@@ -214,7 +215,7 @@ impl Store {
                     )),
                     qrcodes: Arc::new(sqlite::shared::SqliteQrCodeStore::new(pool.clone())),
                     instances: jobs.clone(),
-                    leases: vec![jobs.clone(), webhooks, idempotency.clone()],
+                    leases: vec![jobs.clone(), webhooks, idempotency.clone(), followers],
                     idempotency,
                     jobs,
                     db,
@@ -227,6 +228,7 @@ impl Store {
                     pool.clone(),
                     WriteGate::open(),
                 ));
+                let followers = Arc::new(postgres::shared::PgFollowerStore::new(pool.clone()));
                 Store {
                     accounts: Arc::new(postgres::shared::PgAccountStore::new(pool.clone())),
                     callers: Arc::new(postgres::shared::PgCallerStore::new(pool.clone())),
@@ -236,14 +238,14 @@ impl Store {
                         WriteGate::open(),
                     )),
                     webhooks: webhooks.clone(),
-                    followers: Arc::new(postgres::shared::PgFollowerStore::new(pool.clone())),
+                    followers: followers.clone(),
                     bindings: Arc::new(postgres::shared::PgBindingStore::new(pool.clone())),
                     users: Arc::new(postgres::shared::PgUserStore::new(pool.clone())),
                     reply_rules: Arc::new(postgres::shared::PgReplyRuleStore::new(pool.clone())),
                     proxy_tokens: Arc::new(postgres::shared::PgProxyTokenStore::new(pool.clone())),
                     qrcodes: Arc::new(postgres::shared::PgQrCodeStore::new(pool.clone())),
                     instances: jobs.clone(),
-                    leases: vec![jobs.clone(), webhooks, idempotency.clone()],
+                    leases: vec![jobs.clone(), webhooks, idempotency.clone(), followers],
                     idempotency,
                     jobs,
                     db,

@@ -13,6 +13,7 @@ mod callers;
 mod cli;
 mod demo;
 mod events;
+mod follower_sync;
 mod followers;
 mod health;
 mod helpers;

@@ -1,4 +1,5 @@
-//! `wxhub bench …`: load measurements against an in-process hub and sandbox.
+//! `wxhub bench …`: load measurements against an in-process hub and sandbox (`sync-followers`:
+//! a hub process and a sandbox process per count, so each one's memory shows apart).
 
 use std::time::Duration;
 
@@ -9,6 +10,7 @@ use super::GlobalArgs;
 
 pub mod callbacks;
 pub mod limits;
+pub mod sync_followers;
 pub mod tokens;
 pub mod writes;
 use self::callbacks::Scenario;
@@ -28,6 +30,9 @@ pub enum BenchCommand {
     /// The Idempotency-Key layer's cost on an API write path: requests/s without a key, with
     /// a fresh key per request, and replaying one key, alternating on fresh hubs.
     Writes(WritesBenchArgs),
+    /// A follower sync of sandbox accounts with these many followers: seconds and the hub
+    /// process's peak memory per count (which must not grow with it).
+    SyncFollowers(sync_followers::SyncFollowersArgs),
 }
 
 #[derive(Debug, Args)]
@@ -126,6 +131,7 @@ pub(crate) fn median<T: PartialOrd + Copy + Default>(mut values: Vec<T>) -> T {
 pub async fn run(_global: &GlobalArgs, cmd: BenchCommand) -> anyhow::Result<()> {
     match cmd {
         BenchCommand::Tokens(args) => tokens(args).await,
+        BenchCommand::SyncFollowers(args) => sync_followers::run(args).await,
         BenchCommand::Limits(args) => {
             crate::telemetry::init_logging(crate::config::LogFormat::Human, "error");
             limits::run(&limits::BenchOptions {

@@ -8,5 +8,7 @@ pub use bindings::{
     BindCode, BindQrCode, BindQrCodeId, BindRequest, BindScan, Binding, BindingId, BindingKey,
     BindingType, EndReason, Ended,
 };
-pub use followers::{CallbackSettings, FollowerChange, SettingsPatch};
+pub use followers::{
+    CallbackSettings, FetchedUser, FollowerChange, FollowerProfile, SettingsPatch, UserInfo,
+};
 pub use users::{Access, NewUser, Phone, UnifiedUser, UserId};

@@ -1,8 +1,10 @@
 //! `/api/v1/accounts/{id}/callback-settings` (admin) and `/api/v1/accounts/{id}/followers`
-//! (admin, or a caller with the `identity` scope on the account): parse → authorize → call
-//! the service → map the error.
+//! (admin, or a caller with the `identity` scope on the account): follower records under
+//! WeChat's `user/info` names, and starting a follower sync. Parse → authorize → call the
+//! service → map the error.
 
 use axum::extract::{FromRef, State};
+use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -30,6 +32,7 @@ where
         .routes(routes!(get_callback_settings, update_callback_settings))
         .routes(routes!(list_followers))
         .routes(routes!(get_follower))
+        .routes(routes!(sync_followers))
 }
 
 impl From<FollowerError> for ApiError {
@@ -39,7 +42,15 @@ impl From<FollowerError> for ApiError {
             FollowerError::NotFound { .. } => {
                 ApiError::not_found("follower_not_found", e.to_string())
             }
-            FollowerError::Store(_) | FollowerError::Account(_) => ApiError::internal(e),
+            FollowerError::NotOfficialAccount(_) => {
+                ApiError::invalid_field(format!("account: {e}"))
+            }
+            FollowerError::Job(crate::jobs::JobError::InvalidParams(field)) => {
+                ApiError::invalid_field(field.to_string())
+            }
+            FollowerError::Store(_) | FollowerError::Account(_) | FollowerError::Job(_) => {
+                ApiError::internal(e)
+            }
         }
     }
 }
@@ -75,36 +86,90 @@ pub struct ListFollowersQuery {
     cursor: Option<String>,
 }
 
-/// A follower as follow and unfollow callbacks left it.
+/// A follower record: WeChat's `user/info` fields under its names (`subscribe`, `openid`,
+/// `nickname` … `qr_scene_str`), beside the hub's own. For a user who does not follow (any
+/// more) only `subscribe: 0` and `openid` of WeChat's fields are given, as WeChat does: the
+/// profile is cleared, the record kept.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct FollowerResponse {
     account: AccountId,
+    /// 1: follows the account; 0: does not (any more).
+    subscribe: u8,
     openid: String,
+    /// `subscribe` as a boolean.
     subscribed: bool,
-    /// Cleared by an unfollow, like the rest of the profile.
-    nickname: Option<String>,
-    /// How the last follow came: `qr_scene` (by scanning a code) or `plain`.
+    /// WeChat's profile, for a follower: `null` fields until WeChat's answer is stored (a
+    /// background read after the follow callback); absent for a non-follower.
+    #[serde(flatten)]
+    #[schema(inline)]
+    profile: Option<ProfileView>,
+    /// How the last follow came, as its callback said: `qr_scene` (by scanning a code) or
+    /// `plain`.
     scene: Option<String>,
     /// The QR `source` of the code scanned to follow (0 for a plain follow).
     qr_source: Option<u8>,
-    /// The scene value of that code.
-    qr_scene: Option<String>,
     subscribed_at: Option<DateTime<Utc>>,
     unsubscribed_at: Option<DateTime<Utc>>,
+    /// When WeChat's `user/info` for this follower was last stored (it is read again once
+    /// `followers.profile_max_age_secs` old).
+    profile_fetched_at: Option<DateTime<Utc>>,
+}
+
+/// WeChat's `user/info` profile fields, under its names and with its values.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProfileView {
+    nickname: Option<String>,
+    /// 0 unknown, 1 male, 2 female.
+    sex: Option<u8>,
+    language: Option<String>,
+    city: Option<String>,
+    province: Option<String>,
+    country: Option<String>,
+    headimgurl: Option<String>,
+    /// When the user followed, Unix seconds.
+    subscribe_time: Option<i64>,
+    unionid: Option<String>,
+    remark: Option<String>,
+    groupid: Option<i64>,
+    tagid_list: Option<Vec<u32>>,
+    /// `ADD_SCENE_QR_CODE`, `ADD_SCENE_SEARCH`, …
+    subscribe_scene: Option<String>,
+    /// The numeric scene of the QR code followed by (0: none).
+    qr_scene: Option<u64>,
+    /// The string scene of that code ("": none).
+    qr_scene_str: Option<String>,
 }
 
 impl From<Follower> for FollowerResponse {
     fn from(f: Follower) -> Self {
+        let profile = f.subscribed.then(|| ProfileView {
+            nickname: f.nickname,
+            sex: f.sex,
+            language: f.language,
+            city: f.city,
+            province: f.province,
+            country: f.country,
+            headimgurl: f.headimgurl,
+            subscribe_time: f.subscribed_at.map(|t| t.timestamp()),
+            unionid: f.unionid,
+            remark: f.remark,
+            groupid: f.groupid,
+            tagid_list: f.tagid_list,
+            subscribe_scene: f.subscribe_scene,
+            qr_scene: f.qr_scene,
+            qr_scene_str: f.qr_scene_str,
+        });
         FollowerResponse {
             account: f.account,
+            subscribe: u8::from(f.subscribed),
             openid: f.openid,
             subscribed: f.subscribed,
-            nickname: f.nickname,
+            profile,
             scene: f.scene,
             qr_source: f.qr_source,
-            qr_scene: f.qr_scene,
             subscribed_at: f.subscribed_at,
             unsubscribed_at: f.unsubscribed_at,
+            profile_fetched_at: f.profile_fetched_at,
         }
     }
 }
@@ -114,6 +179,15 @@ impl From<Follower> for FollowerResponse {
 pub struct FollowerPage {
     items: Vec<FollowerResponse>,
     next_cursor: Option<String>,
+    /// How many followers match `subscribed` (all pages together).
+    total: u64,
+}
+
+/// `POST …/followers/sync` answers the job that runs the sync.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SyncStarted {
+    /// Its progress is at `GET /api/v1/jobs/{job_id}`.
+    job_id: String,
 }
 
 fn parse_account(id: &str) -> Result<AccountId, ApiError> {
@@ -173,7 +247,7 @@ async fn list_followers(
     caller: Caller,
     Path(id): Path<String>,
     Query(q): Query<ListFollowersQuery>,
-) -> Result<Json<Page<FollowerResponse>>, ApiError> {
+) -> Result<Json<FollowerPage>, ApiError> {
     let account = follower_reader(&caller, &id)?;
     if q.cursor.as_deref() == Some("") {
         return Err(crate::http::page::invalid_cursor());
@@ -188,10 +262,12 @@ async fn list_followers(
         after_openid: q.cursor,
     };
     let found = followers.list(&account, &filter, limit).await?;
+    let total = followers.count(&account, q.subscribed).await?;
     let page = Page::new(found, limit, |f| f.openid.clone());
-    Ok(Json(Page {
+    Ok(Json(FollowerPage {
         items: page.items.into_iter().map(FollowerResponse::from).collect(),
         next_cursor: page.next_cursor,
+        total,
     }))
 }
 
@@ -207,4 +283,28 @@ async fn get_follower(
 ) -> Result<Json<FollowerResponse>, ApiError> {
     let account = follower_reader(&caller, &id)?;
     Ok(Json(followers.get(&account, &openid).await?.into()))
+}
+
+/// Starts a follower sync of the account: the whole follower list and every profile from
+/// WeChat, followers it no longer lists marked unsubscribed. Answers the job (202); its
+/// progress is at `GET /api/v1/jobs/{job_id}`. A sync the same caller started that has not
+/// finished is answered instead of a second one.
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/followers/sync", tag = "followers",
+    params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 202, body = SyncStarted), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn sync_followers(
+    State(followers): State<FollowerService>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<SyncStarted>), ApiError> {
+    let account = follower_reader(&caller, &id)?;
+    let owner = caller.client().map(|c| c.client_id.to_string());
+    let job = followers.start_sync(&account, owner).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(SyncStarted {
+            job_id: job.id.to_string(),
+        }),
+    ))
 }

@@ -1,26 +1,35 @@
-//! Reading follower records and reading or changing an account's callback settings. Every
-//! call first checks that the account exists, so an unknown account is an error rather than
-//! an empty answer (or a settings row for an account nobody registered).
+//! Reading follower records, starting a follower sync, and reading or changing an account's
+//! callback settings. Every call first checks that the account exists, so an unknown account
+//! is an error rather than an empty answer (or a settings row for an account nobody
+//! registered).
 
 use std::sync::Arc;
 
 use tracing::instrument;
 
-use crate::accounts::model::AccountId;
+use crate::accounts::model::{AccountApp, AccountId};
 use crate::accounts::{AccountError, AccountService};
 use crate::identity::error::FollowerError;
 use crate::identity::model::{CallbackSettings, SettingsPatch};
+use crate::identity::service::sync::{SyncParams, KIND};
+use crate::jobs::model::{Job, JobFilter, JobStatus};
+use crate::jobs::JobService;
 use crate::store::followers::{Follower, FollowerFilter, FollowerStore};
 
 #[derive(Clone)]
 pub struct FollowerService {
     store: Arc<dyn FollowerStore>,
     accounts: AccountService,
+    jobs: JobService,
 }
 
 impl FollowerService {
-    pub fn new(store: Arc<dyn FollowerStore>, accounts: AccountService) -> Self {
-        FollowerService { store, accounts }
+    pub fn new(store: Arc<dyn FollowerStore>, accounts: AccountService, jobs: JobService) -> Self {
+        FollowerService {
+            store,
+            accounts,
+            jobs,
+        }
     }
 
     async fn require_account(&self, account: &AccountId) -> Result<(), FollowerError> {
@@ -77,5 +86,71 @@ impl FollowerService {
     ) -> Result<Vec<Follower>, FollowerError> {
         self.require_account(account).await?;
         Ok(self.store.list(account, filter, limit).await?)
+    }
+
+    /// How many of the account's followers are in this state (`None`: all).
+    pub async fn count(
+        &self,
+        account: &AccountId,
+        subscribed: Option<bool>,
+    ) -> Result<u64, FollowerError> {
+        self.require_account(account).await?;
+        Ok(self.store.count(account, subscribed).await?)
+    }
+
+    /// Starts a follower sync of the account (`owner`: the caller asking), or answers the one
+    /// this owner started that has not finished yet.
+    #[instrument(skip_all, fields(account = %account))]
+    pub async fn start_sync(
+        &self,
+        account: &AccountId,
+        owner: Option<String>,
+    ) -> Result<Job, FollowerError> {
+        let found = match self.accounts.get(account).await {
+            Ok(found) => found,
+            Err(AccountError::NotFound(_)) => {
+                return Err(FollowerError::AccountNotFound(account.clone()))
+            }
+            Err(e) => return Err(FollowerError::Account(e)),
+        };
+        if !matches!(found.app, AccountApp::Mp { .. }) {
+            return Err(FollowerError::NotOfficialAccount(account.clone()));
+        }
+        if let Some(job) = self
+            .unfinished_sync(account)
+            .await?
+            .into_iter()
+            .find(|job| job.owner == owner)
+        {
+            return Ok(job);
+        }
+        let params = serde_json::to_value(SyncParams {
+            account: account.to_string(),
+        })
+        .map_err(|e| {
+            FollowerError::Job(crate::jobs::JobError::InvalidParams(
+                crate::core::InvalidField::new("account", e.to_string()),
+            ))
+        })?;
+        Ok(self.jobs.enqueue(KIND, params, owner).await?)
+    }
+
+    /// The account's follower syncs that have not finished (any owner), oldest first.
+    pub async fn unfinished_sync(&self, account: &AccountId) -> Result<Vec<Job>, FollowerError> {
+        let mut found = Vec::new();
+        for status in [JobStatus::Queued, JobStatus::Running] {
+            let filter = JobFilter {
+                kind: Some(KIND.to_owned()),
+                status: Some(status),
+                owner: None,
+            };
+            let jobs = self.jobs.list(&filter, None, 1000).await?;
+            found.extend(
+                jobs.into_iter()
+                    .filter(|job| SyncParams::of(&job.params).is_ok_and(|a| &a == account)),
+            );
+        }
+        found.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(found)
     }
 }

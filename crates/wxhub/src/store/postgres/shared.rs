@@ -40,6 +40,7 @@ binding_store! {
 follower_store! {
     /// [`FollowerStore`](crate::store::followers::FollowerStore) on PostgreSQL.
     pub struct PgFollowerStore(sqlx::Postgres);
+    lock = " FOR UPDATE SKIP LOCKED";
 }
 
 reply_rule_store! {

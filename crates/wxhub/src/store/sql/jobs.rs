@@ -218,6 +218,31 @@ macro_rules! job_store {
                 row.as_ref().map(Self::row_to_job).transpose()
             }
 
+            async fn claim_job(
+                &self,
+                id: &$crate::jobs::model::JobId,
+                owner: &$crate::jobs::model::InstanceId,
+                now: chrono::DateTime<chrono::Utc>,
+                lease_until: chrono::DateTime<chrono::Utc>,
+            ) -> Result<Option<$crate::jobs::model::Job>, $crate::store::StoreError> {
+                use $crate::store::sql::Columns;
+                let row = sqlx::query(&format!(
+                    "UPDATE jobs SET status = 'running', lease_owner = $1, lease_until = $2, \
+                     started_at = COALESCE(started_at, $3), updated_at = $3 \
+                     WHERE id = $4 AND status IN ('queued', 'running') AND run_after <= $3 \
+                       AND (lease_until IS NULL OR lease_until <= $3) \
+                     RETURNING {}",
+                    $crate::store::sql::jobs::COLUMNS
+                ))
+                .bind(owner.as_str())
+                .bind(<$db as Columns>::time_to_db(lease_until))
+                .bind(<$db as Columns>::time_to_db(now))
+                .bind(id.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+                row.as_ref().map(Self::row_to_job).transpose()
+            }
+
             async fn save_step(
                 &self,
                 id: &$crate::jobs::model::JobId,

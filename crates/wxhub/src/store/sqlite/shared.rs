@@ -35,6 +35,7 @@ follower_store! {
     /// [`FollowerStore`](crate::store::followers::FollowerStore) on SQLite (times are UTC
     /// milliseconds).
     pub struct SqliteFollowerStore(sqlx::Sqlite);
+    lock = "";
 }
 
 reply_rule_store! {
