@@ -116,6 +116,7 @@ services_from_state! {
     BindingService => bindings,
     UserService => users,
     ScanToBind => scan_to_bind,
+    ProfileReader => profiles,
     QrCodeService => qrcodes,
     JobService => jobs,
     WebhookService => webhooks,

@@ -11,6 +11,7 @@
 //! | DELETE PUT | `/api/v1/accounts/{id}/qrcode-grants/{client_id}` |
 //! | GET PATCH | `/api/v1/accounts/{id}/qrcode-settings` |
 //! | GET | `/api/v1/accounts/{id}/followers` |
+//! | POST | `/api/v1/accounts/{id}/followers/import` |
 //! | POST | `/api/v1/accounts/{id}/followers/sync` |
 //! | GET | `/api/v1/accounts/{id}/followers/{openid}` |
 //! | GET POST | `/api/v1/accounts/{id}/reply-rules` |

@@ -117,3 +117,70 @@ async fn an_import_is_idempotent_on_unionid() {
     assert_error(&empty, "invalid_field");
     hub.stop().await.expect("stops");
 }
+
+#[tokio::test]
+async fn followers_are_imported_idempotently_on_account_and_openid() {
+    let hub = spawn_hub().await;
+    hub.add_mp("import-mp", "wximport000001").await;
+    let c = &hub.client;
+    let fans: Vec<_> = (0..120)
+        .map(|i| {
+            json!({"openid": format!("oImport{i:04}"), "subscribe": 1, "nickname": format!("粉丝{i}"),
+                   "sex": 1, "city": "guangzhou", "country": "china", "province": "guangdong",
+                   "language": "zh_CN", "subscribe_time": 1_590_753_284, "unionid": format!("oUnion{i:04}"),
+                   "subscribe_scene": "ADD_SCENE_SEARCH", "tagid_list": [2, 7]})
+        })
+        .collect();
+    let path = "/api/v1/accounts/import-mp/followers/import";
+    let first = c
+        .post(path, json!({"followers": fans}), StatusCode::OK)
+        .await;
+    assert_eq!(
+        (first["imported"].as_u64(), first["total"].as_u64()),
+        (Some(120), Some(120))
+    );
+    let rerun = c
+        .post(path, json!({"followers": fans}), StatusCode::OK)
+        .await;
+    assert_eq!(rerun["total"], 120, "nothing twice");
+    let one = c
+        .get(
+            "/api/v1/accounts/import-mp/followers/oImport0007",
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(one["subscribe"], 1);
+    assert_eq!(one["nickname"], "粉丝7");
+    assert_eq!(one["unionid"], "oUnion0007");
+    assert_eq!(one["tagid_list"], json!([2, 7]));
+    assert_eq!(one["subscribe_scene"], "ADD_SCENE_SEARCH");
+    // An entry that no longer follows marks the stored follower unsubscribed (later than the
+    // import that confirmed it: the test clock stands still otherwise).
+    hub.clock.advance(chrono::Duration::seconds(1));
+    c.post(
+        path,
+        json!({"followers": [{"openid": "oImport0007", "subscribe": 0}]}),
+        StatusCode::OK,
+    )
+    .await;
+    let gone = c
+        .get(
+            "/api/v1/accounts/import-mp/followers/oImport0007",
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(gone["subscribe"], 0);
+    for bad in [
+        json!({"followers": []}),
+        json!({"followers": [{"openid": "bad id"}]}),
+    ] {
+        c.post(path, bad, StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+    c.post(
+        "/api/v1/accounts/ghost-mp/followers/import",
+        json!({"followers": [{"openid": "oX"}]}),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    hub.stop().await.expect("stops");
+}

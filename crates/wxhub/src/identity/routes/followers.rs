@@ -26,6 +26,7 @@ pub fn routes<S>() -> OpenApiRouter<S>
 where
     S: Clone + Send + Sync + 'static,
     FollowerService: FromRef<S>,
+    crate::identity::service::ProfileReader: FromRef<S>,
     Authenticator: FromRef<S>,
 {
     OpenApiRouter::new()
@@ -33,6 +34,7 @@ where
         .routes(routes!(list_followers))
         .routes(routes!(get_follower))
         .routes(routes!(sync_followers))
+        .routes(routes!(import_followers))
 }
 
 impl From<FollowerError> for ApiError {
@@ -307,4 +309,146 @@ async fn sync_followers(
             job_id: job.id.to_string(),
         }),
     ))
+}
+
+/// One follower of an import, under `user/info`'s names (seed 001's addFans fans).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ImportedFollower {
+    openid: String,
+    /// 1 follows (default), 0 does not.
+    #[serde(default = "one")]
+    subscribe: u8,
+    #[serde(default)]
+    nickname: String,
+    #[serde(default)]
+    sex: u8,
+    #[serde(default)]
+    language: String,
+    #[serde(default)]
+    city: String,
+    #[serde(default)]
+    province: String,
+    #[serde(default)]
+    country: String,
+    #[serde(default)]
+    headimgurl: String,
+    /// Unix seconds.
+    #[serde(default)]
+    subscribe_time: i64,
+    unionid: Option<String>,
+    #[serde(default)]
+    remark: String,
+    #[serde(default)]
+    groupid: i64,
+    #[serde(default)]
+    tagid_list: Vec<u32>,
+    #[serde(default)]
+    subscribe_scene: String,
+    #[serde(default)]
+    qr_scene: u64,
+    #[serde(default)]
+    qr_scene_str: String,
+}
+
+fn one() -> u8 {
+    1
+}
+
+impl ImportedFollower {
+    fn into_fetched(self) -> Result<crate::identity::model::FetchedUser, ApiError> {
+        use crate::identity::model::{FetchedUser, FollowerProfile, UserInfo};
+        crate::core::OpenId::parse(&self.openid).map_err(ApiError::from)?;
+        if let Some(u) = &self.unionid {
+            crate::core::UnionId::parse(u).map_err(ApiError::from)?;
+        }
+        if self.sex > 2 || self.subscribe > 1 {
+            return Err(ApiError::invalid_field(
+                "sex must be 0, 1 or 2 and subscribe 0 or 1",
+            ));
+        }
+        let unionid = self.unionid.filter(|u| !u.is_empty());
+        let info = if self.subscribe == 1 {
+            UserInfo::Follows(Box::new(FollowerProfile {
+                nickname: self.nickname,
+                sex: self.sex,
+                language: self.language,
+                city: self.city,
+                province: self.province,
+                country: self.country,
+                headimgurl: self.headimgurl,
+                subscribe_time: self.subscribe_time,
+                unionid,
+                remark: self.remark,
+                groupid: self.groupid,
+                tagid_list: self.tagid_list,
+                subscribe_scene: self.subscribe_scene,
+                qr_scene: self.qr_scene,
+                qr_scene_str: self.qr_scene_str,
+            }))
+        } else {
+            UserInfo::DoesNotFollow { unionid }
+        };
+        Ok(FetchedUser {
+            openid: self.openid,
+            info,
+        })
+    }
+}
+
+/// `POST /api/v1/accounts/{id}/followers/import`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImportFollowersBody {
+    /// 1 to 1000 followers.
+    followers: Vec<ImportedFollower>,
+}
+
+/// What an import did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FollowersImported {
+    imported: usize,
+    /// The account's followers after it.
+    total: u64,
+}
+
+/// Import followers from another platform (seed 001's addFans), for organisations moving to
+/// the hub: idempotent on (account, openid), so a rerun updates and never duplicates.
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/followers/import", tag = "followers",
+    params(("id" = String, Path)), request_body = ImportFollowersBody, security(("bearer" = [])),
+    responses((status = 200, body = FollowersImported), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn import_followers(
+    State(followers): State<FollowerService>,
+    State(profiles): State<crate::identity::service::ProfileReader>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<ImportFollowersBody>,
+) -> Result<Json<FollowersImported>, ApiError> {
+    let account = follower_reader(&caller, &id)?;
+    if body.followers.is_empty()
+        || body.followers.len() > crate::identity::service::profiles::MAX_IMPORT
+    {
+        return Err(ApiError::invalid_field(
+            "an import takes 1 to 1000 followers",
+        ));
+    }
+    let users = body
+        .followers
+        .into_iter()
+        .map(ImportedFollower::into_fetched)
+        .collect::<Result<Vec<_>, _>>()?;
+    let imported = profiles
+        .import(&account, &users)
+        .await
+        .map_err(|e| match e {
+            crate::identity::service::profiles::ReadError::AccountGone(id) => {
+                account_not_found(&id)
+            }
+            crate::identity::service::profiles::ReadError::NotMp(_) => {
+                ApiError::invalid_field("followers are an Official Account's")
+            }
+            e => ApiError::internal(e),
+        })?;
+    let total = followers.count(&account, None).await?;
+    Ok(Json(FollowersImported { imported, total }))
 }

@@ -19,6 +19,7 @@ where
     BindingService: FromRef<S>,
     UserService: FromRef<S>,
     ScanToBind: FromRef<S>,
+    super::service::ProfileReader: FromRef<S>,
     crate::qrcode::QrCodeService: FromRef<S>,
     Authenticator: FromRef<S>,
 {

@@ -65,6 +65,9 @@ fn wechat_error(e: CallError<TokenError>) -> ReadError {
     })
 }
 
+/// At most this many followers per import call.
+pub const MAX_IMPORT: usize = 1000;
+
 /// What WeChat's `user/info` says, as the model holds it.
 pub fn user_info(info: user::UserInfo) -> FetchedUser {
     let openid = info.openid.clone();
@@ -153,6 +156,34 @@ impl ProfileReader {
             api_base: found.api_base,
             tokens: self.tokens.handle(account.as_str()),
         })
+    }
+
+    /// Imports followers from another platform (seed 001's addFans): each `Follows` entry is
+    /// recorded as a subscribed follower with its profile, in `user/info`'s shape; a
+    /// `DoesNotFollow` entry marks a stored follower unsubscribed. Idempotent on (account,
+    /// openid): a rerun updates, never duplicates. At most [`MAX_IMPORT`] per call.
+    pub async fn import(
+        &self,
+        account: &AccountId,
+        users: &[FetchedUser],
+    ) -> Result<usize, ReadError> {
+        self.account_api(account).await?;
+        let now = self.clock.now();
+        let followers: Vec<String> = users
+            .iter()
+            .filter(|u| matches!(u.info, UserInfo::Follows(_)))
+            .map(|u| u.openid.clone())
+            .collect();
+        if !followers.is_empty() {
+            self.store
+                .record_listed(account, &followers, now, now)
+                .await?;
+        }
+        self.store
+            .store_profiles(account, users, now, now, self.next_due(now))
+            .await?;
+        tracing::info!(account = %account, imported = users.len(), "followers imported");
+        Ok(users.len())
     }
 
     /// When a profile read now is due again (`None`: never, with a max age of 0).
