@@ -47,9 +47,25 @@ pub struct Demo {
     pub caller_client_secret: Secret<String>,
     /// The sandbox's simulated user of the demo Official Account.
     pub demo_openid: String,
+    /// What the demo's scan-to-bind did at start: a user scanned a bind QR code.
+    pub scanned: ScannedBind,
     hub: JoinHandle<anyhow::Result<()>>,
     sandbox: JoinHandle<std::io::Result<()>>,
 }
+
+/// The demo's scan-to-bind at start: a bind QR code for [`DEMO_UID`], scanned by a second
+/// sandbox user, bound by the hub.
+#[derive(Debug, Clone)]
+pub struct ScannedBind {
+    pub scan_code: String,
+    pub image_url: String,
+    pub openid: String,
+    /// Seed 000's code of the bind (1: both bound for the first time).
+    pub code: i64,
+}
+
+/// The business uid the demo binds by scanning.
+pub const DEMO_UID: i64 = 10001;
 
 fn random(n: usize) -> String {
     Alphanumeric.sample_string(&mut rand::thread_rng(), n)
@@ -186,7 +202,7 @@ pub async fn start(opts: DemoOptions, shutdown: CancellationToken) -> anyhow::Re
             json!({
                 "system_id": DEMO_CALLER, "name": "Demo shop",
                 "accounts": [DEMO_MP, DEMO_WORK],
-                "scopes": ["tokens", "messages", "qrcodes", "identity", "oauth", "contacts", "events"],
+                "scopes": ["tokens", "messages", "qrcodes", "identity", "oauth", "contacts", "events", "bindings"],
                 "qr_source": 1, "redirect_domains": ["localhost"], "jssdk_domains": ["localhost"],
             }),
         )
@@ -207,7 +223,10 @@ pub async fn start(opts: DemoOptions, shutdown: CancellationToken) -> anyhow::Re
         .await
         .context("creating the demo user in the sandbox")?;
 
+    let scanned = scan_to_bind(&http, &hub_url, &admin_token, &driver).await?;
+
     Ok(Demo {
+        scanned,
         hub_url,
         sandbox_url,
         admin_token,
@@ -217,6 +236,62 @@ pub async fn start(opts: DemoOptions, shutdown: CancellationToken) -> anyhow::Re
         hub: hub_task,
         sandbox: sandbox_task,
     })
+}
+
+/// A second sandbox user scans a bind QR code for [`DEMO_UID`]; waits until the hub bound it.
+async fn scan_to_bind(
+    http: &reqwest::Client,
+    hub_url: &str,
+    admin_token: &Secret<String>,
+    driver: &DriverClient,
+) -> anyhow::Result<ScannedBind> {
+    let issued = expect_created(
+        http.post(format!("{hub_url}/api/v1/bindings/qrcode"))
+            .bearer_auth(admin_token.expose())
+            .json(&json!({"account": DEMO_MP, "uid": DEMO_UID, "source": 1}))
+            .send()
+            .await,
+        "issuing the demo's bind QR code",
+    )
+    .await?;
+    let text = |v: &serde_json::Value, k: &str| v[k].as_str().unwrap_or_default().to_string();
+    let scan_code = text(&issued, "scan_code");
+    let ticket = text(&issued["qrcode"], "ticket");
+    let scanner = driver
+        .create_user(
+            DEMO_MP_APPID,
+            &wx_sandbox::driver::api::CreateUser {
+                nickname: Some("Scanning user".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .context("creating the demo's scanning user in the sandbox")?;
+    driver
+        .scan(DEMO_MP_APPID, scanner.openid.as_str(), &ticket)
+        .await
+        .context("the demo's user scanning the bind QR code")?;
+    for _ in 0..100 {
+        let code: serde_json::Value = http
+            .get(format!("{hub_url}/api/v1/bindings/qrcode/{scan_code}"))
+            .bearer_auth(admin_token.expose())
+            .send()
+            .await
+            .context("reading the demo's bind QR code")?
+            .json()
+            .await
+            .context("reading the demo's bind QR code")?;
+        if let Some(bound) = code["code"].as_i64() {
+            return Ok(ScannedBind {
+                scan_code,
+                image_url: text(&issued["qrcode"], "image_url"),
+                openid: scanner.openid.to_string(),
+                code: bound,
+            });
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    anyhow::bail!("the demo's scan of bind QR code {scan_code} was not bound within 5 s")
 }
 
 async fn expect_success(
@@ -350,6 +425,38 @@ impl Demo {
             "  curl -si -H \"$ADMIN\" -H 'Idempotency-Key: demo-hook-1' $HUB/api/v1/webhooks -H 'content-type: application/json' -d '{{\"url\":\"http://127.0.0.1:9999/hook\",\"accounts\":[\"{DEMO_MP}\"]}}'   # Standard Webhooks; run it twice: Idempotent-Replayed: true, one endpoint"
         ));
         line("  curl -s -H \"$ADMIN\" $HUB/api/v1/jobs   # tracked background jobs and their progress (also: wxhub jobs list)".into());
+        let scanned = &self.scanned;
+        line(String::new());
+        line("QR codes and bindings:".into());
+        line(format!(
+            "  at start a sandbox user ({}) scanned bind QR code {} — bound to uid {DEMO_UID}, code {}:",
+            scanned.openid, scanned.scan_code, scanned.code
+        ));
+        line(format!(
+            "  curl -s -H \"$ADMIN\" \"$HUB/api/v1/bindings?account={DEMO_MP}&uid={DEMO_UID}\"   # the binding the scan made"
+        ));
+        line(format!(
+            "  curl -s -o bind.png {}   # the code's image (no bearer needed)",
+            scanned.image_url
+        ));
+        line(format!(
+            "  curl -s -H \"$ADMIN\" \"$HUB/api/v1/events?account={DEMO_MP}&limit=3\"   # the scan, the follow and the bound event (code, scan_code)"
+        ));
+        line(format!(
+            "  curl -s -H \"$CALLER\" $HUB/api/v1/qrcodes -H 'content-type: application/json' -d '{{\"account\":\"{DEMO_MP}\",\"kind\":\"temporary\",\"scene\":\"poster\"}}'   # a temporary code of the caller's source"
+        ));
+        line(format!(
+            "  wxhub sandbox --url {sb} scan {DEMO_MP_APPID} {openid} <ticket>   # the demo user scans it; then GET $HUB/api/v1/qrcodes/<id>/stats"
+        ));
+        line(format!(
+            "  curl -s -H \"$CALLER\" $HUB/api/v1/bindings -H 'content-type: application/json' -d '{{\"account\":\"{DEMO_MP}\",\"uid\":42,\"openid\":\"{openid}\"}}'   # seed 000's codes: 1 first time, 0 again, -1/-2 taken"
+        ));
+        line(format!(
+            "  curl -s -H \"$ADMIN\" \"$HUB/api/v1/bindings/history?account={DEMO_MP}&uid={DEMO_UID}\""
+        ));
+        line(format!(
+            "  curl -s -H \"$ADMIN\" -X POST $HUB/api/v1/accounts/{DEMO_MP}/followers/sync   # the whole follower list and profiles from WeChat: a tracked job (GET $HUB/api/v1/jobs/<job_id>)"
+        ));
         out
     }
 

@@ -40,6 +40,20 @@ async fn demo_registers_accounts_in_hub_and_sandbox_and_stops_cleanly() {
         .await;
     assert_eq!(work["kind"], "work");
 
+    // At start a sandbox user scanned a bind QR code: the hub bound it (seed 000's code 1).
+    assert_eq!(running.scanned.code, 1);
+    let bound = admin
+        .get(
+            &format!(
+                "/api/v1/bindings?account={DEMO_MP}&uid={}",
+                wxhub::demo::DEMO_UID
+            ),
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(bound["openid"], running.scanned.openid.as_str());
+    assert!(running.walkthrough().contains("bound to uid 10001, code 1"));
+
     let seen = DriverClient::new(running.sandbox_url.clone())
         .mp_account(DEMO_MP_APPID)
         .await
