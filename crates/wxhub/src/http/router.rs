@@ -47,6 +47,7 @@
 //! | POST | `/api/v1/users/import` |
 //! | GET | `/api/v1/users/{user_id}` |
 //! | POST | `/api/v1/users/{user_id}/access` |
+//! | GET | `/api/v1/users/{user_id}/follower` |
 //! | GET POST | `/api/v1/webhooks` |
 //! | DELETE GET PATCH | `/api/v1/webhooks/{id}` |
 //! | GET | `/api/v1/webhooks/{id}/attempts` |

@@ -67,6 +67,12 @@ pub trait FollowerStore: Send + Sync + 'static {
     /// Applies the changes in order, in one transaction.
     async fn apply(&self, changes: &[FollowerChange]) -> Result<(), StoreError>;
     async fn get(&self, account: &AccountId, openid: &str) -> Result<Option<Follower>, StoreError>;
+    /// The follower of `account` with `unionid` (seed 001's user resolved to an openid).
+    async fn by_unionid(
+        &self,
+        account: &AccountId,
+        unionid: &str,
+    ) -> Result<Option<Follower>, StoreError>;
     /// Up to `limit` of `account`'s followers, ordered by openid.
     async fn list(
         &self,

@@ -170,6 +170,39 @@ async fn followers_are_imported_idempotently_on_account_and_openid() {
         )
         .await;
     assert_eq!(gone["subscribe"], 0);
+    // A unified user is resolved to the account's openid through the followers' unionid.
+    let user = c
+        .post(
+            "/api/v1/users",
+            json!({"unionid": "oUnion0011"}),
+            StatusCode::CREATED,
+        )
+        .await;
+    let follower = c
+        .get(
+            &format!(
+                "/api/v1/users/{}/follower?account=import-mp",
+                user["user_id"]
+            ),
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(follower["openid"], "oImport0011");
+    let stranger = c
+        .post(
+            "/api/v1/users",
+            json!({"unionid": "oNobody"}),
+            StatusCode::CREATED,
+        )
+        .await;
+    c.get(
+        &format!(
+            "/api/v1/users/{}/follower?account=import-mp",
+            stranger["user_id"]
+        ),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
     for bad in [
         json!({"followers": []}),
         json!({"followers": [{"openid": "bad id"}]}),

@@ -34,6 +34,7 @@ where
         .routes(routes!(get_user))
         .routes(routes!(user_by_unionid))
         .routes(routes!(record_access))
+        .routes(routes!(user_follower))
 }
 
 impl From<UserError> for ApiError {
@@ -286,4 +287,35 @@ async fn user_by_uid(
         Some(k) => BindingType::parse(k).map_err(ApiError::from)?,
     };
     Ok(Json(users.by_uid(&account, kind, uid).await?.into()))
+}
+
+/// Which account a unified user is resolved in.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FollowerOfQuery {
+    account: String,
+}
+
+/// A unified user's follower record on an account: seed 001's `userId` resolved to that
+/// account's openid through the follower records (by unionid); 404 when the user does not
+/// follow it (or WeChat has not told its unionid yet).
+#[utoipa::path(get, path = "/api/v1/users/{user_id}/follower", tag = "users",
+    params(("user_id" = i64, Path), FollowerOfQuery), security(("bearer" = [])),
+    responses((status = 200, body = FollowerResponse), (status = 404, body = ErrorBody)))]
+async fn user_follower(
+    State(users): State<UserService>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Query(q): Query<FollowerOfQuery>,
+) -> Result<Json<FollowerResponse>, ApiError> {
+    let account = AccountId::parse(&q.account).map_err(|_| {
+        ApiError::not_found(
+            "account_not_found",
+            format!("account {:?} not found", q.account),
+        )
+    })?;
+    caller.require(Scope::Identity, &account)?;
+    Ok(Json(
+        users.follower_of(user_id(id)?, &account).await?.into(),
+    ))
 }

@@ -77,6 +77,22 @@ impl FollowerService {
             })
     }
 
+    /// The follower of `account` with `unionid`; [`FollowerError::NotFound`] when none.
+    pub async fn by_unionid(
+        &self,
+        account: &AccountId,
+        unionid: &crate::core::UnionId,
+    ) -> Result<Follower, FollowerError> {
+        self.require_account(account).await?;
+        self.store
+            .by_unionid(account, unionid.as_str())
+            .await?
+            .ok_or_else(|| FollowerError::NotFound {
+                account: account.clone(),
+                openid: format!("(unionid {unionid})"),
+            })
+    }
+
     /// A page of the account's followers in openid order.
     pub async fn list(
         &self,

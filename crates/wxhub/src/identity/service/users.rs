@@ -189,6 +189,17 @@ impl UserService {
         }
     }
 
+    /// The unified user's follower record on `account` (seed 001's `userId` resolved to an
+    /// openid of a chosen account, through the follower records by unionid).
+    pub async fn follower_of(
+        &self,
+        user_id: UserId,
+        account: &AccountId,
+    ) -> Result<Follower, UserError> {
+        let user = self.get(user_id).await?;
+        Ok(self.followers.by_unionid(account, &user.unionid).await?)
+    }
+
     /// The account (and application) the user came through last.
     pub async fn last_access(&self, user_id: UserId) -> Result<Option<Access>, UserError> {
         Ok(self.store.last_access(user_id).await?)

@@ -321,6 +321,23 @@ macro_rules! follower_store {
                 row.map(|row| Self::row_to_follower(account, &row)).transpose()
             }
 
+            async fn by_unionid(
+                &self,
+                account: &$crate::accounts::model::AccountId,
+                unionid: &str,
+            ) -> Result<Option<$crate::store::followers::Follower>, $crate::store::StoreError> {
+                let row = sqlx::query(&format!(
+                    "SELECT {} FROM followers WHERE account_id = $1 AND unionid = $2 \
+                     ORDER BY subscribed DESC, openid LIMIT 1",
+                    $crate::store::sql::followers::COLUMNS
+                ))
+                .bind(account.as_str())
+                .bind(unionid)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(|row| Self::row_to_follower(account, &row)).transpose()
+            }
+
             async fn list(
                 &self,
                 account: &$crate::accounts::model::AccountId,
