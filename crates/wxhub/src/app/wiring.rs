@@ -182,6 +182,7 @@ pub(super) async fn build(
     let users = UserService::new(
         bindings.clone(),
         followers.clone(),
+        profiles.clone(),
         store.users.clone(),
         master_key.clone(),
         clock.clone(),

@@ -186,6 +186,20 @@ impl ProfileReader {
         Ok(users.len())
     }
 
+    /// Whether a profile stored at `fetched_at` (`None`: never read) is older than
+    /// `followers.profile_max_age_secs` (0: profiles never go stale).
+    pub fn is_stale(&self, fetched_at: Option<chrono::DateTime<chrono::Utc>>) -> bool {
+        let max_age = self.settings.profile_max_age_secs;
+        match fetched_at {
+            _ if max_age == 0 => false,
+            None => true,
+            Some(at) => {
+                let age = self.clock.now() - at;
+                age.num_seconds() >= i64::try_from(max_age).unwrap_or(i64::MAX)
+            }
+        }
+    }
+
     /// When a profile read now is due again (`None`: never, with a max age of 0).
     pub fn next_due(
         &self,

@@ -13,7 +13,7 @@ use crate::identity::error::{BindingError, FollowerError};
 use crate::identity::model::{
     Access, BindingKey, BindingType, NewUser, Phone, UnifiedUser, UserId,
 };
-use crate::identity::service::{BindingService, FollowerService};
+use crate::identity::service::{BindingService, FollowerService, ProfileReader};
 use crate::store::followers::Follower;
 use crate::store::users::{UserRecord, UserStore, UserUpsert};
 use crate::store::StoreError;
@@ -25,6 +25,7 @@ pub const MAX_IMPORT: usize = 1000;
 pub struct UserService {
     bindings: BindingService,
     followers: FollowerService,
+    profiles: ProfileReader,
     store: Arc<dyn UserStore>,
     key: Option<MasterKey>,
     clock: SharedClock,
@@ -64,6 +65,7 @@ impl UserService {
     pub fn new(
         bindings: BindingService,
         followers: FollowerService,
+        profiles: ProfileReader,
         store: Arc<dyn UserStore>,
         key: Option<MasterKey>,
         clock: SharedClock,
@@ -71,6 +73,7 @@ impl UserService {
         UserService {
             bindings,
             followers,
+            profiles,
             store,
             key,
             clock,
@@ -216,6 +219,26 @@ impl UserService {
             .bindings
             .get(account, kind, &BindingKey::Uid(uid))
             .await?;
-        Ok(self.followers.get(account, binding.openid.as_str()).await?)
+        self.fresh_follower(account, binding.openid.as_str()).await
+    }
+
+    /// The follower record, read again from WeChat first when its profile is older than
+    /// `followers.profile_max_age_secs`; when WeChat cannot answer, the stored record.
+    pub async fn fresh_follower(
+        &self,
+        account: &AccountId,
+        openid: &str,
+    ) -> Result<Follower, UserError> {
+        let stored = self.followers.get(account, openid).await?;
+        if !stored.subscribed || !self.profiles.is_stale(stored.profile_fetched_at) {
+            return Ok(stored);
+        }
+        match self.profiles.refresh(account, &[openid.to_owned()]).await {
+            Ok(_) => Ok(self.followers.get(account, openid).await?),
+            Err(e) => {
+                tracing::warn!(error = %e, account = %account, "a stale profile could not be read again; answering the stored one");
+                Ok(stored)
+            }
+        }
     }
 }
