@@ -28,6 +28,7 @@ pub mod proxy;
 pub mod qrcode;
 pub mod replies;
 pub mod store;
+pub mod tags;
 pub mod telemetry;
 pub mod tokens;
 pub mod webhooks;

@@ -26,6 +26,7 @@ use crate::proxy::ProxyService;
 use crate::qrcode::QrCodeService;
 use crate::replies::ReplyService;
 use crate::store::{Db, DeliveriesReady, Store};
+use crate::tags::TagService;
 use crate::tokens::TokenService;
 use crate::webhooks::{Dispatcher, FanOut, WebhookService};
 
@@ -54,6 +55,8 @@ pub struct AppParts {
     pub users: UserService,
     /// QR codes: issuing, images, statistics, grants, publishable keys.
     pub qrcodes: QrCodeService,
+    /// Follower tags: the account's copy, changes, tagging, remarks.
+    pub tags: TagService,
     pub jobs: JobService,
     pub idempotency: IdempotencyGuard,
     /// This instance as the holder of leases (`jobs.instance_id`, or host and port).
@@ -110,6 +113,7 @@ services_from_state! {
     BindingService => bindings,
     UserService => users,
     QrCodeService => qrcodes,
+    TagService => tags,
     JobService => jobs,
     WebhookService => webhooks,
     CallbackService => callbacks,

@@ -28,6 +28,7 @@ use crate::proxy::ProxyService;
 use crate::qrcode::QrCodeService;
 use crate::replies::{ReplyService, TokenCentreSender};
 use crate::store::{Db, DeliveriesReady, Dispatch, Store};
+use crate::tags::TagService;
 use crate::tokens::TokenService;
 use crate::webhooks::{Dispatcher, FanOut, WebhookClient, WebhookService};
 
@@ -196,10 +197,17 @@ pub(super) async fn build(
             config.tokens.upstream_timeout_secs.max(1),
         ))
         .context("building the WeChat client for QR codes")?
-        .with_gate(call_limits),
+        .with_gate(call_limits.clone()),
         clock.clone(),
     )
     .with_public_url(config.http.public_url.clone());
+    let tags = TagService::new(
+        store.tags.clone(),
+        accounts.clone(),
+        tokens.clone(),
+        wechat_client(&config, "tags")?.with_gate(call_limits.clone()),
+        clock.clone(),
+    );
     let jobs = JobService::new(store.jobs.clone(), clock.clone());
     let idempotency = crate::http::idempotency::IdempotencyGuard::new(
         store.idempotency.clone(),
@@ -224,6 +232,7 @@ pub(super) async fn build(
         bindings,
         users,
         qrcodes,
+        tags,
         webhooks,
         fan_out,
         dispatcher,
@@ -242,6 +251,14 @@ pub(super) async fn build(
         config: Arc::new(config),
         store,
     })
+}
+
+/// A client for a capability's calls to WeChat, with the configured upstream timeout.
+fn wechat_client(config: &Config, purpose: &str) -> anyhow::Result<crate::wechat::WeChatClient> {
+    crate::wechat::WeChatClient::new(Duration::from_secs(
+        config.tokens.upstream_timeout_secs.max(1),
+    ))
+    .with_context(|| format!("building the WeChat client for {purpose}"))
 }
 
 /// The token centre and the pass-through proxy: cache chosen once (Redis when configured).

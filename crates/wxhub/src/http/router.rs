@@ -87,7 +87,8 @@ use crate::config::HttpConfig;
 use crate::http::error::{self, ApiError};
 use crate::http::ratelimit::{self, RequestLimits};
 use crate::{
-    accounts, callbacks, callers, events, identity, jssdk, proxy, qrcode, replies, tokens, webhooks,
+    accounts, callbacks, callers, events, identity, jssdk, proxy, qrcode, replies, tags, tokens,
+    webhooks,
 };
 
 #[derive(OpenApi)]
@@ -106,6 +107,7 @@ use crate::{
         (name = "followers", description = "Follower records as follow and unfollow callbacks leave them"),
         (name = "users", description = "Unified users (seed 001): the hub's user_id by unionid, a sealed phone, the access log"),
         (name = "bindings", description = "Business uids bound to openids, with seed 000's codes and the history"),
+        (name = "tags", description = "Follower tags: the account's copy of WeChat's tags, tagging in batches of 50, a follower's tags and remark"),
         (name = "qrcodes", description = "Temporary and permanent QR codes, their images and scan statistics; publishable keys"),
         (name = "jobs", description = "Tracked background jobs: progress, cancel"),
     )
@@ -139,6 +141,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(replies::routes())
         .merge(identity::routes())
         .merge(qrcode::routes())
+        .merge(tags::routes())
         .merge(crate::http::jobs::routes())
         .merge(crate::http::test_clock::routes())
         .split_for_parts()
