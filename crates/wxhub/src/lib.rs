@@ -24,6 +24,7 @@ pub mod http;
 pub mod identity;
 pub mod jobs;
 pub mod jssdk;
+pub mod menus;
 pub mod proxy;
 pub mod qrcode;
 pub mod replies;

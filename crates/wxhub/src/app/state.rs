@@ -21,6 +21,7 @@ use crate::http::idempotency::IdempotencyGuard;
 use crate::http::ratelimit::{DefaultLimits, QueryTokens, RequestLimits};
 use crate::identity::service::{BindingService, FollowerService, UserService};
 use crate::jobs::{InstanceId, JobService};
+use crate::menus::MenuService;
 use crate::proxy::sdk::{SdkCredentials, SdkError};
 use crate::proxy::ProxyService;
 use crate::qrcode::QrCodeService;
@@ -57,6 +58,8 @@ pub struct AppParts {
     pub qrcodes: QrCodeService,
     /// Follower tags: the account's copy, changes, tagging, remarks.
     pub tags: TagService,
+    /// Custom menus: default and conditional, checked before WeChat sees them.
+    pub menus: MenuService,
     pub jobs: JobService,
     pub idempotency: IdempotencyGuard,
     /// This instance as the holder of leases (`jobs.instance_id`, or host and port).
@@ -114,6 +117,7 @@ services_from_state! {
     UserService => users,
     QrCodeService => qrcodes,
     TagService => tags,
+    MenuService => menus,
     JobService => jobs,
     WebhookService => webhooks,
     CallbackService => callbacks,

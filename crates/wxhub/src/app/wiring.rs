@@ -24,6 +24,7 @@ use crate::core::dsn::redact_dsn;
 use crate::events::{CommitHooks, EventFeed, EventService};
 use crate::identity::service::{BindingService, FollowerService, UserService};
 use crate::jobs::JobService;
+use crate::menus::MenuService;
 use crate::proxy::ProxyService;
 use crate::qrcode::QrCodeService;
 use crate::replies::{ReplyService, TokenCentreSender};
@@ -208,6 +209,12 @@ pub(super) async fn build(
         wechat_client(&config, "tags")?.with_gate(call_limits.clone()),
         clock.clone(),
     );
+    let menus = MenuService::new(
+        accounts.clone(),
+        tokens.clone(),
+        tags.clone(),
+        wechat_client(&config, "menus")?.with_gate(call_limits),
+    );
     let jobs = JobService::new(store.jobs.clone(), clock.clone());
     let idempotency = crate::http::idempotency::IdempotencyGuard::new(
         store.idempotency.clone(),
@@ -233,6 +240,7 @@ pub(super) async fn build(
         users,
         qrcodes,
         tags,
+        menus,
         webhooks,
         fan_out,
         dispatcher,

@@ -157,14 +157,15 @@ impl TagService {
         Ok(list)
     }
 
-    /// Whether the account has tag `id`, as far as the hub knows (`None`: its tags were never
-    /// synced).
-    pub async fn known(&self, account: &AccountId, id: TagId) -> Result<Option<bool>, TagError> {
-        Ok(self
-            .store
-            .list(account)
-            .await?
-            .map(|list| list.get(id).is_some()))
+    /// Whether the account has tag `id`: by the hub's copy, read from WeChat again when the
+    /// copy lacks it (the tag may be newer than the last sync).
+    pub async fn has_tag(&self, account: &AccountId, id: TagId) -> Result<bool, TagError> {
+        let account = self.official_account(account).await?;
+        let copy = self.store.list(&account.id).await?;
+        if copy.is_some_and(|c| c.get(id).is_some()) {
+            return Ok(true);
+        }
+        Ok(self.refresh(&account).await?.get(id).is_some())
     }
 
     #[instrument(skip_all, fields(account = %account))]
