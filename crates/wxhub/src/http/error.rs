@@ -20,8 +20,9 @@ pub struct ApiError {
     status: StatusCode,
     code: Cow<'static, str>,
     message: String,
-    field: Option<String>,
-    rule: Option<&'static str>,
+    /// The refused field and its rule (boxed: most errors have none, and every `Result`
+    /// of a route carries this type).
+    refused: Option<Box<(String, &'static str)>>,
     wechat: Option<WeChatError>,
     cause: Option<anyhow::Error>,
     /// Sent as `Retry-After` (whole seconds, at least 1).
@@ -66,8 +67,7 @@ impl ApiError {
             status,
             code: code.into(),
             message: message.into(),
-            field: None,
-            rule: None,
+            refused: None,
             wechat: None,
             cause: None,
             retry_after: None,
@@ -121,8 +121,7 @@ impl ApiError {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             code: Cow::Borrowed("internal"),
             message: "internal error".into(),
-            field: None,
-            rule: None,
+            refused: None,
             wechat: None,
             cause: Some(cause),
             retry_after: None,
@@ -130,14 +129,17 @@ impl ApiError {
     }
 
     /// A request field that breaks `rule`: 422 `invalid_field` naming both.
-    pub fn invalid_at(field: impl Into<String>, rule: &'static str, message: impl Into<String>) -> Self {
+    pub fn invalid_at(
+        field: impl Into<String>,
+        rule: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
         Self::invalid_field(message).with_field(field, rule)
     }
 
     /// Names the refused part of the request and the rule it broke.
     pub fn with_field(mut self, field: impl Into<String>, rule: &'static str) -> Self {
-        self.field = Some(field.into());
-        self.rule = Some(rule);
+        self.refused = Some(Box::new((field.into(), rule)));
         self
     }
 
@@ -164,13 +166,16 @@ impl ApiError {
     /// body (a 500's cause is logged here, as when it is rendered).
     pub fn into_detail(self) -> ErrorDetail {
         if let Some(cause) = &self.cause {
-            tracing::error!(error = format!("{cause:#}"), "part of a request failed with an internal error");
+            tracing::error!(
+                error = format!("{cause:#}"),
+                "part of a request failed with an internal error"
+            );
         }
         ErrorDetail {
             code: self.code.into_owned(),
             message: self.message,
-            field: self.field,
-            rule: self.rule.map(str::to_owned),
+            field: self.refused.as_ref().map(|r| r.0.clone()),
+            rule: self.refused.as_ref().map(|r| r.1.to_owned()),
             wechat: self.wechat,
         }
     }
@@ -204,8 +209,8 @@ impl IntoResponse for ApiError {
             error: ErrorDetail {
                 code: self.code.into_owned(),
                 message: self.message,
-                field: self.field,
-                rule: self.rule.map(str::to_owned),
+                field: self.refused.as_ref().map(|r| r.0.clone()),
+                rule: self.refused.as_ref().map(|r| r.1.to_owned()),
                 wechat: self.wechat,
             },
         };
