@@ -417,7 +417,10 @@ mod tests {
         assert_eq!(rule_err(json!({"sex": ""})), 65304);
         assert_eq!(rule_err(json!({"province": "广东"})), 65310);
         assert_eq!(rule_err(json!({"country": "中国", "city": "广州"})), 65311);
-        assert_eq!(rule_err(json!({"country": "中国", "province": "广东", "city": "广州"})), 0);
+        assert_eq!(
+            rule_err(json!({"country": "中国", "province": "广东", "city": "广州"})),
+            0
+        );
         assert_eq!(rule_err(json!({"tag_id": "2"})), 0);
     }
 }

@@ -270,8 +270,12 @@ async fn menus_create_get_conditional_trymatch_delete() {
         .await;
     let menuid = c["menuid"].as_str().expect("menuid").to_owned();
     let button = json!([{"type": "click", "name": "a", "key": "k"}]);
-    t.wx_err(&p("addconditional"), Some(json!({"button": button, "matchrule": {}})), 65304)
-        .await;
+    t.wx_err(
+        &p("addconditional"),
+        Some(json!({"button": button, "matchrule": {}})),
+        65304,
+    )
+    .await;
     t.wx_err(
         &p("addconditional"),
         Some(json!({"button": button, "matchrule": {"province": "广东"}})),

@@ -159,7 +159,10 @@ pub struct Leaf {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TopButton {
     Leaf(Leaf),
-    Parent { name: String, sub_buttons: Vec<Leaf> },
+    Parent {
+        name: String,
+        sub_buttons: Vec<Leaf>,
+    },
 }
 
 /// 1–3 buttons, each a leaf or a parent of 1–5 leaves, every rule of WeChat's met.
@@ -264,7 +267,12 @@ fn leaf(path: &str, b: &ButtonSpec, name_max: usize, level: &str) -> Result<Leaf
         match kind {
             "view" => {
                 let url = http_url(path, b.url.as_deref(), kind)?;
-                (Action::View { url: url.to_owned() }, &["url"])
+                (
+                    Action::View {
+                        url: url.to_owned(),
+                    },
+                    &["url"],
+                )
             }
             "miniprogram" => {
                 let url = http_url(path, b.url.as_deref(), kind)?;
@@ -272,7 +280,8 @@ fn leaf(path: &str, b: &ButtonSpec, name_max: usize, level: &str) -> Result<Leaf
                 let appid = AppId::parse(raw).map_err(|e| {
                     InvalidAt::new(format!("{path}.appid"), "invalid_value", e.reason)
                 })?;
-                let pagepath = needed(path, "pagepath", b.pagepath.as_deref(), URL_MAX_BYTES, kind)?;
+                let pagepath =
+                    needed(path, "pagepath", b.pagepath.as_deref(), URL_MAX_BYTES, kind)?;
                 let action = Action::MiniProgram {
                     url: url.to_owned(),
                     appid,
@@ -290,7 +299,13 @@ fn leaf(path: &str, b: &ButtonSpec, name_max: usize, level: &str) -> Result<Leaf
                 (Action::Media(which, id.to_owned()), &["media_id"])
             }
             "article_id" | "article_view_limited" => {
-                let id = needed(path, "article_id", b.article_id.as_deref(), usize::MAX, kind)?;
+                let id = needed(
+                    path,
+                    "article_id",
+                    b.article_id.as_deref(),
+                    usize::MAX,
+                    kind,
+                )?;
                 let which = if kind == "article_id" {
                     ArticleButton::ArticleId
                 } else {
@@ -354,7 +369,14 @@ fn top(i: usize, b: &ButtonSpec) -> Result<TopButton, InvalidAt> {
         .sub_button
         .iter()
         .enumerate()
-        .map(|(j, s)| leaf(&format!("{path}.sub_button[{j}]"), s, SUB_NAME_MAX_BYTES, "sub-"))
+        .map(|(j, s)| {
+            leaf(
+                &format!("{path}.sub_button[{j}]"),
+                s,
+                SUB_NAME_MAX_BYTES,
+                "sub-",
+            )
+        })
         .collect::<Result<_, _>>()?;
     Ok(TopButton::Parent { name, sub_buttons })
 }
@@ -512,7 +534,9 @@ pub struct MatchRule {
 }
 
 fn text(v: &Option<String>) -> Option<String> {
-    v.as_deref().filter(|s| !s.trim().is_empty()).map(str::to_owned)
+    v.as_deref()
+        .filter(|s| !s.trim().is_empty())
+        .map(str::to_owned)
 }
 
 fn number_in<T>(
@@ -566,7 +590,10 @@ impl MatchRule {
                 return Err(InvalidAt::new(
                     "matchrule.language",
                     "invalid_value",
-                    format!("{language:?} is not a language WeChat matches; use one of {}", LANGUAGES.join(", ")),
+                    format!(
+                        "{language:?} is not a language WeChat matches; use one of {}",
+                        LANGUAGES.join(", ")
+                    ),
                 ));
             }
         }
@@ -701,7 +728,10 @@ mod tests {
 
     #[test]
     fn top_level_names_have_at_most_16_bytes() {
-        assert!(Menu::build(&specs(json!([click("今日歌曲很")]))).is_ok(), "15 bytes");
+        assert!(
+            Menu::build(&specs(json!([click("今日歌曲很")]))).is_ok(),
+            "15 bytes"
+        );
         assert!(Menu::build(&specs(json!([click(&"a".repeat(16))]))).is_ok());
         assert_eq!(
             refused(json!([click("a"), click("今日歌曲很好听")])),
@@ -733,7 +763,9 @@ mod tests {
             at("button[0].name", "required")
         );
         assert_eq!(
-            refused(json!([parent(vec![json!({"type": "click", "name": "", "key": "K"})])])),
+            refused(json!([parent(vec![
+                json!({"type": "click", "name": "", "key": "K"})
+            ])])),
             at("button[0].sub_button[0].name", "required")
         );
     }
@@ -749,7 +781,9 @@ mod tests {
             at("button[0].type", "unknown_type")
         );
         assert_eq!(
-            refused(json!([parent(vec![json!({"type": "CLICK", "name": "a", "key": "K"})])])),
+            refused(json!([parent(vec![
+                json!({"type": "CLICK", "name": "a", "key": "K"})
+            ])])),
             at("button[0].sub_button[0].type", "unknown_type"),
             "types are lower case"
         );
@@ -813,7 +847,10 @@ mod tests {
     fn view_buttons_need_an_http_url_of_at_most_1024_bytes() {
         let url = |len: usize| format!("https://a.example/{}", "x".repeat(len - 18));
         assert_eq!(url(1024).len(), 1024);
-        assert!(Menu::build(&specs(json!([{"type": "view", "name": "a", "url": url(1024)}]))).is_ok());
+        assert!(Menu::build(&specs(
+            json!([{"type": "view", "name": "a", "url": url(1024)}])
+        ))
+        .is_ok());
         assert_eq!(
             refused(json!([{"type": "view", "name": "a", "url": url(1025)}])),
             at("button[0].url", "too_long")
@@ -843,8 +880,14 @@ mod tests {
             json!([b])
         };
         assert!(Menu::build(&specs(mini(json!({})))).is_ok());
-        assert_eq!(refused(mini(json!({"url": null}))), at("button[0].url", "required"));
-        assert_eq!(refused(mini(json!({"appid": null}))), at("button[0].appid", "required"));
+        assert_eq!(
+            refused(mini(json!({"url": null}))),
+            at("button[0].url", "required")
+        );
+        assert_eq!(
+            refused(mini(json!({"appid": null}))),
+            at("button[0].appid", "required")
+        );
         assert_eq!(
             refused(mini(json!({"appid": "wx 286"}))),
             at("button[0].appid", "invalid_value")
@@ -886,8 +929,10 @@ mod tests {
     #[test]
     fn a_button_with_sub_buttons_has_no_type_and_no_action() {
         assert_eq!(
-            refused(json!([click("a"), {"type": "click", "name": "m", "key": "K",
-                                          "sub_button": [click("s")]}])),
+            refused(
+                json!([click("a"), {"type": "click", "name": "m", "key": "K",
+                                          "sub_button": [click("s")]}])
+            ),
             at("button[1].type", "not_allowed")
         );
         assert_eq!(
@@ -899,7 +944,9 @@ mod tests {
     #[test]
     fn menus_have_two_levels() {
         assert_eq!(
-            refused(json!([parent(vec![json!({"name": "s", "sub_button": [click("t")]})])])),
+            refused(json!([parent(vec![
+                json!({"name": "s", "sub_button": [click("t")]})
+            ])])),
             at("button[0].sub_button[0].sub_button", "not_allowed")
         );
     }
@@ -918,12 +965,16 @@ mod tests {
 
     #[test]
     fn match_rules_take_numbers_or_wechats_strings() {
-        let a = rule(json!({"tag_id": "2", "sex": "1", "client_platform_type": "2"})).expect("strings");
+        let a =
+            rule(json!({"tag_id": "2", "sex": "1", "client_platform_type": "2"})).expect("strings");
         let b = rule(json!({"tag_id": 2, "sex": 1, "client_platform_type": 2})).expect("numbers");
         assert_eq!(a, b);
         assert_eq!(a.sex, Some(Sex::Male));
         assert_eq!(a.client_platform_type, Some(Platform::Android));
-        assert!(rule(json!({"country": "中国", "province": "广东", "city": "广州", "language": "zh_CN"})).is_ok());
+        assert!(rule(
+            json!({"country": "中国", "province": "广东", "city": "广州", "language": "zh_CN"})
+        )
+        .is_ok());
     }
 
     #[test]
@@ -938,7 +989,10 @@ mod tests {
 
     #[test]
     fn match_rule_values_are_wechats() {
-        assert_eq!(rule(json!({"sex": 3})), Err(at("matchrule.sex", "invalid_value")));
+        assert_eq!(
+            rule(json!({"sex": 3})),
+            Err(at("matchrule.sex", "invalid_value"))
+        );
         assert_eq!(
             rule(json!({"client_platform_type": "4"})),
             Err(at("matchrule.client_platform_type", "invalid_value"))

@@ -11,7 +11,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::MenuError;
-use super::model::{ButtonSpec, ConditionalShown, MatchRule, MatchRuleSpec, MatchRuleView, Menu, MenuShown};
+use super::model::{
+    ButtonSpec, ConditionalShown, MatchRule, MatchRuleSpec, MatchRuleView, Menu, MenuShown,
+};
 use super::service::MenuService;
 use crate::accounts::model::AccountId;
 use crate::core::ids::made_of;

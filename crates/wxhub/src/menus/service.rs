@@ -5,9 +5,7 @@
 use tracing::instrument;
 
 use super::error::MenuError;
-use super::model::{
-    ButtonSpec, ConditionalShown, MatchRule, MatchRuleView, Menu, MenuShown,
-};
+use super::model::{ButtonSpec, ConditionalShown, MatchRule, MatchRuleView, Menu, MenuShown};
 use crate::accounts::model::{AccountApp, AccountId};
 use crate::accounts::{Account, AccountService};
 use crate::core::InvalidAt;
@@ -171,7 +169,10 @@ impl MenuService {
                 return Err(InvalidAt::new(
                     "matchrule.tag_id",
                     "unknown_tag",
-                    format!("the account has no tag {tag} (GET /api/v1/accounts/{}/tags)", account.id),
+                    format!(
+                        "the account has no tag {tag} (GET /api/v1/accounts/{}/tags)",
+                        account.id
+                    ),
                 )
                 .into());
             }

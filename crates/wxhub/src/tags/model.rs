@@ -202,8 +202,9 @@ impl OpenIdList {
         let mut seen = std::collections::HashSet::with_capacity(list.len());
         let mut openids = Vec::with_capacity(list.len());
         for (i, raw) in list.iter().enumerate() {
-            let openid = OpenId::parse(raw)
-                .map_err(|e| InvalidAt::new(format!("openid_list[{i}]"), "invalid_openid", e.reason))?;
+            let openid = OpenId::parse(raw).map_err(|e| {
+                InvalidAt::new(format!("openid_list[{i}]"), "invalid_openid", e.reason)
+            })?;
             if seen.insert(openid.clone()) {
                 openids.push(openid);
             }
@@ -317,7 +318,11 @@ mod tests {
             tags.check_rename(TagId(101), &name("广东")),
             Err(TagRefusal::NameTaken("广东".into(), TagId(100)))
         );
-        assert_eq!(tags.check_rename(TagId(100), &name("广东")), Ok(()), "own name");
+        assert_eq!(
+            tags.check_rename(TagId(100), &name("广东")),
+            Ok(()),
+            "own name"
+        );
         assert_eq!(
             tags.check_rename(TagId(105), &name("上海")),
             Err(TagRefusal::NotFound(TagId(105)))
@@ -332,7 +337,10 @@ mod tests {
                 tags.check_rename(TagId(id), &name("x")),
                 Err(TagRefusal::Reserved(TagId(id)))
             );
-            assert_eq!(tags.check_delete(TagId(id)), Err(TagRefusal::Reserved(TagId(id))));
+            assert_eq!(
+                tags.check_delete(TagId(id)),
+                Err(TagRefusal::Reserved(TagId(id)))
+            );
         }
     }
 
@@ -369,7 +377,10 @@ mod tests {
     #[test]
     fn openid_lists_name_the_bad_entry() {
         let empty = OpenIdList::parse(&[]).expect_err("empty");
-        assert_eq!((empty.field.as_str(), empty.rule), ("openid_list", "required"));
+        assert_eq!(
+            (empty.field.as_str(), empty.rule),
+            ("openid_list", "required")
+        );
         let bad = OpenIdList::parse(&["o_ok".into(), "not ok!".into()]).expect_err("bad");
         assert_eq!(
             (bad.field.as_str(), bad.rule),
@@ -377,7 +388,10 @@ mod tests {
         );
         let many: Vec<String> = (0..=REQUEST_OPENIDS_MAX).map(|i| format!("o{i}")).collect();
         let many = OpenIdList::parse(&many).expect_err("too many");
-        assert_eq!((many.field.as_str(), many.rule), ("openid_list", "too_many"));
+        assert_eq!(
+            (many.field.as_str(), many.rule),
+            ("openid_list", "too_many")
+        );
     }
 
     #[test]

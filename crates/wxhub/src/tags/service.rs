@@ -187,13 +187,11 @@ impl TagService {
         let id = TagId::from_wechat(created.tag.id);
         tracing::info!(tag = %id, "tag created");
         let fresh = self.refresh_after_change(&account).await;
-        Ok(fresh
-            .and_then(|list| list.get(id).cloned())
-            .unwrap_or(Tag {
-                id,
-                name: created.tag.name,
-                followers: 0,
-            }))
+        Ok(fresh.and_then(|list| list.get(id).cloned()).unwrap_or(Tag {
+            id,
+            name: created.tag.name,
+            followers: 0,
+        }))
     }
 
     #[instrument(skip_all, fields(account = %account, tag = %id))]
@@ -222,13 +220,11 @@ impl TagService {
         tracing::info!("tag renamed");
         let followers = before.get(id).map_or(0, |t| t.followers);
         let fresh = self.refresh_after_change(&account).await;
-        Ok(fresh
-            .and_then(|list| list.get(id).cloned())
-            .unwrap_or(Tag {
-                id,
-                name: name.as_str().to_owned(),
-                followers,
-            }))
+        Ok(fresh.and_then(|list| list.get(id).cloned()).unwrap_or(Tag {
+            id,
+            name: name.as_str().to_owned(),
+            followers,
+        }))
     }
 
     #[instrument(skip_all, fields(account = %account, tag = %id))]
@@ -368,8 +364,8 @@ impl TagService {
         .map_err(TagError::wechat("listing the tag's followers"))?;
         let openids = page.openids().to_vec();
         // WeChat's list ends with an empty page.
-        let next_cursor = (!openids.is_empty() && !page.next_openid.is_empty())
-            .then_some(page.next_openid);
+        let next_cursor =
+            (!openids.is_empty() && !page.next_openid.is_empty()).then_some(page.next_openid);
         Ok(TagFollowers {
             openids,
             next_cursor,

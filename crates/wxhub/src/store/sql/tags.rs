@@ -6,7 +6,8 @@
 /// Records a sync's time unless a later one is stored: binds account_id, synced_at. A row
 /// is written (one row affected) only when this sync is the newest; on PostgreSQL a
 /// concurrent sync waits on the row and then sees the newer time.
-pub(crate) const MARK_SYNCED: &str = "INSERT INTO follower_tag_syncs (account_id, synced_at) VALUES ($1, $2) \
+pub(crate) const MARK_SYNCED: &str =
+    "INSERT INTO follower_tag_syncs (account_id, synced_at) VALUES ($1, $2) \
      ON CONFLICT (account_id) DO UPDATE SET synced_at = excluded.synced_at \
      WHERE follower_tag_syncs.synced_at <= excluded.synced_at";
 

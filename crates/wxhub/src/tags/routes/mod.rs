@@ -38,8 +38,9 @@ where
 /// The account, if `caller` may manage its tags: ungranted is 404, like unknown.
 fn tag_manager(caller: &Caller, id: &str) -> Result<AccountId, ApiError> {
     // An id that cannot exist is simply not found.
-    let account = AccountId::parse(id)
-        .map_err(|_| ApiError::not_found("account_not_found", format!("account {id:?} not found")))?;
+    let account = AccountId::parse(id).map_err(|_| {
+        ApiError::not_found("account_not_found", format!("account {id:?} not found"))
+    })?;
     caller.require(Scope::Identity, &account)?;
     Ok(account)
 }

@@ -116,18 +116,42 @@ pub struct MatchRule {
     )]
     pub tag_id: Option<String>,
     /// "1" male, "2" female.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "opt_text")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "opt_text"
+    )]
     pub sex: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "opt_text")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "opt_text"
+    )]
     pub country: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "opt_text")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "opt_text"
+    )]
     pub province: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "opt_text")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "opt_text"
+    )]
     pub city: Option<String>,
     /// "1" iOS, "2" Android, "3" others.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "opt_text")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "opt_text"
+    )]
     pub client_platform_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "opt_text")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "opt_text"
+    )]
     pub language: Option<String>,
 }
 
@@ -291,7 +315,8 @@ mod tests {
         assert_eq!(rule.city.as_deref(), Some("广州"));
         assert_eq!(info.menu.menuid, Some(208396938));
         let strings: MatchRule =
-            serde_json::from_value(json!({"tag_id": "2", "sex": "1", "language": "zh_CN"})).expect("strings");
+            serde_json::from_value(json!({"tag_id": "2", "sex": "1", "language": "zh_CN"}))
+                .expect("strings");
         assert_eq!(strings.tag_id.as_deref(), Some("2"));
     }
 
