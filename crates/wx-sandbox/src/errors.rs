@@ -26,6 +26,7 @@ pub mod code {
     pub const INVALID_BUTTON_NAME_SIZE: i32 = 40018;
     pub const INVALID_BUTTON_KEY_SIZE: i32 = 40019;
     pub const INVALID_BUTTON_URL_SIZE: i32 = 40020;
+    pub const INVALID_SUB_MENU_LEVEL: i32 = 40022;
     pub const INVALID_SUB_BUTTON_SIZE: i32 = 40023;
     pub const INVALID_SUB_BUTTON_TYPE: i32 = 40024;
     pub const INVALID_SUB_BUTTON_NAME_SIZE: i32 = 40025;
@@ -101,6 +102,7 @@ pub fn errmsg_for(errcode: i32) -> &'static str {
         INVALID_BUTTON_NAME_SIZE => "invalid button name size",
         INVALID_BUTTON_KEY_SIZE => "invalid button key size",
         INVALID_BUTTON_URL_SIZE => "invalid button url size",
+        INVALID_SUB_MENU_LEVEL => "invalid sub menu level",
         INVALID_SUB_BUTTON_SIZE => "invalid sub button size",
         INVALID_SUB_BUTTON_TYPE => "invalid sub button type",
         INVALID_SUB_BUTTON_NAME_SIZE => "invalid sub button name size",

@@ -5,10 +5,10 @@
 //! buttons (40023), names of at most 16 bytes at the top level (40018) and 60 bytes below
 //! (40025), one of the documented types (40017/40024), a key of at most 128 bytes where the
 //! type needs one (40019/40026), a url of at most 1024 bytes where it needs one
-//! (40020/40027). A conditional menu needs a default menu first (65303) and a match rule
-//! with at least one condition (65304), a country when it names a province or city (65310)
-//! and a province when it names a city (65311); deleting an unknown conditional menu is
-//! 65301, matching an unknown user 65302.
+//! (40020/40027), two levels only (40022). A conditional menu needs a default menu first
+//! (65303) and a match rule with at least one condition (65304), a country when it names a
+//! province or city (65310) and a province when it names a city (65311); deleting an
+//! unknown conditional menu is 65301, matching an unknown user 65302.
 
 use crate::auth::MpAuth;
 use crate::errors::{code, ok, WxError, WxResult};
@@ -142,6 +142,13 @@ pub fn validate_buttons(body: &Value) -> Result<Value, WxError> {
                         .as_object()
                         .ok_or_else(|| WxError::new(code::DATA_FORMAT_ERROR))?;
                     name_ok(s, &SUB)?;
+                    let nested = s
+                        .get("sub_button")
+                        .and_then(Value::as_array)
+                        .is_some_and(|n| !n.is_empty());
+                    if nested {
+                        return Err(WxError::new(code::INVALID_SUB_MENU_LEVEL));
+                    }
                     norm.push(leaf(s, &SUB)?);
                 }
                 out.push(json!({"name": b.get("name"), "sub_button": norm}));
@@ -402,6 +409,12 @@ mod tests {
         assert_eq!(
             err(json!({"button": [{"name": "m", "sub_button": [{"type": "x", "name": "a"}]}]})),
             40024
+        );
+        assert_eq!(
+            err(
+                json!({"button": [{"name": "m", "sub_button": [{"name": "s", "sub_button": [click]}]}]})
+            ),
+            40022
         );
         assert_eq!(err(json!({"button": [click]})), 0);
     }
