@@ -259,6 +259,10 @@ impl TagService {
         let account = self.official_account(account).await?;
         self.copy(&account).await?.check_exists(id)?;
         let line = self.line(&account);
+        let doing = match how {
+            Tagging::Add => "tagging followers",
+            Tagging::Remove => "untagging followers",
+        };
         let mut outcome = BatchOutcome::default();
         for batch in openids.batches() {
             let openid_list: Vec<String> = batch.iter().map(|o| o.as_str().to_owned()).collect();
@@ -282,16 +286,13 @@ impl TagService {
                 Ok(_) => outcome.done += batch.len(),
                 // Nothing more may be sent under a lost claim.
                 Err(CallError::Claim(lost)) => {
-                    return Err(TagError::wechat("tagging")(CallError::Claim(lost)))
+                    return Err(TagError::wechat(doing)(CallError::Claim(lost)))
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, openids = batch.len(), "a tagging batch failed");
                     outcome.failed.push(FailedBatch {
                         openids: batch.to_vec(),
-                        error: TagError::wechat(match how {
-                            Tagging::Add => "tagging followers",
-                            Tagging::Remove => "untagging followers",
-                        })(e),
+                        error: TagError::wechat(doing)(e),
                     });
                 }
             }
