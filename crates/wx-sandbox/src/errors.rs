@@ -26,6 +26,7 @@ pub mod code {
     pub const INVALID_BUTTON_NAME_SIZE: i32 = 40018;
     pub const INVALID_BUTTON_KEY_SIZE: i32 = 40019;
     pub const INVALID_BUTTON_URL_SIZE: i32 = 40020;
+    pub const INVALID_SUB_MENU_LEVEL: i32 = 40022;
     pub const INVALID_SUB_BUTTON_SIZE: i32 = 40023;
     pub const INVALID_SUB_BUTTON_TYPE: i32 = 40024;
     pub const INVALID_SUB_BUTTON_NAME_SIZE: i32 = 40025;
@@ -69,6 +70,12 @@ pub mod code {
     pub const MENU_NOT_EXIST: i32 = 46003;
     pub const USER_NOT_EXIST: i32 = 46004;
     pub const DATA_FORMAT_ERROR: i32 = 47001;
+    pub const NO_CONDITIONAL_MENU: i32 = 65301;
+    pub const NO_SUCH_USER: i32 = 65302;
+    pub const NO_DEFAULT_MENU: i32 = 65303;
+    pub const MATCH_RULE_EMPTY: i32 = 65304;
+    pub const COUNTRY_REQUIRED: i32 = 65310;
+    pub const PROVINCE_REQUIRED: i32 = 65311;
     pub const API_UNAUTHORIZED: i32 = 48001;
     pub const CLIENTMSGID_EXISTS: i32 = 45065;
     pub const CLIENTMSGID_TOO_LONG: i32 = 45067;
@@ -95,6 +102,7 @@ pub fn errmsg_for(errcode: i32) -> &'static str {
         INVALID_BUTTON_NAME_SIZE => "invalid button name size",
         INVALID_BUTTON_KEY_SIZE => "invalid button key size",
         INVALID_BUTTON_URL_SIZE => "invalid button url size",
+        INVALID_SUB_MENU_LEVEL => "invalid sub menu level",
         INVALID_SUB_BUTTON_SIZE => "invalid sub button size",
         INVALID_SUB_BUTTON_TYPE => "invalid sub button type",
         INVALID_SUB_BUTTON_NAME_SIZE => "invalid sub button name size",
@@ -139,6 +147,12 @@ pub fn errmsg_for(errcode: i32) -> &'static str {
         MENU_NOT_EXIST => "menu no exist",
         USER_NOT_EXIST => "user not exist",
         DATA_FORMAT_ERROR => "data format error",
+        NO_CONDITIONAL_MENU => "this menu is not conditionalmenu",
+        NO_SUCH_USER => "no such user",
+        NO_DEFAULT_MENU => "there is no selfmenu, please create selfmenu first",
+        MATCH_RULE_EMPTY => "match rule empty",
+        COUNTRY_REQUIRED => "region info: country is empty",
+        PROVINCE_REQUIRED => "region info: province is empty",
         API_UNAUTHORIZED => "api unauthorized",
         CLIENTMSGID_EXISTS => "clientmsgid exist",
         CLIENTMSGID_TOO_LONG => "clientmsgid size out of limit",

@@ -5,7 +5,10 @@
 //! buttons (40023), names of at most 16 bytes at the top level (40018) and 60 bytes below
 //! (40025), one of the documented types (40017/40024), a key of at most 128 bytes where the
 //! type needs one (40019/40026), a url of at most 1024 bytes where it needs one
-//! (40020/40027). A conditional menu needs a default menu first (46003).
+//! (40020/40027), two levels only (40022). A conditional menu needs a default menu first
+//! (65303) and a match rule with at least one condition (65304), a country when it names a
+//! province or city (65310) and a province when it names a city (65311); deleting an
+//! unknown conditional menu is 65301, matching an unknown user 65302.
 
 use crate::auth::MpAuth;
 use crate::errors::{code, ok, WxError, WxResult};
@@ -139,6 +142,13 @@ pub fn validate_buttons(body: &Value) -> Result<Value, WxError> {
                         .as_object()
                         .ok_or_else(|| WxError::new(code::DATA_FORMAT_ERROR))?;
                     name_ok(s, &SUB)?;
+                    let nested = s
+                        .get("sub_button")
+                        .and_then(Value::as_array)
+                        .is_some_and(|n| !n.is_empty());
+                    if nested {
+                        return Err(WxError::new(code::INVALID_SUB_MENU_LEVEL));
+                    }
                     norm.push(leaf(s, &SUB)?);
                 }
                 out.push(json!({"name": b.get("name"), "sub_button": norm}));
@@ -271,21 +281,13 @@ async fn add_conditional(
     WxJson(body): WxJson<Value>,
 ) -> WxResult {
     let button = validate_buttons(&body)?;
-    let rule = body
-        .get("matchrule")
-        .filter(|r| {
-            r.as_object().is_some_and(|o| {
-                o.values()
-                    .any(|v| !(v.is_null() || v.as_str().is_some_and(str::is_empty)))
-            })
-        })
-        .cloned()
-        .ok_or_else(|| WxError::with_msg(code::INVALID_ARGS, "invalid matchrule"))?;
+    let rule = body.get("matchrule").cloned().unwrap_or(Value::Null);
+    check_rule(&rule)?;
     let menuid = next_menuid(&sb);
     let mut st = sb.state();
     let acct = st.mp_account_mut(&appid)?;
     if acct.menu.is_none() {
-        return Err(WxError::new(code::MENU_NOT_EXIST));
+        return Err(WxError::new(code::NO_DEFAULT_MENU));
     }
     acct.conditional_menus.push(Menu {
         menuid,
@@ -293,6 +295,35 @@ async fn add_conditional(
         matchrule: Some(rule),
     });
     Ok(Json(json!({"menuid": menuid.to_string()})))
+}
+
+/// A match rule's region needs its parents, and the rule at least one condition.
+fn check_rule(rule: &Value) -> Result<(), WxError> {
+    let set = |k: &str| match rule.get(k) {
+        None | Some(Value::Null) => false,
+        Some(Value::String(s)) => !s.is_empty(),
+        Some(_) => true,
+    };
+    let conditions = [
+        "tag_id",
+        "group_id",
+        "sex",
+        "country",
+        "province",
+        "city",
+        "client_platform_type",
+        "language",
+    ];
+    if !conditions.iter().any(|k| set(k)) {
+        return Err(WxError::new(code::MATCH_RULE_EMPTY));
+    }
+    if (set("province") || set("city")) && !set("country") {
+        return Err(WxError::new(code::COUNTRY_REQUIRED));
+    }
+    if set("city") && !set("province") {
+        return Err(WxError::new(code::PROVINCE_REQUIRED));
+    }
+    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -310,13 +341,13 @@ async fn delete_conditional(
         Some(Value::Number(n)) => n.as_u64(),
         _ => None,
     };
-    let id = id.ok_or_else(|| WxError::new(code::MENU_VERSION_NOT_EXIST))?;
+    let id = id.ok_or_else(|| WxError::new(code::NO_CONDITIONAL_MENU))?;
     let mut st = sb.state();
     let acct = st.mp_account_mut(&appid)?;
     let before = acct.conditional_menus.len();
     acct.conditional_menus.retain(|m| m.menuid != id);
     if acct.conditional_menus.len() == before {
-        return Err(WxError::new(code::MENU_VERSION_NOT_EXIST));
+        return Err(WxError::new(code::NO_CONDITIONAL_MENU));
     }
     ok()
 }
@@ -336,7 +367,7 @@ async fn try_match(
     let acct = st.mp_account(&appid)?;
     let user = acct
         .user(&user_id)
-        .ok_or_else(|| WxError::new(code::USER_NOT_EXIST))?;
+        .ok_or_else(|| WxError::new(code::NO_SUCH_USER))?;
     let menu = menu_for_user(acct, user).ok_or_else(|| WxError::new(code::MENU_NOT_EXIST))?;
     Ok(Json(json!({"button": menu.button})))
 }
@@ -379,6 +410,30 @@ mod tests {
             err(json!({"button": [{"name": "m", "sub_button": [{"type": "x", "name": "a"}]}]})),
             40024
         );
+        assert_eq!(
+            err(
+                json!({"button": [{"name": "m", "sub_button": [{"name": "s", "sub_button": [click]}]}]})
+            ),
+            40022
+        );
         assert_eq!(err(json!({"button": [click]})), 0);
+    }
+
+    fn rule_err(v: Value) -> i32 {
+        check_rule(&v).err().map_or(0, |e| e.errcode)
+    }
+
+    #[test]
+    fn match_rules_follow_wechat_limits() {
+        assert_eq!(rule_err(Value::Null), 65304);
+        assert_eq!(rule_err(json!({})), 65304);
+        assert_eq!(rule_err(json!({"sex": ""})), 65304);
+        assert_eq!(rule_err(json!({"province": "广东"})), 65310);
+        assert_eq!(rule_err(json!({"country": "中国", "city": "广州"})), 65311);
+        assert_eq!(
+            rule_err(json!({"country": "中国", "province": "广东", "city": "广州"})),
+            0
+        );
+        assert_eq!(rule_err(json!({"tag_id": "2"})), 0);
     }
 }

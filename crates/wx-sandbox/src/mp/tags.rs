@@ -1,7 +1,8 @@
 //! User tags: `cgi-bin/tags/create|get|update|delete`, `tags/members/batchtagging|
 //! batchuntagging`, `tags/getidlist` and `cgi-bin/user/tag/get` (a tag's followers, paged).
 //!
-//! WeChat's rules: at most 100 tags (45056); a name of at most 30 bytes (45158), unique
+//! WeChat's rules: at most 100 tags of the account's own (45056; the system's tags 0, 1, 2
+//! are not created, so they do not count); a name of at most 30 bytes (45158), unique
 //! (45157); tags 0, 1 and 2 are the system's (45058); at most 50 openids per batch (40032);
 //! at most 20 tags on one user (45059); a tag with more than 100,000 fans can't be deleted
 //! (45057).
@@ -71,7 +72,7 @@ async fn create_tag(
     let mut st = sb.state();
     let acct = st.mp_account_mut(&appid)?;
     acct.check_tag_name(&name, None)?;
-    if acct.tags.len() >= MAX_TAGS {
+    if acct.tags.keys().filter(|id| **id > 2).count() >= MAX_TAGS {
         return Err(WxError::new(code::TOO_MANY_TAGS));
     }
     let id = acct.next_tag_id;

@@ -210,7 +210,8 @@ async fn tags_lifecycle_and_limits() {
     assert!(tags["tags"]
         .as_array()
         .is_some_and(|l| l.iter().all(|x| x["id"] != id)));
-    for i in 0..99 {
+    // 100 of the account's own, beside the system's 星标组 (2).
+    for i in 0..100 {
         t.wx_ok(
             &p("tags/create"),
             Some(json!({"tag": {"name": format!("t{i}")}})),
@@ -232,7 +233,7 @@ async fn menus_create_get_conditional_trymatch_delete() {
     let a = s["first_openid"].as_str().expect("a").to_owned();
     let p = |api: &str| format!("/cgi-bin/menu/{api}?access_token={tok}");
     t.wx_err(&p("get"), None, 46003).await;
-    t.wx_err(&p("addconditional"), Some(json!({"button": [{"type": "click", "name": "a", "key": "k"}], "matchrule": {"sex": "1"}})), 46003)
+    t.wx_err(&p("addconditional"), Some(json!({"button": [{"type": "click", "name": "a", "key": "k"}], "matchrule": {"sex": "1"}})), 65303)
         .await;
     t.wx_err(
         &p("create"),
@@ -268,6 +269,27 @@ async fn menus_create_get_conditional_trymatch_delete() {
         )
         .await;
     let menuid = c["menuid"].as_str().expect("menuid").to_owned();
+    let button = json!([{"type": "click", "name": "a", "key": "k"}]);
+    t.wx_err(
+        &p("addconditional"),
+        Some(json!({"button": button, "matchrule": {}})),
+        65304,
+    )
+    .await;
+    t.wx_err(
+        &p("addconditional"),
+        Some(json!({"button": button, "matchrule": {"province": "广东"}})),
+        65310,
+    )
+    .await;
+    t.wx_err(
+        &p("addconditional"),
+        Some(json!({"button": button, "matchrule": {"country": "中国", "city": "广州"}})),
+        65311,
+    )
+    .await;
+    t.wx_err(&p("trymatch"), Some(json!({"user_id": "o_nobody"})), 65302)
+        .await;
     let tm = t.wx_ok(&p("trymatch"), Some(json!({"user_id": a}))).await;
     assert_eq!(tm["button"][0]["key"], "DEFAULT");
     t.wx_ok(
@@ -281,7 +303,7 @@ async fn menus_create_get_conditional_trymatch_delete() {
     assert_eq!(m["conditionalmenu"].as_array().map(Vec::len), Some(1));
     t.wx_ok(&p("delconditional"), Some(json!({"menuid": menuid})))
         .await;
-    t.wx_err(&p("delconditional"), Some(json!({"menuid": menuid})), 46002)
+    t.wx_err(&p("delconditional"), Some(json!({"menuid": menuid})), 65301)
         .await;
     t.wx_ok(&p("delete"), None).await;
     t.wx_err(&p("get"), None, 46003).await;

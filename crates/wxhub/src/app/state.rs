@@ -23,11 +23,13 @@ use crate::identity::service::{
     BindingService, FollowerService, ProfileReader, ScanToBind, UserService,
 };
 use crate::jobs::{InstanceId, JobService};
+use crate::menus::MenuService;
 use crate::proxy::sdk::{SdkCredentials, SdkError};
 use crate::proxy::ProxyService;
 use crate::qrcode::QrCodeService;
 use crate::replies::ReplyService;
 use crate::store::{Db, DeliveriesReady, Store};
+use crate::tags::TagService;
 use crate::tokens::TokenService;
 use crate::webhooks::{Dispatcher, FanOut, WebhookService};
 
@@ -60,6 +62,10 @@ pub struct AppParts {
     pub qrcodes: QrCodeService,
     /// Follower profiles and lists from WeChat (the profile fetcher, the follower sync).
     pub profiles: ProfileReader,
+    /// Follower tags: the account's copy, changes, tagging, remarks.
+    pub tags: TagService,
+    /// Custom menus: default and conditional, checked before WeChat sees them.
+    pub menus: MenuService,
     pub jobs: JobService,
     pub idempotency: IdempotencyGuard,
     /// This instance as the holder of leases (`jobs.instance_id`, or host and port).
@@ -118,6 +124,8 @@ services_from_state! {
     ScanToBind => scan_to_bind,
     ProfileReader => profiles,
     QrCodeService => qrcodes,
+    TagService => tags,
+    MenuService => menus,
     JobService => jobs,
     WebhookService => webhooks,
     CallbackService => callbacks,

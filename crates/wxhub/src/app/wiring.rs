@@ -26,10 +26,12 @@ use crate::identity::service::{
     BindingService, FollowerService, FollowerSync, ProfileReader, ScanToBind, UserService,
 };
 use crate::jobs::JobService;
+use crate::menus::MenuService;
 use crate::proxy::ProxyService;
 use crate::qrcode::QrCodeService;
 use crate::replies::{ReplyService, TokenCentreSender};
 use crate::store::{Db, DeliveriesReady, Dispatch, Store};
+use crate::tags::TagService;
 use crate::tokens::TokenService;
 use crate::webhooks::{Dispatcher, FanOut, WebhookClient, WebhookService};
 
@@ -217,7 +219,7 @@ pub(super) async fn build(
             config.tokens.upstream_timeout_secs.max(1),
         ))
         .context("building the WeChat client for QR codes")?
-        .with_gate(call_limits),
+        .with_gate(call_limits.clone()),
         clock.clone(),
     )
     .with_public_url(config.http.public_url.clone());
@@ -226,6 +228,19 @@ pub(super) async fn build(
         store.bindings.clone(),
         qrcodes.clone(),
         clock.clone(),
+    );
+    let tags = TagService::new(
+        store.tags.clone(),
+        accounts.clone(),
+        tokens.clone(),
+        wechat_client(&config, "tags")?.with_gate(call_limits.clone()),
+        clock.clone(),
+    );
+    let menus = MenuService::new(
+        accounts.clone(),
+        tokens.clone(),
+        tags.clone(),
+        wechat_client(&config, "menus")?.with_gate(call_limits),
     );
     let idempotency = crate::http::idempotency::IdempotencyGuard::new(
         store.idempotency.clone(),
@@ -252,6 +267,8 @@ pub(super) async fn build(
         qrcodes,
         scan_to_bind,
         profiles,
+        tags,
+        menus,
         webhooks,
         fan_out,
         dispatcher,
@@ -270,6 +287,14 @@ pub(super) async fn build(
         config: Arc::new(config),
         store,
     })
+}
+
+/// A client for a capability's calls to WeChat, with the configured upstream timeout.
+fn wechat_client(config: &Config, purpose: &str) -> anyhow::Result<crate::wechat::WeChatClient> {
+    crate::wechat::WeChatClient::new(Duration::from_secs(
+        config.tokens.upstream_timeout_secs.max(1),
+    ))
+    .with_context(|| format!("building the WeChat client for {purpose}"))
 }
 
 /// The token centre and the pass-through proxy: cache chosen once (Redis when configured).

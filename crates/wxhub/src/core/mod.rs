@@ -17,7 +17,7 @@ pub mod rate;
 pub mod secret;
 pub mod signing;
 
-pub use field::InvalidField;
+pub use field::{InvalidAt, InvalidField};
 pub use identity::{CorpUserId, OpenId, Uid, UnionId};
 pub use money::Fen;
 pub use rate::RateLimit;

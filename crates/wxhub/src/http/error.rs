@@ -1,8 +1,10 @@
 //! The one mapping from errors to the response envelope.
 //!
-//! Every error body is `{"error":{"code","message","wechat"?}}`. `code` is a stable
-//! snake_case string clients branch on; `message` is a sentence for humans; `wechat` carries
-//! WeChat's own `{errcode, errmsg}` when WeChat caused the failure. A 500 says only
+//! Every error body is `{"error":{"code","message","field"?,"rule"?,"wechat"?}}`. `code` is a
+//! stable snake_case string clients branch on; `message` is a sentence for humans; `field`
+//! names the part of the request that was refused (`button[1].sub_button[4].name`) and
+//! `rule` the rule it broke (stable snake_case), where a validation knows them; `wechat`
+//! carries WeChat's own `{errcode, errmsg}` when WeChat caused the failure. A 500 says only
 //! `internal`: its cause chain is logged here, once, where the 500 is made.
 
 use std::borrow::Cow;
@@ -18,6 +20,9 @@ pub struct ApiError {
     status: StatusCode,
     code: Cow<'static, str>,
     message: String,
+    /// The refused field and its rule (boxed: most errors have none, and every `Result`
+    /// of a route carries this type).
+    refused: Option<Box<(String, &'static str)>>,
     wechat: Option<WeChatError>,
     cause: Option<anyhow::Error>,
     /// Sent as `Retry-After` (whole seconds, at least 1).
@@ -42,6 +47,12 @@ pub struct ErrorDetail {
     /// Stable snake_case code.
     pub code: String,
     pub message: String,
+    /// The refused part of the request, as a path (`matchrule.sex`, `openid_list[3]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// The rule `field` broke, stable snake_case (`name_too_long`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wechat: Option<WeChatError>,
 }
@@ -56,6 +67,7 @@ impl ApiError {
             status,
             code: code.into(),
             message: message.into(),
+            refused: None,
             wechat: None,
             cause: None,
             retry_after: None,
@@ -109,10 +121,26 @@ impl ApiError {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             code: Cow::Borrowed("internal"),
             message: "internal error".into(),
+            refused: None,
             wechat: None,
             cause: Some(cause),
             retry_after: None,
         }
+    }
+
+    /// A request field that breaks `rule`: 422 `invalid_field` naming both.
+    pub fn invalid_at(
+        field: impl Into<String>,
+        rule: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
+        Self::invalid_field(message).with_field(field, rule)
+    }
+
+    /// Names the refused part of the request and the rule it broke.
+    pub fn with_field(mut self, field: impl Into<String>, rule: &'static str) -> Self {
+        self.refused = Some(Box::new((field.into(), rule)));
+        self
     }
 
     /// Attaches WeChat's own error.
@@ -132,6 +160,24 @@ impl ApiError {
 
     pub fn status(&self) -> StatusCode {
         self.status
+    }
+
+    /// What the envelope would say, for an answer that reports several failures in its
+    /// body (a 500's cause is logged here, as when it is rendered).
+    pub fn into_detail(self) -> ErrorDetail {
+        if let Some(cause) = &self.cause {
+            tracing::error!(
+                error = format!("{cause:#}"),
+                "part of a request failed with an internal error"
+            );
+        }
+        ErrorDetail {
+            code: self.code.into_owned(),
+            message: self.message,
+            field: self.refused.as_ref().map(|r| r.0.clone()),
+            rule: self.refused.as_ref().map(|r| r.1.to_owned()),
+            wechat: self.wechat,
+        }
     }
 
     pub fn code(&self) -> &str {
@@ -163,6 +209,8 @@ impl IntoResponse for ApiError {
             error: ErrorDetail {
                 code: self.code.into_owned(),
                 message: self.message,
+                field: self.refused.as_ref().map(|r| r.0.clone()),
+                rule: self.refused.as_ref().map(|r| r.1.to_owned()),
                 wechat: self.wechat,
             },
         };
@@ -192,6 +240,14 @@ impl From<crate::wechat::Throttled> for ApiError {
             "this account's limit on calls to WeChat is reached; retry later",
             e.retry_after,
         )
+    }
+}
+
+/// A refused part of a request: 422 `invalid_field` with its `field` and `rule`.
+impl From<crate::core::InvalidAt> for ApiError {
+    fn from(e: crate::core::InvalidAt) -> Self {
+        let message = e.to_string();
+        ApiError::invalid_at(e.field, e.rule, message)
     }
 }
 

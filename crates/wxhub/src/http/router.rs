@@ -14,10 +14,21 @@
 //! | POST | `/api/v1/accounts/{id}/followers/import` |
 //! | POST | `/api/v1/accounts/{id}/followers/sync` |
 //! | GET | `/api/v1/accounts/{id}/followers/{openid}` |
+//! | PUT | `/api/v1/accounts/{id}/followers/{openid}/remark` |
+//! | GET | `/api/v1/accounts/{id}/followers/{openid}/tags` |
+//! | DELETE GET PUT | `/api/v1/accounts/{id}/menu` |
+//! | POST | `/api/v1/accounts/{id}/menu/conditional` |
+//! | DELETE | `/api/v1/accounts/{id}/menu/conditional/{menuid}` |
+//! | POST | `/api/v1/accounts/{id}/menu/trymatch` |
 //! | GET POST | `/api/v1/accounts/{id}/reply-rules` |
 //! | DELETE GET PATCH | `/api/v1/accounts/{id}/reply-rules/{rule_id}` |
 //! | POST | `/api/v1/accounts/{id}/reply-rules/{rule_id}/rotate-secret` |
 //! | POST | `/api/v1/accounts/{id}/rotate-secret` |
+//! | GET POST | `/api/v1/accounts/{id}/tags` |
+//! | POST | `/api/v1/accounts/{id}/tags/sync` |
+//! | DELETE PATCH | `/api/v1/accounts/{id}/tags/{tag_id}` |
+//! | GET POST | `/api/v1/accounts/{id}/tags/{tag_id}/followers` |
+//! | POST | `/api/v1/accounts/{id}/tags/{tag_id}/followers/remove` |
 //! | GET | `/api/v1/accounts/{id}/token` |
 //! | POST | `/api/v1/accounts/{id}/token/refresh` |
 //! | POST | `/api/v1/admin/clock/advance` |
@@ -92,7 +103,8 @@ use crate::config::HttpConfig;
 use crate::http::error::{self, ApiError};
 use crate::http::ratelimit::{self, RequestLimits};
 use crate::{
-    accounts, callbacks, callers, events, identity, jssdk, proxy, qrcode, replies, tokens, webhooks,
+    accounts, callbacks, callers, events, identity, jssdk, menus, proxy, qrcode, replies, tags,
+    tokens, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -111,6 +123,8 @@ use crate::{
         (name = "followers", description = "Follower records as follow and unfollow callbacks leave them"),
         (name = "users", description = "Unified users (seed 001): the hub's user_id by unionid, a sealed phone, the access log"),
         (name = "bindings", description = "Business uids bound to openids, with seed 000's codes and the history"),
+        (name = "tags", description = "Follower tags: the account's copy of WeChat's tags, tagging in batches of 50, a follower's tags and remark"),
+        (name = "menus", description = "Custom menus, default and conditional, checked against WeChat's rules first (the admin only)"),
         (name = "qrcodes", description = "Temporary and permanent QR codes, their images and scan statistics; publishable keys"),
         (name = "jobs", description = "Tracked background jobs: progress, cancel"),
     )
@@ -144,6 +158,8 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(replies::routes())
         .merge(identity::routes())
         .merge(qrcode::routes())
+        .merge(tags::routes())
+        .merge(menus::routes())
         .merge(crate::http::jobs::routes())
         .merge(crate::http::test_clock::routes())
         .split_for_parts()

@@ -26,6 +26,7 @@ pub mod qrcodes;
 pub mod replies;
 mod sql;
 pub mod sqlite;
+pub mod tags;
 pub mod tokens;
 pub mod users;
 pub mod webhooks;
@@ -47,6 +48,7 @@ use jobs::{InstanceStore, JobStore, Leases};
 use proxy_tokens::ProxyTokenStore;
 use qrcodes::QrCodeStore;
 use replies::ReplyRuleStore;
+use tags::TagStore;
 use tokens::TokenStore;
 use users::UserStore;
 use webhooks::WebhookStore;
@@ -129,6 +131,7 @@ pub struct Store {
     pub reply_rules: Arc<dyn ReplyRuleStore>,
     pub proxy_tokens: Arc<dyn ProxyTokenStore>,
     pub qrcodes: Arc<dyn QrCodeStore>,
+    pub tags: Arc<dyn TagStore>,
     pub idempotency: Arc<dyn IdempotencyStore>,
     pub jobs: Arc<dyn JobStore>,
     pub instances: Arc<dyn InstanceStore>,
@@ -214,6 +217,7 @@ impl Store {
                         pool.clone(),
                     )),
                     qrcodes: Arc::new(sqlite::shared::SqliteQrCodeStore::new(pool.clone())),
+                    tags: Arc::new(sqlite::shared::SqliteTagStore::new(pool.clone())),
                     instances: jobs.clone(),
                     leases: vec![jobs.clone(), webhooks, idempotency.clone(), followers],
                     idempotency,
@@ -244,6 +248,7 @@ impl Store {
                     reply_rules: Arc::new(postgres::shared::PgReplyRuleStore::new(pool.clone())),
                     proxy_tokens: Arc::new(postgres::shared::PgProxyTokenStore::new(pool.clone())),
                     qrcodes: Arc::new(postgres::shared::PgQrCodeStore::new(pool.clone())),
+                    tags: Arc::new(postgres::shared::PgTagStore::new(pool.clone())),
                     instances: jobs.clone(),
                     leases: vec![jobs.clone(), webhooks, idempotency.clone(), followers],
                     idempotency,

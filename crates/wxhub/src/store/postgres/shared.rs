@@ -12,6 +12,7 @@ use crate::store::sql::jobs::job_store;
 use crate::store::sql::proxy_tokens::proxy_token_store;
 use crate::store::sql::qrcodes::qrcode_store;
 use crate::store::sql::replies::reply_rule_store;
+use crate::store::sql::tags::tag_store;
 use crate::store::sql::tokens::token_store;
 use crate::store::sql::users::user_store;
 use crate::store::sql::webhooks::webhook_store;
@@ -84,4 +85,9 @@ user_store! {
 qrcode_store! {
     /// [`QrCodeStore`](crate::store::qrcodes::QrCodeStore) on PostgreSQL.
     pub struct PgQrCodeStore(sqlx::Postgres);
+}
+
+tag_store! {
+    /// [`TagStore`](crate::store::tags::TagStore) on PostgreSQL.
+    pub struct PgTagStore(sqlx::Postgres);
 }

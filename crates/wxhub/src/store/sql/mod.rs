@@ -87,6 +87,7 @@ pub(crate) mod jobs;
 pub(crate) mod proxy_tokens;
 pub(crate) mod qrcodes;
 pub(crate) mod replies;
+pub(crate) mod tags;
 pub(crate) mod tokens;
 pub(crate) mod users;
 pub(crate) mod webhooks;

@@ -12,6 +12,7 @@ use crate::store::sql::jobs::job_store;
 use crate::store::sql::proxy_tokens::proxy_token_store;
 use crate::store::sql::qrcodes::qrcode_store;
 use crate::store::sql::replies::reply_rule_store;
+use crate::store::sql::tags::tag_store;
 use crate::store::sql::tokens::token_store;
 use crate::store::sql::users::user_store;
 use crate::store::sql::webhooks::webhook_store;
@@ -79,4 +80,9 @@ user_store! {
 qrcode_store! {
     /// [`QrCodeStore`](crate::store::qrcodes::QrCodeStore) on SQLite.
     pub struct SqliteQrCodeStore(sqlx::Sqlite);
+}
+
+tag_store! {
+    /// [`TagStore`](crate::store::tags::TagStore) on SQLite.
+    pub struct SqliteTagStore(sqlx::Sqlite);
 }

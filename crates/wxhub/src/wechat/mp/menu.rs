@@ -103,24 +103,55 @@ pub struct ConditionalMenu {
 pub struct DeleteMenu {}
 endpoint!(DeleteMenu => Ack, Get, "cgi-bin/menu/delete");
 
-/// Who sees a conditional menu; at least one field. WeChat sends and takes them as strings.
+/// Who sees a conditional menu; at least one field. WeChat takes them as strings, and
+/// answers them as strings or numbers (`menu/get`), so both are read.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MatchRule {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Older answers call it `group_id` (seed 004's example).
+    #[serde(
+        default,
+        alias = "group_id",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "opt_text"
+    )]
     pub tag_id: Option<String>,
     /// "1" male, "2" female.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "opt_text"
+    )]
     pub sex: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "opt_text"
+    )]
     pub country: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "opt_text"
+    )]
     pub province: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "opt_text"
+    )]
     pub city: Option<String>,
     /// "1" iOS, "2" Android, "3" others.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "opt_text"
+    )]
     pub client_platform_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "opt_text"
+    )]
     pub language: Option<String>,
 }
 
@@ -219,6 +250,20 @@ fn number_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     }
 }
 
+/// A string, or a number read as its digits; `null` is absent.
+fn opt_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Text {
+        Number(i64),
+        String(String),
+    }
+    Ok(Option::<Text>::deserialize(d)?.map(|t| match t {
+        Text::Number(n) => n.to_string(),
+        Text::String(s) => s,
+    }))
+}
+
 fn opt_number_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
     number_or_string(d).map(Some)
 }
@@ -250,6 +295,29 @@ mod tests {
                 ]}
             ]})
         );
+    }
+
+    #[test]
+    fn match_rules_are_read_as_numbers_or_strings() {
+        // seed 004's menu/get answer, with numbers (and the old group_id beside).
+        let info: MenuInfo = serde_json::from_value(json!({
+            "menu": {"button": [{"type": "click", "name": "今日歌曲", "key": "V1001", "sub_button": []}],
+                     "menuid": 208396938},
+            "conditionalmenu": [{"button": [], "menuid": 208396993,
+                "matchrule": {"group_id": 2, "sex": 1, "country": "中国", "province": "广东",
+                              "city": "广州", "client_platform_type": 2}}]
+        }))
+        .expect("menu/get");
+        let rule = &info.conditionalmenu[0].matchrule;
+        assert_eq!(rule.tag_id.as_deref(), Some("2"));
+        assert_eq!(rule.sex.as_deref(), Some("1"));
+        assert_eq!(rule.client_platform_type.as_deref(), Some("2"));
+        assert_eq!(rule.city.as_deref(), Some("广州"));
+        assert_eq!(info.menu.menuid, Some(208396938));
+        let strings: MatchRule =
+            serde_json::from_value(json!({"tag_id": "2", "sex": "1", "language": "zh_CN"}))
+                .expect("strings");
+        assert_eq!(strings.tag_id.as_deref(), Some("2"));
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod migration;
 mod proxy_tokens;
 mod qrcodes;
 mod replies;
+mod tags;
 mod tokens;
 mod webhooks;
 
