@@ -14,6 +14,7 @@ pub mod ratelimit;
 pub mod router;
 pub mod server;
 pub mod test_clock;
+pub mod wechat;
 
 pub use auth::Caller;
 pub use error::ApiError;

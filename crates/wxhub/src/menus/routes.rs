@@ -22,7 +22,7 @@ use crate::http::auth::{account_not_found, Authenticator};
 use crate::http::error::ErrorBody;
 use crate::http::{ApiError, Caller, Json, Path};
 use crate::tokens::TokenError;
-use crate::wechat::{CallError, WeChatError};
+use crate::wechat::CallError;
 
 pub fn routes<S>() -> OpenApiRouter<S>
 where
@@ -53,37 +53,23 @@ impl From<MenuError> for ApiError {
     }
 }
 
-/// WeChat's refusal keeps its errcode; those a caller can act on get a status that says so.
-fn wechat_error(doing: &str, e: CallError<TokenError>) -> ApiError {
-    match e {
-        CallError::Call(WeChatError::Api { errcode, errmsg }) => {
-            let (status, code) = match errcode {
-                46003 => (StatusCode::NOT_FOUND, "menu_not_found"),
-                65301 => (StatusCode::NOT_FOUND, "conditional_menu_not_found"),
-                65302 | 46004 | 40003 => (StatusCode::NOT_FOUND, "user_not_found"),
-                65303 => (StatusCode::CONFLICT, "default_menu_required"),
-                48001 | 65306 | 65309 => (StatusCode::FORBIDDEN, "not_permitted_by_wechat"),
-                40016..=40027 | 40054 | 40055 | 65304 | 65305 | 65307 | 65308 | 65310..=65317 => {
-                    (StatusCode::UNPROCESSABLE_ENTITY, "menu_refused")
-                }
-                _ => (StatusCode::BAD_GATEWAY, "wechat_error"),
-            };
-            ApiError::new(
-                status,
-                code,
-                format!("WeChat refused {doing} ({errcode}: {errmsg})"),
-            )
-            .with_wechat(errcode, errmsg)
+/// WeChat's refusals a caller can act on get a status that says so.
+fn menu_refusals(errcode: i64) -> Option<(StatusCode, &'static str)> {
+    Some(match errcode {
+        46003 => (StatusCode::NOT_FOUND, "menu_not_found"),
+        65301 => (StatusCode::NOT_FOUND, "conditional_menu_not_found"),
+        65302 | 46004 | 40003 => (StatusCode::NOT_FOUND, "user_not_found"),
+        65303 => (StatusCode::CONFLICT, "default_menu_required"),
+        48001 | 65306 | 65309 => (StatusCode::FORBIDDEN, "not_permitted_by_wechat"),
+        40016..=40027 | 40054 | 40055 | 65304 | 65305 | 65307 | 65308 | 65310..=65317 => {
+            (StatusCode::UNPROCESSABLE_ENTITY, "menu_refused")
         }
-        CallError::Call(_) => ApiError::new(
-            StatusCode::BAD_GATEWAY,
-            "wechat_unavailable",
-            format!("{doing}: WeChat could not be reached or answered unreadably"),
-        ),
-        CallError::Token(e) => e.into(),
-        CallError::Throttled(t) => t.into(),
-        CallError::Claim(lost) => ApiError::internal(lost),
-    }
+        _ => return None,
+    })
+}
+
+fn wechat_error(doing: &str, e: CallError<TokenError>) -> ApiError {
+    crate::http::wechat::call_error(doing, e, menu_refusals)
 }
 
 fn menu_account(caller: &Caller, id: &str) -> Result<AccountId, ApiError> {

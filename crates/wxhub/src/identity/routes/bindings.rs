@@ -12,6 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::parse_account;
 use crate::accounts::model::AccountId;
 use crate::callers::model::Scope;
 use crate::core::{InvalidField, OpenId, Uid};
@@ -134,11 +135,6 @@ fn parse_kind(kind: Option<&str>) -> Result<BindingType, ApiError> {
     kind.map_or(Ok(BindingType::Weixin), |k| {
         BindingType::parse(k).map_err(invalid)
     })
-}
-
-fn parse_account(id: &str) -> Result<AccountId, ApiError> {
-    AccountId::parse(id)
-        .map_err(|_| ApiError::not_found("account_not_found", format!("account {id:?} not found")))
 }
 
 impl BindingQuery {

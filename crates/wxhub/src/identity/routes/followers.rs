@@ -11,6 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::parse_account;
 use crate::accounts::model::AccountId;
 use crate::callers::model::Scope;
 use crate::http::auth::account_not_found;
@@ -190,12 +191,6 @@ pub struct FollowerPage {
 pub struct SyncStarted {
     /// Its progress is at `GET /api/v1/jobs/{job_id}`.
     job_id: String,
-}
-
-fn parse_account(id: &str) -> Result<AccountId, ApiError> {
-    // An id that cannot exist is simply not found.
-    AccountId::parse(id)
-        .map_err(|_| ApiError::not_found("account_not_found", format!("account {id:?} not found")))
 }
 
 /// The account, if `caller` may read its followers: ungranted is 404, like unknown.

@@ -28,3 +28,12 @@ where
         .merge(bindings::routes())
         .merge(users::routes())
 }
+
+/// An account id from a path or query: one that cannot exist is simply not found.
+pub(super) fn parse_account(
+    id: &str,
+) -> Result<crate::accounts::model::AccountId, crate::http::ApiError> {
+    crate::accounts::model::AccountId::parse(id).map_err(|_| {
+        crate::http::ApiError::not_found("account_not_found", format!("account {id:?} not found"))
+    })
+}

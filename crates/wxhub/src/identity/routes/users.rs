@@ -12,7 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::followers::FollowerResponse;
-use crate::accounts::model::AccountId;
+use super::parse_account;
 use crate::callers::model::Scope;
 use crate::core::{Uid, UnionId};
 use crate::http::auth::Authenticator;
@@ -232,12 +232,7 @@ async fn record_access(
     Path(id): Path<i64>,
     Json(body): Json<AccessBody>,
 ) -> Result<StatusCode, ApiError> {
-    let account = AccountId::parse(&body.account).map_err(|_| {
-        ApiError::not_found(
-            "account_not_found",
-            format!("account {:?} not found", body.account),
-        )
-    })?;
+    let account = parse_account(&body.account)?;
     caller.require(Scope::Identity, &account)?;
     if let Some(app) = &body.app_id {
         if app.is_empty() || app.len() > 64 {
@@ -274,12 +269,7 @@ async fn user_by_uid(
     Path(uid): Path<i64>,
     Query(q): Query<ByUidQuery>,
 ) -> Result<Json<FollowerResponse>, ApiError> {
-    let account = AccountId::parse(&q.account).map_err(|_| {
-        ApiError::not_found(
-            "account_not_found",
-            format!("account {:?} not found", q.account),
-        )
-    })?;
+    let account = parse_account(&q.account)?;
     caller.require(Scope::Identity, &account)?;
     let uid = Uid::new(uid).map_err(ApiError::from)?;
     let kind = match q.kind.as_deref() {
@@ -308,12 +298,7 @@ async fn user_follower(
     Path(id): Path<i64>,
     Query(q): Query<FollowerOfQuery>,
 ) -> Result<Json<FollowerResponse>, ApiError> {
-    let account = AccountId::parse(&q.account).map_err(|_| {
-        ApiError::not_found(
-            "account_not_found",
-            format!("account {:?} not found", q.account),
-        )
-    })?;
+    let account = parse_account(&q.account)?;
     caller.require(Scope::Identity, &account)?;
     Ok(Json(
         users.follower_of(user_id(id)?, &account).await?.into(),

@@ -12,7 +12,7 @@ use super::service::QrCodeService;
 use crate::http::auth::{account_not_found, Authenticator};
 use crate::http::ApiError;
 use crate::tokens::TokenError;
-use crate::wechat::{CallError, WeChatError};
+use crate::wechat::CallError;
 
 mod admin;
 mod codes;
@@ -62,22 +62,7 @@ impl From<QrCodeError> for ApiError {
 }
 
 fn wechat_error(e: CallError<TokenError>) -> ApiError {
-    match e {
-        CallError::Call(WeChatError::Api { errcode, errmsg }) => ApiError::new(
-            StatusCode::BAD_GATEWAY,
-            "wechat_error",
-            format!("WeChat refused to create the QR code ({errcode}: {errmsg})"),
-        )
-        .with_wechat(errcode, errmsg),
-        CallError::Call(_) => ApiError::new(
-            StatusCode::BAD_GATEWAY,
-            "wechat_unavailable",
-            "wechat could not be reached or answered unreadably",
-        ),
-        CallError::Token(e) => e.into(),
-        CallError::Throttled(t) => t.into(),
-        CallError::Claim(lost) => ApiError::internal(lost),
-    }
+    crate::http::wechat::call_error("to create the QR code", e, crate::http::wechat::no_refusals)
 }
 
 /// `http.public_url`, else the request's own scheme and host.

@@ -16,7 +16,7 @@ use crate::core::identity::OpenId;
 use crate::http::auth::{account_not_found, Authenticator};
 use crate::http::{ApiError, Caller};
 use crate::tokens::TokenError;
-use crate::wechat::{CallError, WeChatError};
+use crate::wechat::CallError;
 
 mod followers;
 mod members;
@@ -90,36 +90,22 @@ fn refused(refusal: &TagRefusal, message: String) -> ApiError {
     }
 }
 
-/// WeChat's refusal keeps its errcode; the ones a caller can act on get the same code (and
-/// status) as the hub's own check for the same rule.
+/// WeChat's refusals a caller can act on get the same code (and status) as the hub's own check
+/// for the same rule.
+fn tag_refusals(errcode: i64) -> Option<(StatusCode, &'static str)> {
+    Some(match errcode {
+        45056 => (StatusCode::CONFLICT, "too_many_tags"),
+        45157 => (StatusCode::CONFLICT, "tag_name_taken"),
+        45057 => (StatusCode::CONFLICT, "tag_has_too_many_followers"),
+        45059 => (StatusCode::CONFLICT, "follower_tag_limit"),
+        45058 => (StatusCode::UNPROCESSABLE_ENTITY, "tag_reserved"),
+        45158 | 40032 => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
+        45159 => (StatusCode::NOT_FOUND, "tag_not_found"),
+        40003 | 46004 | 49003 => (StatusCode::NOT_FOUND, "follower_not_found"),
+        _ => return None,
+    })
+}
+
 fn wechat_error(doing: &str, e: CallError<TokenError>) -> ApiError {
-    match e {
-        CallError::Call(WeChatError::Api { errcode, errmsg }) => {
-            let (status, code) = match errcode {
-                45056 => (StatusCode::CONFLICT, "too_many_tags"),
-                45157 => (StatusCode::CONFLICT, "tag_name_taken"),
-                45057 => (StatusCode::CONFLICT, "tag_has_too_many_followers"),
-                45059 => (StatusCode::CONFLICT, "follower_tag_limit"),
-                45058 => (StatusCode::UNPROCESSABLE_ENTITY, "tag_reserved"),
-                45158 | 40032 => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
-                45159 => (StatusCode::NOT_FOUND, "tag_not_found"),
-                40003 | 46004 | 49003 => (StatusCode::NOT_FOUND, "follower_not_found"),
-                _ => (StatusCode::BAD_GATEWAY, "wechat_error"),
-            };
-            ApiError::new(
-                status,
-                code,
-                format!("WeChat refused {doing} ({errcode}: {errmsg})"),
-            )
-            .with_wechat(errcode, errmsg)
-        }
-        CallError::Call(_) => ApiError::new(
-            StatusCode::BAD_GATEWAY,
-            "wechat_unavailable",
-            format!("{doing}: WeChat could not be reached or answered unreadably"),
-        ),
-        CallError::Token(e) => e.into(),
-        CallError::Throttled(t) => t.into(),
-        CallError::Claim(lost) => ApiError::internal(lost),
-    }
+    crate::http::wechat::call_error(doing, e, tag_refusals)
 }
