@@ -16,6 +16,7 @@ pub mod callbacks;
 pub mod callers;
 pub mod cli;
 pub mod config;
+pub mod contacts;
 pub mod core;
 #[cfg(feature = "sandbox")]
 pub mod demo;
