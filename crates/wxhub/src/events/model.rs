@@ -40,6 +40,9 @@ pub struct NewEvent {
     /// The follower record change this event implies (follow, unfollow), applied in the
     /// same transaction as the event itself, and only when the event is new.
     pub follower: Option<FollowerChange>,
+    /// The directory re-reads a change_contact callback asks for, queued in the same
+    /// transaction as the event, and only when the event is new.
+    pub contact_rereads: Vec<crate::contacts::model::NewContactChange>,
 }
 
 /// What storing one [`NewEvent`] did.

@@ -152,6 +152,7 @@ pub fn new_event(
         qr_source,
         payload: Value::Object(payload),
         follower: follower_change(account, message, qr_source, received_at),
+        contact_rereads: crate::contacts::model::rereads_for(account, message, received_at),
     }
 }
 

@@ -264,11 +264,12 @@ impl ProxyService {
             TokenKind::AccessToken => self.tokens.access_token(account).await?,
             TokenKind::JsapiTicket => self.tokens.jsapi_ticket(account).await?,
             TokenKind::AgentConfigTicket => self.tokens.agent_config_ticket(account).await?,
+            TokenKind::ContactsToken => self.tokens.contacts_token(account).await?,
         };
         let now = self.tokens.engine().clock().now();
         let expires_in = (token.expires_at - now).num_seconds().max(0);
         let field = match kind {
-            TokenKind::AccessToken => "access_token",
+            TokenKind::AccessToken | TokenKind::ContactsToken => "access_token",
             TokenKind::JsapiTicket | TokenKind::AgentConfigTicket => "ticket",
         };
         let body = serde_json::json!({

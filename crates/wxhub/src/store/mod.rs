@@ -14,6 +14,7 @@
 pub mod accounts;
 pub mod bindings;
 pub mod callers;
+pub mod contacts;
 mod error;
 pub mod events;
 pub mod followers;
@@ -48,6 +49,7 @@ use jobs::{InstanceStore, JobStore, Leases};
 use proxy_tokens::ProxyTokenStore;
 use qrcodes::QrCodeStore;
 use replies::ReplyRuleStore;
+use contacts::ContactsStore;
 use tags::TagStore;
 use tokens::TokenStore;
 use users::UserStore;
@@ -132,6 +134,7 @@ pub struct Store {
     pub proxy_tokens: Arc<dyn ProxyTokenStore>,
     pub qrcodes: Arc<dyn QrCodeStore>,
     pub tags: Arc<dyn TagStore>,
+    pub contacts: Arc<dyn ContactsStore>,
     pub idempotency: Arc<dyn IdempotencyStore>,
     pub jobs: Arc<dyn JobStore>,
     pub instances: Arc<dyn InstanceStore>,
@@ -199,6 +202,7 @@ impl Store {
                     gate.clone(),
                 ));
                 let followers = Arc::new(sqlite::shared::SqliteFollowerStore::new(pool.clone()));
+                let contacts = Arc::new(sqlite::shared::SqliteContactsStore::new(pool.clone()));
                 Store {
                     accounts: Arc::new(sqlite::shared::SqliteAccountStore::new(pool.clone())),
                     callers: Arc::new(sqlite::shared::SqliteCallerStore::new(pool.clone())),
@@ -218,8 +222,15 @@ impl Store {
                     )),
                     qrcodes: Arc::new(sqlite::shared::SqliteQrCodeStore::new(pool.clone())),
                     tags: Arc::new(sqlite::shared::SqliteTagStore::new(pool.clone())),
+                    contacts: contacts.clone(),
                     instances: jobs.clone(),
-                    leases: vec![jobs.clone(), webhooks, idempotency.clone(), followers],
+                    leases: vec![
+                        jobs.clone(),
+                        webhooks,
+                        idempotency.clone(),
+                        followers,
+                        contacts,
+                    ],
                     idempotency,
                     jobs,
                     db,
@@ -233,6 +244,7 @@ impl Store {
                     WriteGate::open(),
                 ));
                 let followers = Arc::new(postgres::shared::PgFollowerStore::new(pool.clone()));
+                let contacts = Arc::new(postgres::shared::PgContactsStore::new(pool.clone()));
                 Store {
                     accounts: Arc::new(postgres::shared::PgAccountStore::new(pool.clone())),
                     callers: Arc::new(postgres::shared::PgCallerStore::new(pool.clone())),
@@ -249,8 +261,15 @@ impl Store {
                     proxy_tokens: Arc::new(postgres::shared::PgProxyTokenStore::new(pool.clone())),
                     qrcodes: Arc::new(postgres::shared::PgQrCodeStore::new(pool.clone())),
                     tags: Arc::new(postgres::shared::PgTagStore::new(pool.clone())),
+                    contacts: contacts.clone(),
                     instances: jobs.clone(),
-                    leases: vec![jobs.clone(), webhooks, idempotency.clone(), followers],
+                    leases: vec![
+                        jobs.clone(),
+                        webhooks,
+                        idempotency.clone(),
+                        followers,
+                        contacts,
+                    ],
                     idempotency,
                     jobs,
                     db,

@@ -46,6 +46,10 @@ impl CredentialsLookup for AccountsLookup {
             account: account.to_owned(),
             app,
             secret: TokenValue::new(creds.secret.expose().clone()),
+            contacts_secret: creds
+                .contacts_secret
+                .as_ref()
+                .map(|s| TokenValue::new(s.expose().clone())),
             api_base: creds.api_base.clone(),
             prefer_stable,
         }))

@@ -29,6 +29,9 @@ pub enum TokenError {
     /// This kind of credential does not exist for this kind of account.
     #[error("{0} is not available for this kind of account")]
     Unsupported(&'static str),
+    /// A WeCom account without a contacts secret was asked for its directory.
+    #[error("the account has no contacts_secret: set the corp's contacts (通讯录同步) secret on the account")]
+    MissingContactsSecret,
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -46,6 +49,7 @@ impl TokenError {
             | Self::UnknownAccount
             | Self::LockTimeout
             | Self::Unsupported(_)
+            | Self::MissingContactsSecret
             | Self::Internal(_) => None,
         }
     }

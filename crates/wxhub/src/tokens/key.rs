@@ -14,6 +14,9 @@ pub enum TokenKind {
     JsapiTicket,
     /// A WeCom app's `agent_config` ticket (for `wx.agentConfig`).
     AgentConfigTicket,
+    /// The access_token of a WeCom corp's contacts secret (通讯录同步): the one that reads
+    /// the whole directory with every field and changes it.
+    ContactsToken,
 }
 
 impl TokenKind {
@@ -22,6 +25,7 @@ impl TokenKind {
             Self::AccessToken => "access_token",
             Self::JsapiTicket => "jsapi_ticket",
             Self::AgentConfigTicket => "agent_config_ticket",
+            Self::ContactsToken => "contacts_token",
         }
     }
 
@@ -30,6 +34,7 @@ impl TokenKind {
             "access_token" => Some(Self::AccessToken),
             "jsapi_ticket" => Some(Self::JsapiTicket),
             "agent_config_ticket" => Some(Self::AgentConfigTicket),
+            "contacts_token" => Some(Self::ContactsToken),
             _ => None,
         }
     }

@@ -98,6 +98,34 @@ impl TokenService {
         }
     }
 
+    /// The access_token of a WeCom account's corp contacts secret (`contacts_secret`).
+    pub async fn contacts_token(&self, account: &str) -> Result<CachedToken, TokenError> {
+        let request = self.contacts_request(account).await?;
+        self.engine.get(&request).await
+    }
+
+    /// Compare-and-expire of the account's contacts token.
+    pub async fn expire_contacts_token_if(&self, account: &str, rejected: &TokenValue) -> Expiry {
+        match self.contacts_request(account).await {
+            Ok(request) => self.engine.expire_if(&request.key, rejected).await,
+            Err(err) => {
+                tracing::warn!(account, error = %err, "cannot expire contacts token");
+                Expiry::NotCurrent
+            }
+        }
+    }
+
+    async fn contacts_request(&self, account: &str) -> Result<TokenRequest, TokenError> {
+        let creds = self.credentials(account).await?;
+        if !matches!(creds.app, AppIdentity::Work { .. }) {
+            return Err(TokenError::Unsupported("a contacts token"));
+        }
+        if creds.contacts_secret.is_none() {
+            return Err(TokenError::MissingContactsSecret);
+        }
+        Ok(TokenRequest::new(creds, TokenKind::ContactsToken))
+    }
+
     /// The JS-SDK ticket for `wx.config`: an Official Account's jsapi_ticket, or the
     /// WeCom corp's jsapi ticket.
     pub async fn jsapi_ticket(&self, account: &str) -> Result<CachedToken, TokenError> {
@@ -141,6 +169,14 @@ impl TokenService {
         }
     }
 
+    /// A [`TokenHandle`] of the account's contacts secret (a WeCom corp's directory).
+    pub fn contacts_handle(&self, account: &str) -> ContactsTokens {
+        ContactsTokens {
+            service: self.clone(),
+            account: account.to_owned(),
+        }
+    }
+
     /// One step of the proactive refresher: renews every stored credential that is due
     /// (still valid, past its `refresh_at`). Returns how many it renewed.
     pub async fn refresh_due(&self) -> Result<usize, TokenError> {
@@ -164,6 +200,10 @@ impl TokenService {
                         .refresh(&TokenRequest::new(creds, kind), Want::Fresh)
                         .await
                         .map(drop),
+                    Err(err) => Err(err),
+                },
+                TokenKind::ContactsToken => match self.contacts_request(&row.account_id).await {
+                    Ok(request) => self.engine.refresh(&request, Want::Fresh).await.map(drop),
                     Err(err) => Err(err),
                 },
                 TokenKind::JsapiTicket | TokenKind::AgentConfigTicket => {
@@ -235,6 +275,29 @@ impl TokenHandle for AccountTokens {
     async fn expire_if(&self, rejected: &TokenValue) -> bool {
         self.service
             .expire_access_token_if(&self.account, rejected)
+            .await
+            .renews()
+    }
+}
+
+/// A WeCom account's contacts token, for [`with_token_retry`].
+#[derive(Clone)]
+pub struct ContactsTokens {
+    service: TokenService,
+    account: String,
+}
+
+#[async_trait]
+impl TokenHandle for ContactsTokens {
+    type Error = TokenError;
+
+    async fn token(&self) -> Result<TokenValue, TokenError> {
+        Ok(self.service.contacts_token(&self.account).await?.value)
+    }
+
+    async fn expire_if(&self, rejected: &TokenValue) -> bool {
+        self.service
+            .expire_contacts_token_if(&self.account, rejected)
             .await
             .renews()
     }

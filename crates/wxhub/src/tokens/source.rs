@@ -17,6 +17,8 @@ pub struct AppCredentials {
     pub app: AppIdentity,
     /// AppSecret or WeCom app secret. Redacted in `Debug`.
     pub secret: TokenValue,
+    /// A WeCom corp's contacts secret, when the account has one. Redacted in `Debug`.
+    pub contacts_secret: Option<TokenValue>,
     pub api_base: String,
     /// Use `cgi-bin/stable_token` for this Official Account.
     pub prefer_stable: bool,
@@ -106,6 +108,17 @@ impl TokenSource for WeChatTokenSource {
             }
             (AppIdentity::Work { .. }, TokenKind::AgentConfigTicket) => {
                 work::token::agent_config_ticket(client, base, access_token(request)?).await?
+            }
+            (AppIdentity::Work { corpid, .. }, TokenKind::ContactsToken) => {
+                let secret = creds.contacts_secret.as_ref().ok_or_else(|| {
+                    WeChatError::Decode("contacts token requested without a contacts secret".into())
+                })?;
+                work::token::access_token(client, base, corpid, secret.expose()).await?
+            }
+            (AppIdentity::Mp { .. }, TokenKind::ContactsToken) => {
+                return Err(WeChatError::Decode(
+                    "contacts tokens exist only for WeCom corps".into(),
+                ))
             }
         };
         Ok(FreshToken {

@@ -186,6 +186,7 @@ fn mp_request() -> TokenRequest {
                 appid: "wx-test".into(),
             },
             secret: TokenValue::new("secret"),
+            contacts_secret: None,
             api_base: "http://unused".into(),
             prefer_stable: false,
         }),

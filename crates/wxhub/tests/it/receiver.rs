@@ -180,6 +180,7 @@ pub fn new_event(account: &str, event_type: &str, qr_source: Option<u8>) -> NewE
         qr_source,
         payload,
         follower: None,
+        contact_rereads: Vec::new(),
     }
 }
 

@@ -44,6 +44,7 @@ impl World {
                 appid: APPID.into(),
             },
             secret: TokenValue::new(SECRET),
+            contacts_secret: None,
             api_base: wechat.base(),
             prefer_stable: false,
         });

@@ -145,6 +145,7 @@ pub async fn run(
             appid: APPID.into(),
         },
         secret: TokenValue::new(SECRET),
+        contacts_secret: None,
         api_base: base.clone(),
         prefer_stable: false,
     });

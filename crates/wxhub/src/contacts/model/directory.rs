@@ -195,6 +195,37 @@ pub struct TagMembers {
     pub departments: Vec<DepartmentId>,
 }
 
+/// A short hash of what WeCom said of a row, so a write tells a change from a row seen
+/// again: the first 16 bytes of SHA-256 over its JSON, in hex.
+fn digest_of<T: Serialize>(value: &T) -> String {
+    use sha2::{Digest, Sha256};
+    let json = serde_json::to_vec(value).unwrap_or_default();
+    hex::encode(&Sha256::digest(&json)[..16])
+}
+
+impl Department {
+    pub fn digest(&self) -> String {
+        digest_of(self)
+    }
+}
+
+impl Member {
+    pub fn digest(&self) -> String {
+        digest_of(self)
+    }
+}
+
+impl TagMembers {
+    /// Over the name and the sorted members and departments.
+    pub fn digest(&self) -> String {
+        let mut users: Vec<&str> = self.userids.iter().map(|u| u.as_str()).collect();
+        users.sort_unstable();
+        let mut parties: Vec<u64> = self.departments.iter().map(|d| d.get()).collect();
+        parties.sort_unstable();
+        digest_of(&(&self.tag.tagname, users, parties))
+    }
+}
+
 /// A department's materialised path: the ids from the root down to the department itself,
 /// each followed by `/` (`/1/5/9/`). Ordered bytewise, a subtree is one range of paths.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

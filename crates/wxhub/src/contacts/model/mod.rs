@@ -1,7 +1,11 @@
 //! The contacts capability's domain types.
 
+pub mod changes;
 pub mod directory;
 
+pub use changes::{
+    notify_target, rereads_for, ChangeSource, ChangeTarget, NewContactChange, NOTIFY_CHANGE_TYPES,
+};
 pub use directory::{
     ContactTag, ContactTagId, Department, DepartmentId, DepartmentPath, Gender, Member,
     TagMembers, ROOT,

@@ -238,6 +238,7 @@ pub fn bound_event(binding: &Binding, code: BindCode) -> NewEvent {
             "by": binding.bound_by,
         }),
         follower: None,
+        contact_rereads: Vec::new(),
     }
 }
 
@@ -259,6 +260,7 @@ pub fn unbound_event(binding: &Binding, ended: &Ended) -> NewEvent {
             "by": ended.by,
         }),
         follower: None,
+        contact_rereads: Vec::new(),
     }
 }
 

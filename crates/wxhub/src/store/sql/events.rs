@@ -209,6 +209,16 @@ macro_rules! event_store {
                     // Their `unbound` events are fanned out by fan-out's own step.
                     let _unbound = $crate::store::sql::bindings::end_on_unfollow_in!($db, tx, &changes);
                 }
+                // Directory re-reads the inserted change_contact callbacks ask for.
+                $crate::store::sql::contacts::queue_rereads_in!(
+                    $db,
+                    tx,
+                    events
+                        .iter()
+                        .zip(&outcomes)
+                        .filter(|(_, o)| matches!(o, InsertOutcome::Inserted(_)))
+                        .flat_map(|(e, _)| e.contact_rereads.iter())
+                );
                 // QR scan statistics of the inserted events.
                 $crate::store::sql::qrcodes::count_scans_in!($db, &mut tx, &outcomes)?;
                 $crate::store::sql::bindings::mark_bind_scans_in!(

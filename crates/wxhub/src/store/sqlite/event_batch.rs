@@ -34,6 +34,7 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBeha
 use crate::events::model::{EventId, InsertOutcome, NewEvent, StoredEvent};
 use crate::identity::model::FollowerChange;
 use crate::store::sql::bindings::{ended_on_unfollow, END_ON_UNFOLLOW, MARK_BIND_SCAN};
+use crate::store::sql::contacts::QUEUE_CHANGE;
 use crate::store::sql::events::{corrupt, FIND_BY_KEY, INSERT_ONE};
 use crate::store::sql::followers::{FOLLOW, UNFOLLOW};
 use crate::store::sql::webhooks::{ENABLED_ENDPOINTS, EVENT_GRANTS, INSERT_DELIVERY};
@@ -159,6 +160,7 @@ fn write_batch(
         let mut follow = tx.prepare_cached(FOLLOW)?;
         let mut unfollow = tx.prepare_cached(UNFOLLOW)?;
         let mut unbind = tx.prepare_cached(END_ON_UNFOLLOW)?;
+        let mut reread = tx.prepare_cached(QUEUE_CHANGE)?;
         for event in events {
             let payload = event.payload.to_string();
             let seq: Option<i64> = insert
@@ -275,6 +277,16 @@ fn write_batch(
                     }
                 }
                 None => {}
+            }
+            for change in &event.contact_rereads {
+                reread.execute(params![
+                    change.account.as_str(),
+                    change.target.kind(),
+                    change.target.id(),
+                    change.change_type,
+                    change.source.as_str(),
+                    <Db as Columns>::time_to_db(change.received_at),
+                ])?;
             }
             outcomes.push(InsertOutcome::Inserted(StoredEvent {
                 seq,

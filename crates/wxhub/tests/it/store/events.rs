@@ -30,6 +30,7 @@ fn event(acct: &str, key: &str) -> NewEvent {
         received_at: at(),
         qr_source: None,
         follower: None,
+        contact_rereads: Vec::new(),
     }
 }
 
