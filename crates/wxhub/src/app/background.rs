@@ -60,6 +60,15 @@ pub(super) fn spawn(state: &AppState, jobs: &Jobs, instance: &Instance) {
         crate::identity::service::ScanToBindJob(state.scan_to_bind.clone()),
         state.events.feed().subscribe(),
     );
+    // Directory re-reads: woken by every stored batch (a change_contact callback queues one).
+    jobs.spawn(
+        crate::contacts::service::ChangeApplier {
+            directory: state.contacts.directory().clone(),
+            instance: instance.id().clone(),
+            every: Duration::from_secs(2),
+        },
+        state.events.feed().subscribe(),
+    );
     let callers = state.callers.clone();
     let sdk = state.proxy.sdk().clone();
     let idempotency = state.idempotency.clone();

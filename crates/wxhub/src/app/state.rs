@@ -13,6 +13,7 @@ use crate::cache::ratelimit::RateLimiter;
 use crate::callbacks::CallbackService;
 use crate::callers::CallerService;
 use crate::config::Config;
+use crate::contacts::ContactService;
 use crate::core::clock::{AdjustableClock, SharedClock};
 use crate::core::Secret;
 use crate::events::{CommitHooks, EventService};
@@ -64,6 +65,8 @@ pub struct AppParts {
     pub profiles: ProfileReader,
     /// Follower tags: the account's copy, changes, tagging, remarks.
     pub tags: TagService,
+    /// The WeCom contacts directory: sync, re-reads, queries.
+    pub contacts: ContactService,
     /// Custom menus: default and conditional, checked before WeChat sees them.
     pub menus: MenuService,
     pub jobs: JobService,
@@ -125,6 +128,7 @@ services_from_state! {
     ProfileReader => profiles,
     QrCodeService => qrcodes,
     TagService => tags,
+    ContactService => contacts,
     MenuService => menus,
     JobService => jobs,
     WebhookService => webhooks,

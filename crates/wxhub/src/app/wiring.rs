@@ -236,6 +236,17 @@ pub(super) async fn build(
         wechat_client(&config, "tags")?.with_gate(call_limits.clone()),
         clock.clone(),
     );
+    let directory = crate::contacts::Directory::new(
+        store.contacts.clone(),
+        accounts.clone(),
+        tokens.clone(),
+        wechat_client(&config, "the contacts directory")?.with_gate(call_limits.clone()),
+        clock.clone(),
+    );
+    jobs.register(Arc::new(crate::contacts::service::ContactsSync {
+        directory: directory.clone(),
+    }));
+    let contacts = crate::contacts::ContactService::new(directory, jobs.clone());
     let menus = MenuService::new(
         accounts.clone(),
         tokens.clone(),
@@ -268,6 +279,7 @@ pub(super) async fn build(
         scan_to_bind,
         profiles,
         tags,
+        contacts,
         menus,
         webhooks,
         fan_out,

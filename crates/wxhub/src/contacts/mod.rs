@@ -6,4 +6,11 @@
 //! from the copy, so they stay fast on a large directory. Storage: `store/contacts.rs`,
 //! migration 0021.
 
+pub mod error;
 pub mod model;
+pub mod routes;
+pub mod service;
+
+pub use error::ContactsError;
+pub use routes::routes;
+pub use service::{ContactService, Directory};

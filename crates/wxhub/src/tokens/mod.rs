@@ -30,5 +30,7 @@ pub use engine::{EngineConfig, TokenEngine, Want};
 pub use error::TokenError;
 pub use key::{AppIdentity, TokenKey, TokenKind};
 pub use routes::routes;
-pub use service::{AccountTokens, ContactsTokens, CredentialsLookup, Refresher, StaticCredentials, TokenService};
+pub use service::{
+    AccountTokens, ContactsTokens, CredentialsLookup, Refresher, StaticCredentials, TokenService,
+};
 pub use source::{AppCredentials, FreshToken, TokenRequest, TokenSource, WeChatTokenSource};

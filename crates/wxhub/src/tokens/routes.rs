@@ -75,11 +75,9 @@ impl From<TokenError> for ApiError {
                 ApiError::not_found("account_not_found", "account not found")
             }
             TokenError::Unsupported(_) => ApiError::bad_request("unsupported_for_account", message),
-            TokenError::MissingContactsSecret => ApiError::new(
-                StatusCode::CONFLICT,
-                "contacts_secret_missing",
-                message,
-            ),
+            TokenError::MissingContactsSecret => {
+                ApiError::new(StatusCode::CONFLICT, "contacts_secret_missing", message)
+            }
             TokenError::Internal(cause) => ApiError::internal(anyhow::anyhow!(cause)),
         }
     }

@@ -117,12 +117,16 @@ pub fn rereads_for(
             t
         }
         ContactChange::DeleteUser { user_id } => user(user_id).into_iter().collect(),
-        ContactChange::CreateParty(p) | ContactChange::UpdateParty(p) => {
-            DepartmentId::new(p.id).ok().map(ChangeTarget::Party).into_iter().collect()
-        }
-        ContactChange::DeleteParty { id } => {
-            DepartmentId::new(*id).ok().map(ChangeTarget::Party).into_iter().collect()
-        }
+        ContactChange::CreateParty(p) | ContactChange::UpdateParty(p) => DepartmentId::new(p.id)
+            .ok()
+            .map(ChangeTarget::Party)
+            .into_iter()
+            .collect(),
+        ContactChange::DeleteParty { id } => DepartmentId::new(*id)
+            .ok()
+            .map(ChangeTarget::Party)
+            .into_iter()
+            .collect(),
         ContactChange::UpdateTag(t) => ContactTagId::new(t.tag_id)
             .ok()
             .map(ChangeTarget::Tag)
@@ -231,8 +235,16 @@ mod tests {
             notify_target("delete_party", None, Some("12")),
             Ok(ChangeTarget::Party(DepartmentId::new(12).unwrap()))
         );
-        assert_eq!(notify_target("create_user", None, Some("1")).unwrap_err().field, "userId");
-        assert_eq!(notify_target("rename", Some("a"), None).unwrap_err().field, "changeType");
+        assert_eq!(
+            notify_target("create_user", None, Some("1"))
+                .unwrap_err()
+                .field,
+            "userId"
+        );
+        assert_eq!(
+            notify_target("rename", Some("a"), None).unwrap_err().field,
+            "changeType"
+        );
         assert!(NOTIFY_CHANGE_TYPES.contains(&"create_party"));
     }
 }

@@ -7,6 +7,6 @@ pub use changes::{
     notify_target, rereads_for, ChangeSource, ChangeTarget, NewContactChange, NOTIFY_CHANGE_TYPES,
 };
 pub use directory::{
-    ContactTag, ContactTagId, Department, DepartmentId, DepartmentPath, Gender, Member,
-    TagMembers, ROOT,
+    ContactTag, ContactTagId, Department, DepartmentId, DepartmentPath, Gender, Member, TagMembers,
+    ROOT,
 };

@@ -82,6 +82,7 @@ pub struct Member {
     pub thumb_avatar: String,
     pub telephone: String,
     pub alias: String,
+    pub address: String,
     /// 1 active, 2 disabled, 4 not yet active, 5 left.
     pub status: u8,
     pub main_department: u64,
