@@ -197,8 +197,8 @@ async fn send_message(
         o.insert(msgtype.clone(), content);
     }
     for userid in &r.reached {
-        if let Some(m) = corp.members.get_mut(userid) {
-            m.inbox.push(InboxItem {
+        if let Some(inbox) = corp.members.inbox_mut(userid) {
+            inbox.push(InboxItem {
                 kind: "app_message".to_owned(),
                 at: now,
                 message: message.clone(),
