@@ -82,6 +82,8 @@ pub mod code {
     pub const INVALID_KF_ACCOUNT: i32 = 61452;
     pub const KF_ACCOUNT_EXISTS: i32 = 61453;
     pub const INVALID_URL: i32 = 40066;
+    /// WeCom: the caller's IP is not among the secret's trusted IPs (企业可信IP).
+    pub const UNTRUSTED_IP: i32 = 60020;
 }
 
 /// WeChat's errmsg text for an errcode (without the rid suffix).
@@ -171,6 +173,8 @@ pub struct WxError {
     pub errmsg: Cow<'static, str>,
     /// The HTTP status WeChat answers with; 200 for every API error, 404/405 for bad paths.
     pub status: StatusCode,
+    /// Whether the errmsg gets the ` rid: …` suffix (WeCom's 60020 carries its own hint).
+    pub rid: bool,
 }
 
 impl WxError {
@@ -180,6 +184,7 @@ impl WxError {
             errcode,
             errmsg: Cow::Borrowed(errmsg_for(errcode)),
             status: StatusCode::OK,
+            rid: true,
         }
     }
 
@@ -189,6 +194,22 @@ impl WxError {
             errcode,
             errmsg: errmsg.into(),
             status: StatusCode::OK,
+            rid: true,
+        }
+    }
+
+    /// WeCom's 60020 for a call from `ip`, in WeCom's words (a hint instead of the rid).
+    pub fn untrusted_ip(ip: std::net::IpAddr) -> Self {
+        let r: [u32; 2] = rand::random();
+        let hint = format!("{}{:010}{:05}", unix_now(), r[0], r[1] % 100_000);
+        Self {
+            errcode: code::UNTRUSTED_IP,
+            errmsg: Cow::Owned(format!(
+                "not allow to access from your ip, hint: [{hint}], from ip: {ip}, \
+                 more info at https://open.work.weixin.qq.com/devtool/query?e=60020"
+            )),
+            status: StatusCode::OK,
+            rid: false,
         }
     }
 
@@ -199,6 +220,9 @@ impl WxError {
 
     /// `{"errcode":…,"errmsg":"… rid: …"}` as WeChat writes it.
     pub fn body(&self) -> Value {
+        if !self.rid {
+            return json!({"errcode": self.errcode, "errmsg": self.errmsg});
+        }
         json!({"errcode": self.errcode, "errmsg": format!("{} rid: {}", self.errmsg, new_rid())})
     }
 }
@@ -225,6 +249,13 @@ pub fn ok_with(fields: Value) -> WxResult {
     Ok(Json(v))
 }
 
+/// Wall-clock seconds, for the shape of WeCom's hint only.
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
 /// A WeChat-style request id: three 8-hex-digit groups.
 pub fn new_rid() -> String {
     let r: [u32; 3] = rand::random();
@@ -242,6 +273,21 @@ mod tests {
         let msg = body["errmsg"].as_str().unwrap_or_default();
         assert!(msg.starts_with("access_token missing rid: "), "{msg}");
         assert_eq!(msg.len(), "access_token missing rid: ".len() + 26);
+    }
+
+    #[test]
+    fn untrusted_ip_is_wecom_worded_without_rid() {
+        let body = WxError::untrusted_ip("127.0.0.1".parse().expect("ip")).body();
+        assert_eq!(body["errcode"], 60020);
+        let msg = body["errmsg"].as_str().unwrap_or_default();
+        assert!(
+            msg.starts_with("not allow to access from your ip, hint: ["),
+            "{msg}"
+        );
+        assert!(
+            msg.ends_with("], from ip: 127.0.0.1, more info at https://open.work.weixin.qq.com/devtool/query?e=60020"),
+            "{msg}"
+        );
     }
 
     #[test]

@@ -32,13 +32,16 @@
 //!   `Ticket` with its issue-or-reuse rule.
 //! - `mp::model`, `work::model`, `pay::model`, `oauth::model`: each area's data and its pure
 //!   operations (accounts, users, tags, quotas; corps, directory; merchants, red-packet
-//!   quotas; OAuth codes and web tokens). No axum, no lock.
+//!   quotas; OAuth codes and web tokens). No axum, no lock. `work::model` keeps members and
+//!   departments in indexed collections (department → members, parent → children), and
+//!   `work::changes` holds the directory writes both WeCom's write APIs and the driver use.
 //! - [`state`]: the aggregate, one field per area plus the token registry, and the few
 //!   lookups one area makes into another (a red packet's recipient).
 //! - `persist`: the optional state file. [`faults`]: the fault table.
 //! - `sandbox` ([`Sandbox`]): the handle (the one lock around `State`, clock, faults, HTTP
 //!   client, task tracker).
-//! - [`auth`]: access-token extractors (`Caller`, `MpAuth`, `WorkAuth`). [`callbacks`]:
+//! - [`auth`]: access-token extractors (`Caller`, `MpAuth`, `WorkAuth`), with WeCom's
+//!   trusted-IP check (60020) on the peer address `serve` records. [`callbacks`]:
 //!   pushing signed/encrypted callbacks and reading passive replies.
 //! - [`mp`], [`work`], [`pay`], [`oauth`] (besides `model`): WeChat's routes per area: lock,
 //!   call the model, shape WeChat's JSON. `shared`: paths MP and WeCom share, dispatched on the

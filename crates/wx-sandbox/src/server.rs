@@ -103,7 +103,12 @@ pub async fn serve(
     }
     let app = sandbox.router();
     let stop = shutdown.clone();
-    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+    // The peer address reaches handlers as `ConnectInfo`: WeCom's trusted-IP check needs it.
+    let server = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
         stop.cancelled().await;
     });
     let served = server.into_future();

@@ -4,9 +4,9 @@ use super::{ClientError, ClientResult, DriverClient, Items};
 use crate::driver::api::{ActionResult, Inbox};
 use crate::driver::pay::CreateMerchant;
 use crate::driver::work::api::{
-    ChangeResult, ChangeTagMembers, CorpView, CreateApp, CreateCorp, CreateDepartment,
-    CreateMember, CreateTag, GenerateDirectory, GeneratedDirectory, MemberMessage, UpdateApp,
-    UpdateDepartment, UpdateMember,
+    AppRestrictions, ChangeResult, ChangeTagMembers, CorpView, CreateApp, CreateAppRequest,
+    CreateCorp, CreateDepartment, CreateMember, CreateTag, GenerateDirectory, GeneratedDirectory,
+    MemberMessage, UpdateApp, UpdateCorp, UpdateDepartment, UpdateMember,
 };
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -29,6 +29,27 @@ impl DriverClient {
 
     pub async fn create_app(&self, corpid: &str, req: &CreateApp) -> ClientResult<CorpView> {
         self.call(Method::POST, &Self::corp_path(corpid, "/apps"), Some(req))
+            .await
+    }
+
+    /// An app with WeCom's post-2022-06-20 restrictions (fewer member fields, trusted IPs).
+    pub async fn create_restricted_app(
+        &self,
+        corpid: &str,
+        app: &CreateApp,
+        restrictions: &AppRestrictions,
+    ) -> ClientResult<CorpView> {
+        let req = CreateAppRequest {
+            app: app.clone(),
+            restrictions: restrictions.clone(),
+        };
+        self.call(Method::POST, &Self::corp_path(corpid, "/apps"), Some(&req))
+            .await
+    }
+
+    /// Changes the corp (name, the contacts secret's trusted IPs).
+    pub async fn update_corp(&self, corpid: &str, req: &UpdateCorp) -> ClientResult<CorpView> {
+        self.call(Method::PATCH, &Self::corp_path(corpid, ""), Some(req))
             .await
     }
 

@@ -112,6 +112,20 @@ pub async fn push_change(
     reports
 }
 
+/// Pushes `change` to everyone the corp's directory changes go to ([`change_targets`]) and
+/// returns one delivery report per target. Never called with the lock held.
+pub async fn announce(sb: &Sandbox, corpid: &CorpId, change: ContactChange) -> Vec<Value> {
+    let targets = {
+        let st = sb.state();
+        st.work
+            .corps
+            .get(corpid)
+            .map(change_targets)
+            .unwrap_or_default()
+    };
+    push_change(sb, corpid, targets, change).await
+}
+
 /// A member's message to an app: delivers it and puts the passive reply in the member's
 /// inbox. Returns (reply as JSON, delivery report); `None` when the app has no URL.
 pub async fn push_member_message(
@@ -131,10 +145,10 @@ pub async fn push_member_message(
     let mut st = sb.state();
     if let Some(corp) = st.work.corps.get_mut(corpid) {
         corp.record_delivery(report.clone());
-        if let (Outcome::Replied(_), Some(r), Some(m)) =
-            (&d.outcome, &reply, corp.members.get_mut(userid))
+        if let (Outcome::Replied(_), Some(r), Some(inbox)) =
+            (&d.outcome, &reply, corp.members.inbox_mut(userid))
         {
-            m.inbox.push(InboxItem {
+            inbox.push(InboxItem {
                 kind: "reply".to_owned(),
                 at: now,
                 message: r.clone(),

@@ -1,6 +1,13 @@
 //! `cgi-bin/message/send`: app messages (text, textcard, news, mpnews) to members,
 //! departments and tags.
 //!
+//! - text: `text.content`; textcard: `textcard.title`, `description`, `url` (required),
+//!   `btntxt` (optional); news: `news.articles` (1–8, each with `title` and a `url` or a
+//!   mini-program `appid`; `description` and `picurl` optional); mpnews: `mpnews.articles`
+//!   with `content`.
+//! - `touser` at most 1,000 ids (else 40058), `toparty` and `totag` at most 100 (82002,
+//!   82003).
+//!
 //! Receivers are `|`-separated (`touser` also takes `@all`); a department reaches everyone in
 //! it and below it, a tag its members and departments. Unknown receivers are answered in
 //! `invaliduser` / `invalidparty` / `invalidtag` while the rest still get the message; when
@@ -23,6 +30,13 @@ use std::collections::BTreeSet;
 
 /// At most this many articles in a news or mpnews message.
 const MAX_ARTICLES: usize = 8;
+/// WeCom: `touser` names at most 1,000 members, `toparty` and `totag` at most 100 ids.
+/// Over 100 parties answers 82002 and over 100 tags 82003 (documented); WeCom documents
+/// no code of its own for over 1,000 users, so the sandbox answers 40058 (invalid
+/// parameter) for that.
+const MAX_TOUSER: usize = 1000;
+const MAX_TOPARTY: usize = 100;
+const MAX_TOTAG: usize = 100;
 
 pub fn routes() -> Router<Sandbox> {
     Router::new().route("/cgi-bin/message/send", post(send_message))
@@ -142,6 +156,10 @@ fn content(body: &Map<String, Value>) -> Result<(String, Value), i32> {
                 if !text(a, "title") {
                     return Err(TITLE_MISSING);
                 }
+                // A news article opens a link or a mini-program page.
+                if msgtype == "news" && !text(a, "url") && !text(a, "appid") {
+                    return Err(URL_MISSING);
+                }
                 if msgtype == "mpnews" && !text(a, "content") {
                     return Err(EMPTY_CONTENT);
                 }
@@ -180,6 +198,15 @@ async fn send_message(
         split(body.get("toparty")),
         split(body.get("totag")),
     );
+    if touser.len() > MAX_TOUSER {
+        return Err(werr(INVALID_ARGS));
+    }
+    if toparty.len() > MAX_TOPARTY {
+        return Err(werr(INVALID_PARTY_LIST_SIZE));
+    }
+    if totag.len() > MAX_TOTAG {
+        return Err(werr(INVALID_TAG_LIST_SIZE));
+    }
     let now = sb.now();
     let msgid = random_alnum(40);
     let mut st = sb.state();
@@ -197,8 +224,8 @@ async fn send_message(
         o.insert(msgtype.clone(), content);
     }
     for userid in &r.reached {
-        if let Some(m) = corp.members.get_mut(userid) {
-            m.inbox.push(InboxItem {
+        if let Some(inbox) = corp.members.inbox_mut(userid) {
+            inbox.push(InboxItem {
                 kind: "app_message".to_owned(),
                 at: now,
                 message: message.clone(),
@@ -236,7 +263,22 @@ mod tests {
             .err(),
             Some(URL_MISSING)
         );
-        let nine: Vec<Value> = (0..9).map(|_| json!({"title": "a"})).collect();
+        assert!(content(&m(json!({"msgtype": "textcard", "textcard":
+            {"title": "t", "description": "d", "url": "https://x", "btntxt": "更多"}})))
+        .is_ok());
+        assert!(content(&m(json!({"msgtype": "news", "news": {"articles": [
+            {"title": "a", "description": "d", "url": "https://x", "picurl": "https://p"}]}})))
+        .is_ok());
+        assert_eq!(
+            content(&m(
+                json!({"msgtype": "news", "news": {"articles": [{"title": "a"}]}})
+            ))
+            .err(),
+            Some(URL_MISSING)
+        );
+        let nine: Vec<Value> = (0..9)
+            .map(|_| json!({"title": "a", "url": "https://x"}))
+            .collect();
         assert_eq!(
             content(&m(json!({"msgtype": "news", "news": {"articles": nine}}))).err(),
             Some(ARTICLE_SIZE)

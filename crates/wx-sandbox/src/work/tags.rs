@@ -240,18 +240,21 @@ pub fn change_tag_users(
     })
 }
 
+/// WeCom answers addtagusers with "ok" and deltagusers with "deleted".
 fn tag_users(sb: &Sandbox, auth: &WorkAuth, b: TagUsers, add: bool) -> WxResult {
     with_corp_mut(sb, auth, |corp| {
         let tagid = b.tagid.ok_or_else(|| werr(INVALID_TAGID))?;
         let out = change_tag_users(corp, tagid, b.userlist, b.partylist, add).map_err(werr)?;
         let mut extra = Map::new();
+        extra.insert("errcode".into(), json!(0));
+        extra.insert("errmsg".into(), json!(if add { "ok" } else { "deleted" }));
         if !out.invalid_users.is_empty() {
             extra.insert("invalidlist".into(), json!(out.invalid_users.join("|")));
         }
         if !out.invalid_parties.is_empty() {
             extra.insert("invalidparty".into(), json!(out.invalid_parties));
         }
-        ok_with(Value::Object(extra))
+        Ok(axum::Json(Value::Object(extra)))
     })
 }
 

@@ -11,4 +11,5 @@ mod sdk;
 mod token;
 mod work;
 mod work_callbacks;
+mod work_directory;
 mod work_support;

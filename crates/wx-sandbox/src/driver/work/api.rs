@@ -1,7 +1,15 @@
 //! Request and response types of the WeCom driver API (`/sandbox/work/…`).
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
+use std::net::IpAddr;
+
+/// A field where absent (keep), `null` (clear) and a value (set) differ.
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
 
 /// `POST /sandbox/work/corps`.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -17,6 +25,48 @@ pub struct CreateCorp {
     pub token: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encoding_aes_key: Option<String>,
+    /// The contacts secret's trusted IPs (企业可信IP); absent: calls from anywhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trusted_ips: Option<Vec<IpAddr>>,
+}
+
+/// `PATCH /sandbox/work/corps/{corpid}`: change what's given.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct UpdateCorp {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The contacts secret's trusted IPs: a list sets it, `null` removes it (calls from
+    /// anywhere), absent keeps it.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub trusted_ips: Option<Option<Vec<IpAddr>>>,
+}
+
+/// What `POST /sandbox/work/corps/{corpid}/apps` takes besides [`CreateApp`] (kept apart
+/// so code that builds a `CreateApp` literally keeps compiling): the restrictions WeCom
+/// puts on apps created since 2022-06-20.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct AppRestrictions {
+    /// The app was created on or after 2022-06-20: `user/get` and `user/list` leave out
+    /// the sensitive member fields. Default false (a legacy app sees every field).
+    #[serde(default)]
+    pub created_after_2022_06_20: bool,
+    /// The app's trusted IPs (企业可信IP); absent: calls from anywhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trusted_ips: Option<Vec<IpAddr>>,
+}
+
+/// The body of `POST /sandbox/work/corps/{corpid}/apps`: one JSON object with the fields
+/// of both.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct CreateAppRequest {
+    #[serde(flatten)]
+    pub app: CreateApp,
+    #[serde(flatten)]
+    pub restrictions: AppRestrictions,
 }
 
 /// `POST /sandbox/work/corps/{corpid}/apps`.
@@ -43,6 +93,15 @@ pub struct UpdateApp {
     pub token: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encoding_aes_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_after_2022_06_20: Option<bool>,
+    /// A list sets the trusted IPs, `null` removes them, absent keeps them.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub trusted_ips: Option<Option<Vec<IpAddr>>>,
 }
 
 /// A corp as the driver shows it (never a secret).
@@ -64,6 +123,9 @@ pub struct CorpView {
     pub tags: usize,
     /// The current contacts-secret token, if one is valid.
     pub contacts_access_token: Option<String>,
+    /// The contacts secret's trusted IPs, if set.
+    #[serde(default)]
+    pub contacts_trusted_ips: Option<Vec<IpAddr>>,
     pub created_at: i64,
 }
 
@@ -74,6 +136,11 @@ pub struct AppView {
     pub callback_url: Option<String>,
     /// The app's current access token, if one is valid.
     pub access_token: Option<String>,
+    #[serde(default)]
+    pub created_after_2022_06_20: bool,
+    /// The app's trusted IPs, if set.
+    #[serde(default)]
+    pub trusted_ips: Option<Vec<IpAddr>>,
 }
 
 /// `POST /sandbox/work/corps/{corpid}/directory/generate`.
@@ -118,6 +185,15 @@ pub struct CreateMember {
     pub gender: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub biz_mail: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub telephone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The member's address (地址), at most 128 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
 }
 
 /// `PATCH /sandbox/work/corps/{corpid}/members/{userid}`: change what's given.
@@ -137,6 +213,14 @@ pub struct UpdateMember {
     pub gender: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub biz_mail: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub telephone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
     /// 1 active, 2 disabled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<u8>,

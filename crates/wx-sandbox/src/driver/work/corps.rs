@@ -1,8 +1,15 @@
-//! `/sandbox/work/corps`: create and show WeCom corps, add and change their apps, and list
-//! the callbacks pushed to them.
+//! `/sandbox/work/corps`: create, show and change WeCom corps, add and change their apps,
+//! and list the callbacks pushed to them.
+//!
+//! The restrictions WeCom added on 2022-06-20 are set here: an app's
+//! `created_after_2022_06_20` (fewer member fields) and `trusted_ips` (at app creation or
+//! `PATCH …/apps/{agentid}`), and the contacts secret's `trusted_ips` (at corp creation or
+//! `PATCH /sandbox/work/corps/{corpid}`). `trusted_ips: null` in a PATCH removes the list.
 
 use crate::driver::error::{DJson, DriverError, DriverResult};
-use crate::driver::work::api::{AppView, CorpView, CreateApp, CreateCorp, UpdateApp};
+use crate::driver::work::api::{
+    AppView, CorpView, CreateAppRequest, CreateCorp, UpdateApp, UpdateCorp,
+};
 use crate::ids::CorpId;
 use crate::state::State as SbState;
 use crate::work::model::{App, ContactsCallback, Corp};
@@ -16,7 +23,10 @@ use serde_json::{json, Value};
 pub fn routes() -> Router<Sandbox> {
     Router::new()
         .route("/sandbox/work/corps", post(create_corp).get(list_corps))
-        .route("/sandbox/work/corps/{corpid}", get(show_corp))
+        .route(
+            "/sandbox/work/corps/{corpid}",
+            get(show_corp).patch(update_corp),
+        )
         .route("/sandbox/work/corps/{corpid}/apps", post(create_app))
         .route(
             "/sandbox/work/corps/{corpid}/apps/{agentid}",
@@ -49,6 +59,8 @@ fn view(st: &SbState, c: &Corp, now: i64) -> CorpView {
                 name: a.name.clone(),
                 callback_url: a.callback_url.clone(),
                 access_token: st.tokens.current(&a.token_chain, now).map(|t| t.0),
+                created_after_2022_06_20: a.created_after_2022_06_20,
+                trusted_ips: a.trusted_ips.clone(),
             })
             .collect(),
         callback_url: c.contacts_callback.as_ref().map(|c| c.url.clone()),
@@ -56,6 +68,7 @@ fn view(st: &SbState, c: &Corp, now: i64) -> CorpView {
         members: c.members.len(),
         tags: c.tags.len(),
         contacts_access_token: st.tokens.current(&c.contacts_token_chain, now).map(|t| t.0),
+        contacts_trusted_ips: c.contacts_trusted_ips.clone(),
         created_at: c.created_at,
     }
 }
@@ -114,6 +127,7 @@ async fn create_corp(
     let name = req.name.unwrap_or_else(|| format!("企业 {corpid}"));
     let mut corp = Corp::new(corpid.clone(), req.contacts_secret, name, now);
     corp.contacts_callback = contacts_callback(req.callback_url, req.token, req.encoding_aes_key)?;
+    corp.contacts_trusted_ips = req.trusted_ips;
     let v = view(&st, &corp, now);
     st.work.corps.insert(corpid, corp);
     Ok((StatusCode::CREATED, Json(v)))
@@ -140,10 +154,36 @@ async fn show_corp(
     Ok(Json(view(&st, c, now)))
 }
 
+/// Changes the corp: its name, its contacts secret's trusted IPs.
+async fn update_corp(
+    State(sb): State<Sandbox>,
+    Path(corpid): Path<String>,
+    DJson(req): DJson<UpdateCorp>,
+) -> DriverResult<Json<CorpView>> {
+    let now = sb.now();
+    let mut st = sb.state();
+    let corp = corp_mut(&mut st, &corpid)?;
+    if let Some(n) = req.name.filter(|n| !n.is_empty()) {
+        corp.name = n;
+    }
+    if let Some(ips) = req.trusted_ips {
+        corp.contacts_trusted_ips = ips;
+    }
+    let corp = st
+        .work
+        .corps
+        .get(&CorpId::from(corpid))
+        .ok_or(DriverError::NotFound("corp"))?;
+    Ok(Json(view(&st, corp, now)))
+}
+
 async fn create_app(
     State(sb): State<Sandbox>,
     Path(corpid): Path<String>,
-    DJson(req): DJson<CreateApp>,
+    DJson(CreateAppRequest {
+        app: req,
+        restrictions,
+    }): DJson<CreateAppRequest>,
 ) -> DriverResult<(StatusCode, Json<CorpView>)> {
     if req.secret.is_empty() {
         return Err(DriverError::Invalid("secret is required".into()));
@@ -179,6 +219,8 @@ async fn create_app(
             token_chain: Vec::new(),
             agent_ticket: None,
             menu: None,
+            created_after_2022_06_20: restrictions.created_after_2022_06_20,
+            trusted_ips: restrictions.trusted_ips,
         },
     );
     let corp = st
@@ -211,6 +253,12 @@ async fn update_app(
     }
     if let Some(k) = req.encoding_aes_key {
         app.encoding_aes_key = k;
+    }
+    if let Some(v) = req.created_after_2022_06_20 {
+        app.created_after_2022_06_20 = v;
+    }
+    if let Some(ips) = req.trusted_ips {
+        app.trusted_ips = ips;
     }
     let corp = st
         .work

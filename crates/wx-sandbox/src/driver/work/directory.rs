@@ -1,6 +1,7 @@
 //! `/sandbox/work/corps/{corpid}/directory/generate` (a load-test directory, no callbacks)
 //! and `/sandbox/work/corps/{corpid}/departments` (create / update / delete one department,
-//! each pushing its `change_contact` callback: create_party, update_party, delete_party).
+//! each pushing its `change_contact` callback: create_party, update_party, delete_party;
+//! the same checks and change as WeCom's `department/*`, from [`crate::work::changes`]).
 
 use crate::driver::error::{DJson, DriverError, DriverResult};
 use crate::driver::work::api::{
@@ -8,7 +9,8 @@ use crate::driver::work::api::{
 };
 use crate::driver::work::corps::corp_mut;
 use crate::ids::CorpId;
-use crate::work::callback::{change_targets, push_change};
+use crate::work::callback::announce;
+use crate::work::changes::{self, ChangeError, DepartmentFields, Refusal, MAX_DEPTH};
 use crate::work::model::{Corp, Department, Member, ROOT_DEPARTMENT};
 use crate::Sandbox;
 use axum::extract::{Path, State};
@@ -16,12 +18,10 @@ use axum::http::StatusCode;
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
-use wx_protocol::inbound::{ContactChange, Party};
+use wx_protocol::inbound::ContactChange;
 
 const MAX_GENERATED_MEMBERS: u32 = 500_000;
 const MAX_GENERATED_DEPARTMENTS: u32 = 20_000;
-/// WeCom allows 15 levels of departments.
-const MAX_DEPTH: u32 = 15;
 
 pub fn routes() -> Router<Sandbox> {
     Router::new()
@@ -46,7 +46,7 @@ pub fn routes() -> Router<Sandbox> {
 /// Departments are spread over `depth` levels round-robin, each under a department of the
 /// level above; members are spread over the new departments (or the root when none).
 fn generate_into(corp: &mut Corp, g: &GenerateDirectory, seq: &mut u64) -> GeneratedDirectory {
-    let depth = g.depth.clamp(1, MAX_DEPTH) as usize;
+    let depth = (g.depth as usize).clamp(1, MAX_DEPTH);
     let mut levels: Vec<Vec<u64>> = vec![vec![ROOT_DEPARTMENT]];
     let mut created = Vec::with_capacity(g.departments as usize);
     for i in 0..g.departments as usize {
@@ -58,17 +58,14 @@ fn generate_into(corp: &mut Corp, g: &GenerateDirectory, seq: &mut u64) -> Gener
             corp.next_department_id += 1;
         }
         let id = corp.next_department_id;
-        corp.departments.insert(
+        corp.departments.insert(Department {
             id,
-            Department {
-                id,
-                name: format!("部门{id}"),
-                name_en: format!("dept{id}"),
-                parentid: parent,
-                order: 100_000_000 - id,
-                department_leader: Vec::new(),
-            },
-        );
+            name: format!("部门{id}"),
+            name_en: format!("dept{id}"),
+            parentid: parent,
+            order: 100_000_000 - id,
+            department_leader: Vec::new(),
+        });
         if levels.len() == level {
             levels.push(Vec::new());
         }
@@ -85,26 +82,14 @@ fn generate_into(corp: &mut Corp, g: &GenerateDirectory, seq: &mut u64) -> Gener
         *seq += 1;
         let userid = format!("m{:07}", *seq);
         let dept = homes[i % homes.len()];
-        corp.members.insert(
-            userid.clone(),
-            Member {
-                userid: userid.clone(),
-                name: format!("成员{}", *seq),
-                department: vec![dept],
-                order: vec![0],
-                position: "工程师".to_owned(),
-                mobile: format!("138{:08}", *seq % 100_000_000),
-                gender: ((i % 2) + 1).to_string(),
-                email: format!("{userid}@example.com"),
-                is_leader_in_dept: vec![0],
-                main_department: dept,
-                status: 1,
-                alias: String::new(),
-                telephone: String::new(),
-                avatar: String::new(),
-                inbox: Vec::new(),
-            },
-        );
+        let mut m = Member::new(userid.clone(), format!("成员{}", *seq), vec![dept]);
+        m.position = "工程师".to_owned();
+        m.mobile = format!("138{:08}", *seq % 100_000_000);
+        m.gender = ((i % 2) + 1).to_string();
+        m.email = format!("{userid}@example.com");
+        m.telephone = format!("010-{:08}", *seq % 100_000_000);
+        m.address = generated_address(*seq);
+        corp.members.insert(m);
         first.get_or_insert_with(|| userid.clone());
         last = Some(userid);
     }
@@ -117,6 +102,19 @@ fn generate_into(corp: &mut Corp, g: &GenerateDirectory, seq: &mut u64) -> Gener
     }
 }
 
+/// A plausible address for generated member `seq`.
+fn generated_address(seq: u64) -> String {
+    const CITIES: &[(&str, &str)] = &[
+        ("北京市海淀区", "中关村大街"),
+        ("上海市浦东新区", "世纪大道"),
+        ("广东省深圳市南山区", "科技园路"),
+        ("浙江省杭州市西湖区", "文三路"),
+        ("四川省成都市高新区", "天府大道"),
+    ];
+    let (city, road) = CITIES[(seq % CITIES.len() as u64) as usize];
+    format!("{city}{road}{}号", 1 + seq % 999)
+}
+
 async fn generate(
     State(sb): State<Sandbox>,
     Path(corpid): Path<String>,
@@ -127,7 +125,7 @@ async fn generate(
             "at most {MAX_GENERATED_MEMBERS} members and {MAX_GENERATED_DEPARTMENTS} departments"
         )));
     }
-    if g.depth == 0 || g.depth > MAX_DEPTH {
+    if g.depth == 0 || g.depth as usize > MAX_DEPTH {
         return Err(DriverError::Invalid(format!(
             "depth must be 1..={MAX_DEPTH}"
         )));
@@ -159,32 +157,25 @@ async fn show_directory(
     })))
 }
 
-fn party(d: &Department) -> Party {
-    Party {
-        id: d.id,
-        name: Some(d.name.clone()),
-        parent_id: Some(d.parentid),
-        order: Some(d.order),
+impl From<ChangeError> for DriverError {
+    fn from(e: ChangeError) -> Self {
+        match e.refusal {
+            Refusal::Invalid(m) => DriverError::Invalid(m),
+            Refusal::NotFound(what) => DriverError::NotFound(what),
+            Refusal::Conflict(m) => DriverError::Conflict(m),
+        }
     }
 }
 
-/// Pushes `change` to every app of the corp and wraps the answer.
+/// Pushes `change` to every app of the corp (and its directory-sync server) and wraps
+/// the answer.
 pub(crate) async fn finish(
     sb: &Sandbox,
     corpid: &str,
     result: Value,
     change: ContactChange,
 ) -> ChangeResult {
-    let corpid = CorpId::from(corpid);
-    let targets = {
-        let st = sb.state();
-        st.work
-            .corps
-            .get(&corpid)
-            .map(change_targets)
-            .unwrap_or_default()
-    };
-    let callbacks = push_change(sb, &corpid, targets, change).await;
+    let callbacks = announce(sb, &CorpId::from(corpid), change).await;
     ChangeResult { result, callbacks }
 }
 
@@ -193,45 +184,19 @@ async fn create_department(
     Path(corpid): Path<String>,
     DJson(req): DJson<CreateDepartment>,
 ) -> DriverResult<(StatusCode, Json<ChangeResult>)> {
-    if req.name.is_empty() || req.name.chars().count() > 64 {
-        return Err(DriverError::Invalid("name must be 1–64 characters".into()));
-    }
-    let d = {
+    let (d, change) = {
         let mut st = sb.state();
         let corp = corp_mut(&mut st, &corpid)?;
-        if !corp.departments.contains_key(&req.parentid) {
-            return Err(DriverError::NotFound("parent department"));
-        }
-        let id = match req.id {
-            Some(id) if id <= ROOT_DEPARTMENT || corp.departments.contains_key(&id) => {
-                return Err(DriverError::Conflict(format!("department {id} exists")));
-            }
-            Some(id) => id,
-            None => {
-                while corp.departments.contains_key(&corp.next_department_id) {
-                    corp.next_department_id += 1;
-                }
-                corp.next_department_id
-            }
+        let fields = DepartmentFields {
+            id: req.id,
+            name: Some(req.name),
+            name_en: None,
+            parentid: Some(req.parentid),
+            order: req.order,
         };
-        let d = Department {
-            id,
-            name: req.name,
-            name_en: String::new(),
-            parentid: req.parentid,
-            order: req.order.unwrap_or(0),
-            department_leader: Vec::new(),
-        };
-        corp.departments.insert(id, d.clone());
-        d
+        changes::create_department(corp, fields)?
     };
-    let r = finish(
-        &sb,
-        &corpid,
-        d.to_json(),
-        ContactChange::CreateParty(party(&d)),
-    )
-    .await;
+    let r = finish(&sb, &corpid, d.to_json(), change).await;
     Ok((StatusCode::CREATED, Json(r)))
 }
 
@@ -243,46 +208,16 @@ async fn update_department(
     let (d, change) = {
         let mut st = sb.state();
         let corp = corp_mut(&mut st, &corpid)?;
-        if let Some(p) = req.parentid {
-            if !corp.departments.contains_key(&p) {
-                return Err(DriverError::NotFound("parent department"));
-            }
-            if id == ROOT_DEPARTMENT || corp.subtree(id).contains(&p) {
-                return Err(DriverError::Invalid(
-                    "a department can't move under itself".into(),
-                ));
-            }
-        }
-        let d = corp
-            .departments
-            .get_mut(&id)
-            .ok_or(DriverError::NotFound("department"))?;
-        // update_party carries the id plus only what changed.
-        let mut change = Party {
-            id,
-            ..Party::default()
+        let fields = DepartmentFields {
+            id: Some(id),
+            name: req.name,
+            name_en: None,
+            parentid: req.parentid,
+            order: req.order,
         };
-        if let Some(n) = req.name.filter(|n| *n != d.name) {
-            d.name = n.clone();
-            change.name = Some(n);
-        }
-        if let Some(p) = req.parentid.filter(|p| *p != d.parentid) {
-            d.parentid = p;
-            change.parent_id = Some(p);
-        }
-        if let Some(o) = req.order.filter(|o| *o != d.order) {
-            d.order = o;
-            change.order = Some(o);
-        }
-        (d.clone(), change)
+        changes::update_department(corp, id, fields)?
     };
-    let r = finish(
-        &sb,
-        &corpid,
-        d.to_json(),
-        ContactChange::UpdateParty(change),
-    )
-    .await;
+    let r = finish(&sb, &corpid, d.to_json(), change).await;
     Ok(Json(r))
 }
 
@@ -290,34 +225,11 @@ async fn delete_department(
     State(sb): State<Sandbox>,
     Path((corpid, id)): Path<(String, u64)>,
 ) -> DriverResult<Json<ChangeResult>> {
-    {
+    let change = {
         let mut st = sb.state();
-        let corp = corp_mut(&mut st, &corpid)?;
-        if !corp.departments.contains_key(&id) {
-            return Err(DriverError::NotFound("department"));
-        }
-        // WeCom refuses to delete the root, a department with sub-departments, or one with
-        // members.
-        if id == ROOT_DEPARTMENT
-            || corp.subtree(id).len() > 1
-            || !corp.members_in(id, false).is_empty()
-        {
-            return Err(DriverError::Conflict(
-                "only an empty leaf department can be deleted".into(),
-            ));
-        }
-        corp.departments.remove(&id);
-        for t in corp.tags.values_mut() {
-            t.parties.remove(&id);
-        }
-    }
-    let r = finish(
-        &sb,
-        &corpid,
-        json!({"id": id}),
-        ContactChange::DeleteParty { id },
-    )
-    .await;
+        changes::delete_department(corp_mut(&mut st, &corpid)?, id)?
+    };
+    let r = finish(&sb, &corpid, json!({"id": id}), change).await;
     Ok(Json(r))
 }
 
@@ -344,7 +256,10 @@ mod tests {
         let depth_of = |mut id: u64| {
             let mut d = 0;
             while id != ROOT_DEPARTMENT {
-                id = c.departments[&id].parentid;
+                id = c
+                    .departments
+                    .get(&id)
+                    .map_or(ROOT_DEPARTMENT, |d| d.parentid);
                 d += 1;
             }
             d

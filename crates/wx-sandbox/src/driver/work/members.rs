@@ -1,5 +1,6 @@
 //! `/sandbox/work/corps/{corpid}/members…`: create, update and delete a member (pushing
-//! create_user / update_user / delete_user), show a member and their inbox, and make a
+//! create_user / update_user / delete_user; the same checks and change as WeCom's
+//! `user/create|update|delete`, from [`crate::work::changes`]), show a member and their inbox, and make a
 //! member send a text to an app or tap its menu / enter it (an app callback with AgentID;
 //! the passive reply lands in the member's inbox).
 
@@ -12,14 +13,14 @@ use crate::driver::work::corps::corp_mut;
 use crate::driver::work::directory::finish;
 use crate::ids::CorpId;
 use crate::work::callback::{push_member_message, text_message};
-use crate::work::model::{Corp, Member, ROOT_DEPARTMENT};
+use crate::work::changes::{self, MemberFields};
 use crate::Sandbox;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
-use wx_protocol::inbound::{ContactChange, ContactUser, Event, InboundBody, InboundMessage};
+use wx_protocol::inbound::{Event, InboundBody, InboundMessage};
 
 pub fn routes() -> Router<Sandbox> {
     let base = "/sandbox/work/corps/{corpid}/members";
@@ -34,110 +35,33 @@ pub fn routes() -> Router<Sandbox> {
         .route(&format!("{base}/{{userid}}/events"), post(send_event))
 }
 
-/// WeCom userids: 1–64 characters of letters, digits and `_-@.`.
-fn valid_userid(u: &str) -> bool {
-    !u.is_empty()
-        && u.len() <= 64
-        && u.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_-@.".contains(c))
-}
-
-fn check_departments(corp: &Corp, ids: &[u64]) -> DriverResult<()> {
-    if ids.iter().all(|d| corp.departments.contains_key(d)) {
-        Ok(())
-    } else {
-        Err(DriverError::NotFound("department"))
-    }
-}
-
-/// create_user carries the member's whole profile.
-fn full_contact(m: &Member) -> ContactUser {
-    ContactUser {
-        user_id: m.userid.clone(),
-        name: Some(m.name.clone()),
-        department: Some(m.department.clone()),
-        main_department: Some(m.main_department),
-        is_leader_in_dept: Some(m.is_leader_in_dept.clone()),
-        position: Some(m.position.clone()),
-        mobile: Some(m.mobile.clone()),
-        gender: m.gender.parse().ok(),
-        email: Some(m.email.clone()),
-        status: Some(m.status),
-        avatar: Some(m.avatar.clone()),
-        alias: Some(m.alias.clone()),
-        telephone: Some(m.telephone.clone()),
-        ..ContactUser::default()
-    }
-}
-
-fn gender_ok(g: &str) -> DriverResult<()> {
-    if matches!(g, "0" | "1" | "2") {
-        Ok(())
-    } else {
-        Err(DriverError::Invalid(
-            "gender must be \"0\", \"1\" or \"2\"".into(),
-        ))
-    }
-}
-
 async fn create_member(
     State(sb): State<Sandbox>,
     Path(corpid): Path<String>,
     DJson(req): DJson<CreateMember>,
 ) -> DriverResult<(StatusCode, Json<ChangeResult>)> {
-    if req.name.is_empty() || req.name.chars().count() > 64 {
-        return Err(DriverError::Invalid("name must be 1–64 characters".into()));
-    }
-    if let Some(g) = &req.gender {
-        gender_ok(g)?;
-    }
-    let m = {
+    let (m, change) = {
         let mut st = sb.state();
         corp_mut(&mut st, &corpid)?;
         let seq = st.next_seq();
         let corp = corp_mut(&mut st, &corpid)?;
-        let userid = req.userid.unwrap_or_else(|| format!("m{seq:07}"));
-        if !valid_userid(&userid) {
-            return Err(DriverError::Invalid(
-                "userid must be 1–64 letters, digits or _-@.".into(),
-            ));
-        }
-        if corp.members.contains_key(&userid) {
-            return Err(DriverError::Conflict(format!("member {userid} exists")));
-        }
-        let department = if req.department.is_empty() {
-            vec![ROOT_DEPARTMENT]
-        } else {
-            req.department
+        let fields = MemberFields {
+            userid: Some(req.userid.unwrap_or_else(|| format!("m{seq:07}"))),
+            name: Some(req.name),
+            department: Some(req.department),
+            position: req.position,
+            mobile: req.mobile,
+            gender: req.gender,
+            email: req.email,
+            biz_mail: req.biz_mail,
+            telephone: req.telephone,
+            alias: req.alias,
+            address: req.address,
+            ..MemberFields::default()
         };
-        check_departments(corp, &department)?;
-        let m = Member {
-            userid: userid.clone(),
-            name: req.name,
-            order: vec![0; department.len()],
-            is_leader_in_dept: vec![0; department.len()],
-            main_department: department[0],
-            department,
-            position: req.position.unwrap_or_default(),
-            mobile: req.mobile.unwrap_or_default(),
-            gender: req.gender.unwrap_or_else(|| "0".to_owned()),
-            email: req.email.unwrap_or_default(),
-            status: 1,
-            alias: String::new(),
-            telephone: String::new(),
-            avatar: String::new(),
-            inbox: Vec::new(),
-        };
-        corp.members.insert(userid, m.clone());
-        m
+        changes::create_member(corp, fields)?
     };
-    let r = finish(
-        &sb,
-        &corpid,
-        m.to_json(),
-        ContactChange::CreateUser(full_contact(&m)),
-    )
-    .await;
+    let r = finish(&sb, &corpid, m.to_json(), change).await;
     Ok((StatusCode::CREATED, Json(r)))
 }
 
@@ -146,83 +70,27 @@ async fn update_member(
     Path((corpid, userid)): Path<(String, String)>,
     DJson(req): DJson<UpdateMember>,
 ) -> DriverResult<Json<ChangeResult>> {
-    if let Some(g) = &req.gender {
-        gender_ok(g)?;
-    }
     let (m, change) = {
         let mut st = sb.state();
         let corp = corp_mut(&mut st, &corpid)?;
-        if let Some(d) = &req.department {
-            if d.is_empty() {
-                return Err(DriverError::Invalid("department must not be empty".into()));
-            }
-            check_departments(corp, d)?;
-        }
-        if let Some(n) = &req.new_userid {
-            if !valid_userid(n) {
-                return Err(DriverError::Invalid("invalid new_userid".into()));
-            }
-            if *n != userid && corp.members.contains_key(n) {
-                return Err(DriverError::Conflict(format!("member {n} exists")));
-            }
-        }
-        let mut m = corp
-            .members
-            .remove(&userid)
-            .ok_or(DriverError::NotFound("member"))?;
-        // update_user carries the userid plus only what changed.
-        let mut c = ContactUser {
-            user_id: userid.clone(),
-            ..ContactUser::default()
+        let fields = MemberFields {
+            new_userid: req.new_userid,
+            name: req.name,
+            department: req.department,
+            position: req.position,
+            mobile: req.mobile,
+            gender: req.gender,
+            email: req.email,
+            biz_mail: req.biz_mail,
+            telephone: req.telephone,
+            alias: req.alias,
+            address: req.address,
+            status: req.status,
+            ..MemberFields::default()
         };
-        if let Some(n) = req.new_userid.filter(|n| *n != userid) {
-            m.userid = n.clone();
-            c.new_user_id = Some(n);
-        }
-        if let Some(v) = req.name.filter(|v| *v != m.name) {
-            m.name = v.clone();
-            c.name = Some(v);
-        }
-        if let Some(v) = req.department.filter(|v| *v != m.department) {
-            m.order = vec![0; v.len()];
-            m.is_leader_in_dept = vec![0; v.len()];
-            m.main_department = v[0];
-            m.department = v.clone();
-            c.department = Some(v);
-            c.main_department = Some(m.main_department);
-            c.is_leader_in_dept = Some(m.is_leader_in_dept.clone());
-        }
-        if let Some(v) = req.position.filter(|v| *v != m.position) {
-            m.position = v.clone();
-            c.position = Some(v);
-        }
-        if let Some(v) = req.mobile.filter(|v| *v != m.mobile) {
-            m.mobile = v.clone();
-            c.mobile = Some(v);
-        }
-        if let Some(v) = req.gender.filter(|v| *v != m.gender) {
-            c.gender = v.parse().ok();
-            m.gender = v;
-        }
-        if let Some(v) = req.email.filter(|v| *v != m.email) {
-            m.email = v.clone();
-            c.email = Some(v);
-        }
-        if let Some(v) = req.status.filter(|v| *v != m.status) {
-            m.status = v;
-            c.status = Some(v);
-        }
-        if m.userid != userid {
-            for t in corp.tags.values_mut() {
-                if t.users.remove(&userid) {
-                    t.users.insert(m.userid.clone());
-                }
-            }
-        }
-        corp.members.insert(m.userid.clone(), m.clone());
-        (m, c)
+        changes::update_member(corp, &userid, fields)?
     };
-    let r = finish(&sb, &corpid, m.to_json(), ContactChange::UpdateUser(change)).await;
+    let r = finish(&sb, &corpid, m.to_json(), change).await;
     Ok(Json(r))
 }
 
@@ -230,21 +98,11 @@ async fn delete_member(
     State(sb): State<Sandbox>,
     Path((corpid, userid)): Path<(String, String)>,
 ) -> DriverResult<Json<ChangeResult>> {
-    {
+    let change = {
         let mut st = sb.state();
-        corp_mut(&mut st, &corpid)?
-            .remove_member(&userid)
-            .ok_or(DriverError::NotFound("member"))?;
-    }
-    let r = finish(
-        &sb,
-        &corpid,
-        json!({"userid": userid}),
-        ContactChange::DeleteUser {
-            user_id: userid.clone(),
-        },
-    )
-    .await;
+        changes::delete_member(corp_mut(&mut st, &corpid)?, &userid)?
+    };
+    let r = finish(&sb, &corpid, json!({"userid": userid}), change).await;
     Ok(Json(r))
 }
 
