@@ -11,6 +11,7 @@ mod bus;
 mod callbacks;
 mod callers;
 mod cli;
+mod contacts;
 mod demo;
 mod events;
 mod follower_sync;

@@ -58,7 +58,7 @@ impl From<ContactsError> for ApiError {
             ContactsError::NoContactsSecret(_) => {
                 ApiError::conflict("contacts_secret_missing", message)
             }
-            ContactsError::Invalid(bad) => bad.into(),
+            ContactsError::Invalid(bad) => ApiError::invalid_at(bad.field, "invalid", message),
             ContactsError::WeChat { doing, source } => call_error(doing, source, contacts_refusals),
             ContactsError::Jobs(_) | ContactsError::Store(_) | ContactsError::Lookup(_) => {
                 ApiError::internal(e)

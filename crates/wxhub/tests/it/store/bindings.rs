@@ -252,6 +252,7 @@ fn unfollow_event(acct: &str, openid: &str, ms: i64) -> wxhub::events::model::Ne
             openid: openid.into(),
             at: at(ms),
         }),
+        contact_rereads: Vec::new(),
     }
 }
 
