@@ -49,6 +49,8 @@ pub struct Demo {
     pub demo_openid: String,
     /// What the demo's scan-to-bind did at start: a user scanned a bind QR code.
     pub scanned: ScannedBind,
+    /// The WeCom directory sync the demo ran at start.
+    pub directory: SyncedDirectory,
     hub: JoinHandle<anyhow::Result<()>>,
     sandbox: JoinHandle<std::io::Result<()>>,
 }
@@ -62,6 +64,14 @@ pub struct ScannedBind {
     pub openid: String,
     /// Seed 000's code of the bind (1: both bound for the first time).
     pub code: i64,
+}
+
+/// The demo's directory sync at start: the WeCom corp's directory copied into the hub.
+#[derive(Debug, Clone)]
+pub struct SyncedDirectory {
+    pub job_id: String,
+    pub departments: u64,
+    pub members: u64,
 }
 
 /// The business uid the demo binds by scanning.
@@ -224,9 +234,11 @@ pub async fn start(opts: DemoOptions, shutdown: CancellationToken) -> anyhow::Re
         .context("creating the demo user in the sandbox")?;
 
     let scanned = scan_to_bind(&http, &hub_url, &admin_token, &driver).await?;
+    let directory = sync_directory(&http, &hub_url, &admin_token).await?;
 
     Ok(Demo {
         scanned,
+        directory,
         hub_url,
         sandbox_url,
         admin_token,
@@ -236,6 +248,50 @@ pub async fn start(opts: DemoOptions, shutdown: CancellationToken) -> anyhow::Re
         hub: hub_task,
         sandbox: sandbox_task,
     })
+}
+
+/// Syncs the demo corp's directory into the hub (`POST /api/v1/contacts/{corp}/sync`) and
+/// waits for the job.
+async fn sync_directory(
+    http: &reqwest::Client,
+    hub_url: &str,
+    admin_token: &Secret<String>,
+) -> anyhow::Result<SyncedDirectory> {
+    let started = expect_status(
+        http.post(format!("{hub_url}/api/v1/contacts/{DEMO_WORK}/sync"))
+            .bearer_auth(admin_token.expose())
+            .send()
+            .await,
+        "starting the demo's directory sync",
+        reqwest::StatusCode::ACCEPTED,
+    )
+    .await?;
+    let job_id = started["job_id"].as_str().unwrap_or_default().to_owned();
+    for _ in 0..200 {
+        let job: serde_json::Value = http
+            .get(format!("{hub_url}/api/v1/jobs/{job_id}"))
+            .bearer_auth(admin_token.expose())
+            .send()
+            .await
+            .context("reading the demo's directory sync")?
+            .json()
+            .await
+            .context("reading the demo's directory sync")?;
+        match job["status"].as_str() {
+            Some("succeeded") => {
+                return Ok(SyncedDirectory {
+                    job_id,
+                    departments: job["result"]["departments"].as_u64().unwrap_or(0),
+                    members: job["result"]["members"].as_u64().unwrap_or(0),
+                })
+            }
+            Some("failed") | Some("cancelled") => {
+                anyhow::bail!("the demo's directory sync {job_id} ended: {}", job["error"])
+            }
+            _ => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+        }
+    }
+    anyhow::bail!("the demo's directory sync {job_id} did not finish within 10 s")
 }
 
 /// A second sandbox user scans a bind QR code for [`DEMO_UID`]; waits until the hub bound it.
@@ -311,10 +367,19 @@ async fn expect_created(
     sent: reqwest::Result<reqwest::Response>,
     what: &str,
 ) -> anyhow::Result<serde_json::Value> {
+    expect_status(sent, what, reqwest::StatusCode::CREATED).await
+}
+
+/// The JSON body of an answer with status `expected`; anything else is an error naming `what`.
+async fn expect_status(
+    sent: reqwest::Result<reqwest::Response>,
+    what: &str,
+    expected: reqwest::StatusCode,
+) -> anyhow::Result<serde_json::Value> {
     let response = sent.with_context(|| what.to_string())?;
     let status = response.status();
     let body: serde_json::Value = response.json().await.with_context(|| what.to_string())?;
-    if status != reqwest::StatusCode::CREATED {
+    if status != expected {
         anyhow::bail!("{what}: hub answered {status}: {body}");
     }
     Ok(body)
@@ -457,6 +522,26 @@ impl Demo {
         line(format!(
             "  curl -s -H \"$ADMIN\" -X POST $HUB/api/v1/accounts/{DEMO_MP}/followers/sync   # the whole follower list and profiles from WeChat: a tracked job (GET $HUB/api/v1/jobs/<job_id>)"
         ));
+        let directory = &self.directory;
+        line(String::new());
+        line("WeCom contacts directory:".into());
+        line(format!(
+            "  at start the hub synced the demo corp's directory (job {}): {} departments, {} members",
+            directory.job_id, directory.departments, directory.members
+        ));
+        line(format!(
+            "  curl -s -H \"$CALLER\" -X POST $HUB/api/v1/contacts/{DEMO_WORK}/sync   # again: a reconcile; its result says what changed"
+        ));
+        line(format!(
+            "  curl -s -H \"$CALLER\" $HUB/api/v1/contacts/{DEMO_WORK}/syncs   # the latest syncs and what each changed"
+        ));
+        line(format!(
+            "  curl -s -X POST {sb}/sandbox/work/corps/{DEMO_CORPID}/members -H 'content-type: application/json' -d '{{\"userid\":\"zhangsan\",\"name\":\"张三\",\"department\":[2]}}'   # a change in WeCom: its change_contact callback updates the hub's copy"
+        ));
+        line(format!(
+            "  curl -s -H \"$CALLER\" $HUB/api/v1/contacts/{DEMO_WORK}/notify -H 'content-type: application/json' -d '{{\"changeType\":\"update_user\",\"userId\":\"zhangsan\"}}'   # seed 002's manual notify: read one member again"
+        ));
+        line("  wxhub sync contacts --corp demo-work   # the same sync in a process of its own, with a progress bar".into());
         out
     }
 

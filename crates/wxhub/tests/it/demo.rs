@@ -54,6 +54,23 @@ async fn demo_registers_accounts_in_hub_and_sandbox_and_stops_cleanly() {
     assert_eq!(bound["openid"], running.scanned.openid.as_str());
     assert!(running.walkthrough().contains("bound to uid 10001, code 1"));
 
+    // At start the hub synced the demo corp's directory: 3 departments and the root, 20 members.
+    assert_eq!(
+        (running.directory.departments, running.directory.members),
+        (4, 20)
+    );
+    let syncs = admin
+        .get(
+            &format!("/api/v1/contacts/{DEMO_WORK}/syncs"),
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(
+        syncs["items"][0]["job_id"],
+        running.directory.job_id.as_str()
+    );
+    assert!(running.walkthrough().contains("4 departments, 20 members"));
+
     let seen = DriverClient::new(running.sandbox_url.clone())
         .mp_account(DEMO_MP_APPID)
         .await
