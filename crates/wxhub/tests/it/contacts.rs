@@ -745,3 +745,37 @@ async fn wxhub_sync_contacts_killed_half_way_resumes_and_ends_matching_wecom() {
     assert_eq!((counts.departments, counts.members), (401, 2000));
     hub.stop().await.expect("stops");
 }
+
+#[tokio::test]
+async fn the_sync_contacts_benchmark_runs_small() {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_wxhub"))
+        .args([
+            "bench",
+            "sync-contacts",
+            "--members",
+            "600,1200",
+            "--depth",
+            "3",
+        ])
+        .env("RUST_LOG", "error")
+        .current_dir(std::env::temp_dir())
+        .output()
+        .await
+        .expect("wxhub runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for (members, departments) in [("600", "31"), ("1200", "61")] {
+        let line = text
+            .lines()
+            .find(|l| l.trim_start().starts_with(members))
+            .unwrap_or_else(|| panic!("a line for {members}: {text}"));
+        assert!(
+            line.contains(&format!("{departments} departments")) && line.contains("MiB"),
+            "{line}"
+        );
+    }
+}

@@ -10,6 +10,7 @@ use super::GlobalArgs;
 
 pub mod callbacks;
 pub mod limits;
+pub mod sync_contacts;
 pub mod sync_followers;
 pub mod tokens;
 pub mod writes;
@@ -33,6 +34,9 @@ pub enum BenchCommand {
     /// A follower sync of sandbox accounts with these many followers: seconds and the hub
     /// process's peak memory per count (which must not grow with it).
     SyncFollowers(sync_followers::SyncFollowersArgs),
+    /// A full sync of sandbox WeCom directories of these many members: seconds and the hub
+    /// process's peak memory per size (which must not grow with it).
+    SyncContacts(sync_contacts::SyncContactsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -132,6 +136,7 @@ pub async fn run(_global: &GlobalArgs, cmd: BenchCommand) -> anyhow::Result<()> 
     match cmd {
         BenchCommand::Tokens(args) => tokens(args).await,
         BenchCommand::SyncFollowers(args) => sync_followers::run(args).await,
+        BenchCommand::SyncContacts(args) => sync_contacts::run(args).await,
         BenchCommand::Limits(args) => {
             crate::telemetry::init_logging(crate::config::LogFormat::Human, "error");
             limits::run(&limits::BenchOptions {

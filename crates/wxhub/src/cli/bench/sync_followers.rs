@@ -135,6 +135,28 @@ fn free_port() -> anyhow::Result<u16> {
 
 /// Starts a sandbox and a worker for `count`, and collects the worker's result.
 async fn one_count(args: &SyncFollowersArgs, count: u64) -> anyhow::Result<Measured> {
+    let mut extra = vec![
+        "--followers".to_owned(),
+        count.to_string(),
+        "--concurrency".to_owned(),
+        args.concurrency.to_string(),
+    ];
+    if let Some(db) = &args.database_url {
+        extra.extend(["--database-url".to_owned(), db.clone()]);
+    }
+    let (mut measured, sandbox_peak): (Measured, u64) =
+        in_fresh_processes("sync-followers", &extra).await?;
+    measured.sandbox_peak_kib = sandbox_peak;
+    Ok(measured)
+}
+
+/// Runs `wxhub bench <bench> --sandbox-url URL <extra>` (the bench's worker mode) beside a
+/// fresh `wxhub sandbox` process, and answers the worker's `RESULT` line with the sandbox's
+/// peak memory (KiB). Shared by the sync benches.
+pub(crate) async fn in_fresh_processes<T: serde::de::DeserializeOwned>(
+    bench: &str,
+    extra: &[String],
+) -> anyhow::Result<(T, u64)> {
     let exe = std::env::current_exe().context("finding this binary")?;
     let port = free_port()?;
     let url = format!("http://127.0.0.1:{port}");
@@ -165,39 +187,51 @@ async fn one_count(args: &SyncFollowersArgs, count: u64) -> anyhow::Result<Measu
         anyhow::ensure!(ready, "the sandbox did not start");
         let mut worker = tokio::process::Command::new(&exe);
         worker
-            .args(["bench", "sync-followers", "--sandbox-url", &url])
-            .arg("--followers")
-            .arg(count.to_string())
-            .arg("--concurrency")
-            .arg(args.concurrency.to_string())
+            .args(["bench", bench, "--sandbox-url", &url])
+            .args(extra)
             .env("RUST_LOG", "error")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .kill_on_drop(true);
-        if let Some(db) = &args.database_url {
-            worker.arg("--database-url").arg(db);
-        }
         let mut worker = worker.spawn().context("starting the bench worker")?;
         let stdout = worker.stdout.take().context("worker stdout")?;
         let mut lines = tokio::io::BufReader::new(stdout).lines();
         let mut measured = None;
         while let Some(line) = lines.next_line().await? {
             if let Some(json) = line.strip_prefix("RESULT ") {
-                measured = Some(serde_json::from_str::<Measured>(json)?);
+                measured = Some(serde_json::from_str::<T>(json)?);
             }
         }
         let status = worker.wait().await?;
         anyhow::ensure!(status.success(), "the bench worker failed: {status}");
-        let mut measured = measured.context("the bench worker reported nothing")?;
-        if let Some(pid) = sandbox.id() {
-            measured.sandbox_peak_kib = peak_kib(&pid.to_string()).unwrap_or(0);
-        }
-        Ok(measured)
+        let measured = measured.context("the bench worker reported nothing")?;
+        let sandbox_peak = sandbox
+            .id()
+            .and_then(|pid| peak_kib(&pid.to_string()))
+            .unwrap_or(0);
+        Ok((measured, sandbox_peak))
     }
     .await;
     let _ = sandbox.kill().await;
     result
+}
+
+/// A sync bench worker's hub: the store (a SQLite file in `dir`, or `database_url`), a fresh
+/// master key, no WeChat call limit (the bench measures the sync), no webhook workers.
+pub(crate) fn bench_config(
+    database_url: Option<String>,
+    dir: &std::path::Path,
+) -> anyhow::Result<Config> {
+    let mut config = Config::defaults().context("embedded config")?;
+    let url =
+        database_url.unwrap_or_else(|| format!("sqlite://{}", dir.join("bench.db").display()));
+    config.database_url = Some(Dsn::new(url));
+    config.master_key = Some(MasterKey::generate().to_hex());
+    config.limits.account_wechat_per_second = 0;
+    config.webhooks.workers = 0;
+    config.data_dir = dir.to_path_buf();
+    Ok(config)
 }
 
 /// Seeds the sandbox, builds a hub, syncs, measures.
@@ -232,16 +266,8 @@ async fn worker(
     }
 
     let dir = tempfile::tempdir().context("a temp dir for the bench store")?;
-    let mut config = Config::defaults().context("embedded config")?;
-    let url = database_url
-        .clone()
-        .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("bench.db").display()));
-    config.database_url = Some(Dsn::new(url));
-    config.master_key = Some(MasterKey::generate().to_hex());
-    config.limits.account_wechat_per_second = 0;
+    let mut config = bench_config(database_url, dir.path())?;
     config.followers.wechat_concurrency = concurrency.max(1);
-    config.webhooks.workers = 0;
-    config.data_dir = dir.path().to_path_buf();
     let app = App::build(config, CancellationToken::new())
         .await
         .context("building the hub")?;
