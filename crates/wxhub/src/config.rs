@@ -54,6 +54,7 @@ pub struct Config {
     pub jobs: crate::jobs::JobsConfig,
     #[serde(default)]
     pub followers: crate::identity::FollowersConfig,
+    pub contacts: crate::contacts::ContactsConfig,
     #[serde(default)]
     pub limits: LimitsConfig,
 }
@@ -408,6 +409,7 @@ impl Config {
                 "followers.wechat_concurrency",
                 self.followers.wechat_concurrency as u64,
             ),
+            ("contacts.reread_poll_secs", self.contacts.reread_poll_secs),
         ] {
             if value == 0 {
                 return Err(ConfigError::Zero { field });

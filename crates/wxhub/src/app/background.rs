@@ -65,10 +65,22 @@ pub(super) fn spawn(state: &AppState, jobs: &Jobs, instance: &Instance) {
         crate::contacts::service::ChangeApplier {
             directory: state.contacts.directory().clone(),
             instance: instance.id().clone(),
-            every: Duration::from_secs(2),
+            every: Duration::from_secs(state.config.contacts.reread_poll_secs.max(1)),
         },
         state.events.feed().subscribe(),
     );
+    // Scheduled reconciles of synced directories (`[contacts] reconcile_every_secs`, 0: off).
+    if state.config.contacts.reconcile_every_secs > 0 {
+        let every = Duration::from_secs(state.config.contacts.reconcile_every_secs);
+        jobs.spawn(
+            crate::contacts::service::Reconciler {
+                contacts: state.contacts.clone(),
+                every,
+                check: every.min(Duration::from_secs(600)),
+            },
+            NoSignal,
+        );
+    }
     let callers = state.callers.clone();
     let sdk = state.proxy.sdk().clone();
     let idempotency = state.idempotency.clone();

@@ -52,6 +52,27 @@ impl ContactsError {
         }
     }
 
+    /// What went wrong, for a job's error and the logs: WeCom's own errcode and errmsg when
+    /// WeCom refused (the chain of sources does not carry them).
+    pub fn describe(&self) -> String {
+        match self {
+            ContactsError::WeChat {
+                doing,
+                source: CallError::Call(crate::wechat::WeChatError::Api { errcode, errmsg }),
+            } => format!("{doing} at WeCom failed: WeCom refused ({errcode}: {errmsg})"),
+            other => {
+                let mut text = other.to_string();
+                let mut source = std::error::Error::source(other);
+                while let Some(cause) = source {
+                    text.push_str(": ");
+                    text.push_str(&cause.to_string());
+                    source = cause.source();
+                }
+                text
+            }
+        }
+    }
+
     /// Worth trying again later (WeCom or the store unavailable), as opposed to a request
     /// that will fail the same way.
     pub fn is_transient(&self) -> bool {

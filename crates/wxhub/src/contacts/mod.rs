@@ -6,11 +6,13 @@
 //! from the copy, so they stay fast on a large directory. Storage: `store/contacts.rs`,
 //! migration 0021.
 
+pub mod config;
 pub mod error;
 pub mod model;
 pub mod routes;
 pub mod service;
 
+pub use config::ContactsConfig;
 pub use error::ContactsError;
 pub use routes::routes;
 pub use service::{ContactService, Directory};

@@ -779,3 +779,101 @@ async fn the_sync_contacts_benchmark_runs_small() {
         );
     }
 }
+
+#[tokio::test]
+async fn wecom_restrictions_are_met_or_named() {
+    let corp = Corp::start(Backend::Sqlite, false).await;
+    corp.generate(5, 1, 1).await;
+    // The app was created after 2022-06-20: WeCom hides mobile, e-mail … from its token, but
+    // the hub reads with the contacts secret, which still gets them.
+    corp.driver
+        .patch(
+            &corp.corp("/apps/1000002"),
+            json!({"created_after_2022_06_20": true}),
+            StatusCode::OK,
+        )
+        .await;
+    corp.sync().await;
+    let m = corp.member_row("m0000001").await.expect("synced");
+    assert_eq!(m.mobile, "13800000001");
+    // The contacts secret only from trusted IPs: WeCom's 60020, named in the failed job.
+    corp.driver
+        .patch(&corp.corp(""), json!({"trusted_ips": ["10.9.9.9"]}), StatusCode::OK)
+        .await;
+    corp.hub.clock.advance(chrono::Duration::seconds(1));
+    let started = corp
+        .hub
+        .client
+        .post(
+            &format!("/api/v1/contacts/{ACCOUNT}/sync"),
+            json!({}),
+            StatusCode::ACCEPTED,
+        )
+        .await;
+    let id = started["job_id"].as_str().expect("job id");
+    let job = wait_for(&corp.hub.client, &format!("/api/v1/jobs/{id}"), |j| {
+        j["status"] != "queued" && j["status"] != "running"
+    })
+    .await;
+    assert_eq!(job["status"], "failed", "{job}");
+    let error = job["error"].as_str().expect("error");
+    assert!(
+        error.contains("60020") && error.contains("not allow to access from your ip"),
+        "{error}"
+    );
+    // Nothing was removed by the failed run.
+    assert_eq!(corp.counts().await.members, 5);
+    corp.hub.stop().await.expect("stops");
+}
+
+#[tokio::test]
+async fn a_synced_directory_is_reconciled_once_its_last_sync_is_old_enough() {
+    let db = Arc::new(TestDb::sqlite());
+    let mut config = test_config(&db);
+    config.contacts.reconcile_every_secs = 1;
+    let hub = spawn_hub_with(config, db).await;
+    hub.clock.set(chrono::Utc::now());
+    let sandbox = wx_sandbox::spawn(SandboxConfig::default())
+        .await
+        .expect("sandbox");
+    let driver = TestClient::new(sandbox.addr);
+    driver
+        .post(
+            "/sandbox/work/corps",
+            json!({"corpid": CORPID, "contacts_secret": CONTACTS_SECRET}),
+            StatusCode::CREATED,
+        )
+        .await;
+    hub.client
+        .post(
+            "/api/v1/accounts",
+            json!({"id": ACCOUNT, "kind": "work", "corpid": CORPID, "agentid": 1000002,
+                   "secret": APP_SECRET, "contacts_secret": CONTACTS_SECRET,
+                   "api_base": sandbox.base_url()}),
+            StatusCode::CREATED,
+        )
+        .await;
+    // Never synced: nothing is scheduled.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let jobs = hub
+        .client
+        .get("/api/v1/jobs?kind=contacts.sync", StatusCode::OK)
+        .await;
+    assert_eq!(jobs["items"].as_array().expect("items").len(), 0);
+    let started = hub
+        .client
+        .post(&format!("/api/v1/contacts/{ACCOUNT}/sync"), json!({}), StatusCode::ACCEPTED)
+        .await;
+    let first = started["job_id"].as_str().expect("id").to_owned();
+    wait_for(&hub.client, &format!("/api/v1/jobs/{first}"), |j| j["status"] == "succeeded").await;
+    // The hub's clock moves past the age: the next look starts a reconcile.
+    hub.clock.advance(chrono::Duration::seconds(5));
+    let jobs = wait_for(&hub.client, "/api/v1/jobs?kind=contacts.sync", |j| {
+        j["items"].as_array().is_some_and(|items| {
+            items.len() == 2 && items.iter().all(|job| job["status"] == "succeeded")
+        })
+    })
+    .await;
+    assert_ne!(jobs["items"][0]["id"], first.as_str(), "a second sync");
+    hub.stop().await.expect("stops");
+}

@@ -120,14 +120,14 @@ impl Periodic for ChangeApplier {
                 }
                 Err(e) if e.is_transient() && change.attempts < MAX_ATTEMPTS => {
                     let wait = chrono::Duration::seconds(2i64.pow(change.attempts.min(10)));
-                    let error = format!("{:#}", anyhow::Error::from(e));
+                    let error = e.describe();
                     tracing::warn!(account = %change.account, target = change.target.kind(),
                         id = %change.target.id(), error = %error, "directory re-read failed; retrying");
                     store.retry_change(change.seq, &error, now + wait).await?;
                 }
                 Err(e) => {
                     tracing::warn!(account = %change.account, target = change.target.kind(),
-                        id = %change.target.id(), error = format!("{:#}", anyhow::Error::from(e)),
+                        id = %change.target.id(), error = %e.describe(),
                         "directory re-read dropped; the next sync corrects the row");
                     store.finish_change(change.seq).await?;
                 }

@@ -352,11 +352,73 @@ impl ContactService {
         Ok(self.directory.store.recent_syncs(account, limit).await?)
     }
 
+    /// Starts a reconcile of every directory whose last sync finished `every` or longer ago
+    /// (a directory never synced waits for its first sync on demand). How many it started.
+    pub async fn reconcile_due(&self, every: chrono::Duration) -> Result<usize, ContactsError> {
+        let now = self.directory.clock.now();
+        let mut started = 0;
+        let mut cursor: Option<AccountId> = None;
+        loop {
+            let page = self.directory.accounts.list(cursor.as_ref(), 100).await?;
+            let Some(last) = page.last() else { break };
+            cursor = Some(last.id.clone());
+            for account in &page {
+                if !matches!(account.app, AccountApp::Work { .. }) || !account.has_contacts_secret
+                {
+                    continue;
+                }
+                let Some(last) = self
+                    .directory
+                    .store
+                    .recent_syncs(&account.id, 1)
+                    .await?
+                    .into_iter()
+                    .next()
+                else {
+                    continue;
+                };
+                if now - last.finished_at < every
+                    || !self.unfinished_sync(&account.id).await?.is_empty()
+                {
+                    continue;
+                }
+                let job = self.start_sync(&account.id, None).await?;
+                tracing::info!(account = %account.id, job_id = %job.id, "directory reconcile started");
+                started += 1;
+            }
+            if page.len() < 100 {
+                break;
+            }
+        }
+        Ok(started)
+    }
+
     async fn accounts_check(&self, account: &AccountId) -> Result<(), ContactsError> {
         let found = self.directory.accounts.get(account).await?;
         match found.app {
             AccountApp::Work { .. } => Ok(()),
             AccountApp::Mp { .. } => Err(ContactsError::NotAWeComAccount(account.clone())),
         }
+    }
+}
+
+/// The scheduled reconcile as a background job: [`ContactService::reconcile_due`], looked at
+/// every `check` (`[contacts] reconcile_every_secs` is the age that makes a directory due).
+pub struct Reconciler {
+    pub contacts: ContactService,
+    pub every: std::time::Duration,
+    pub check: std::time::Duration,
+}
+
+#[async_trait::async_trait]
+impl crate::jobs::Periodic for Reconciler {
+    fn name(&self) -> &'static str {
+        "contacts-reconcile"
+    }
+
+    async fn step(&self) -> Result<crate::jobs::Next, crate::jobs::periodic::StepError> {
+        let every = chrono::Duration::from_std(self.every)?;
+        self.contacts.reconcile_due(every).await?;
+        Ok(crate::jobs::Next::After(self.check))
     }
 }

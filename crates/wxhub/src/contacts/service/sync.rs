@@ -255,9 +255,9 @@ pub struct ContactsSync {
 
 fn failed(e: ContactsError) -> JobStepError {
     if e.is_transient() {
-        JobStepError::Retry(format!("{:#}", anyhow::Error::from(e)))
+        JobStepError::Retry(e.describe())
     } else {
-        JobStepError::Fatal(format!("{:#}", anyhow::Error::from(e)))
+        JobStepError::Fatal(e.describe())
     }
 }
 
