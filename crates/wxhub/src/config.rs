@@ -25,6 +25,12 @@ use crate::core::secret::Secret;
 /// The embedded defaults, with comments.
 pub const DEFAULT_CONFIG: &str = include_str!("config.default.toml");
 
+/// The SMTP password's variable, read verbatim (an all-digit password stays text).
+const SMTP_PASSWORD_ENV: &str = "WXHUB_MESSAGE_CENTRE__SMTP__PASSWORD";
+/// The same key as figment's `ignore` sees it (prefix stripped, lower case, split at `__`),
+/// so it is not read twice.
+const SMTP_PASSWORD_KEY: &str = "message_centre.smtp.password";
+
 /// Name of the config file read from the working directory when `--config` is not given.
 pub const DEFAULT_CONFIG_FILE: &str = "wxhub.toml";
 
@@ -56,6 +62,8 @@ pub struct Config {
     pub followers: crate::identity::FollowersConfig,
     #[serde(default)]
     pub limits: LimitsConfig,
+    #[serde(default)]
+    pub message_centre: crate::message_centre::MessageCentreConfig,
 }
 
 /// `[limits]`: request rate limits per caller and WeChat call limits per account (see
@@ -278,11 +286,11 @@ impl Config {
             None => ConfigSource::EmbeddedDefaults,
         };
         // Secrets are read verbatim below: figment would parse an all-digit value as a number.
-        figment = figment.merge(
-            Env::prefixed("WXHUB_")
-                .split("__")
-                .ignore(&["admin_token", "master_key"]),
-        );
+        figment = figment.merge(Env::prefixed("WXHUB_").split("__").ignore(&[
+            "admin_token",
+            "master_key",
+            SMTP_PASSWORD_KEY,
+        ]));
         let mut config: Config = figment
             .extract()
             .map_err(|e| ConfigError::Load(Box::new(e)))?;
@@ -291,6 +299,9 @@ impl Config {
         }
         if let Ok(key) = std::env::var("WXHUB_MASTER_KEY") {
             config.master_key = Some(Secret::new(key));
+        }
+        if let Ok(password) = std::env::var(SMTP_PASSWORD_ENV) {
+            config.message_centre.smtp.password = Some(Secret::new(password));
         }
         config.apply(overrides);
         Ok((config, source))
@@ -446,6 +457,20 @@ impl Config {
             }
         }
         self.limits.validate()?;
+        if let Some(account) = &self.message_centre.default_account {
+            crate::accounts::model::AccountId::parse(account).map_err(|e| {
+                ConfigError::Invalid {
+                    field: "message_centre.default_account",
+                    reason: format!("{account:?} is no account id: {}", e.reason),
+                }
+            })?;
+        }
+        crate::message_centre::mail::Mailer::from_config(&self.message_centre.smtp).map_err(
+            |e| ConfigError::Invalid {
+                field: e.field,
+                reason: e.reason,
+            },
+        )?;
         Ok(())
     }
 }

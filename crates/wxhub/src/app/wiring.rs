@@ -27,6 +27,9 @@ use crate::identity::service::{
 };
 use crate::jobs::JobService;
 use crate::menus::MenuService;
+use crate::message_centre::model::Receivers;
+use crate::message_centre::service::{MessageCentreParts, Reach};
+use crate::message_centre::{MessageCentreService, Recipients, RecipientsError};
 use crate::proxy::ProxyService;
 use crate::qrcode::QrCodeService;
 use crate::replies::{ReplyService, TokenCentreSender};
@@ -240,8 +243,20 @@ pub(super) async fn build(
         accounts.clone(),
         tokens.clone(),
         tags.clone(),
-        wechat_client(&config, "menus")?.with_gate(call_limits),
+        wechat_client(&config, "menus")?.with_gate(call_limits.clone()),
     );
+    let message_centre = MessageCentreService::new(MessageCentreParts {
+        accounts: accounts.clone(),
+        tokens: tokens.clone(),
+        client: wechat_client(&config, "the message centre")?.with_gate(call_limits),
+        log: store.message_log.clone(),
+        recipients: Arc::new(NoDirectory),
+        mailer: crate::message_centre::mail::Mailer::from_config(&config.message_centre.smtp)
+            .context("setting up the message centre's SMTP server")?,
+        sms: Arc::new(crate::message_centre::sms::LogOnlySms),
+        default_account: config.message_centre.default_account.clone(),
+        clock: clock.clone(),
+    });
     let idempotency = crate::http::idempotency::IdempotencyGuard::new(
         store.idempotency.clone(),
         crate::http::auth::Authenticator::new(
@@ -269,6 +284,7 @@ pub(super) async fn build(
         profiles,
         tags,
         menus,
+        message_centre,
         webhooks,
         fan_out,
         dispatcher,
@@ -353,4 +369,21 @@ async fn build_tokens(
         sdk,
     );
     Ok((tokens, proxy))
+}
+
+/// The message centre's recipients until the contacts directory is wired in: e-mail and SMS
+/// need members' addresses and mobiles, which only the synced directory has.
+struct NoDirectory;
+
+#[async_trait::async_trait]
+impl Recipients for NoDirectory {
+    async fn reach(
+        &self,
+        corp: &crate::accounts::model::AccountId,
+        _receivers: &Receivers,
+    ) -> Result<Reach, RecipientsError> {
+        Err(RecipientsError::NotSynced(format!(
+            "no contacts directory of {corp} is kept by this hub, so e-mail addresses and mobiles are unknown"
+        )))
+    }
 }

@@ -20,6 +20,7 @@ pub mod followers;
 mod gate;
 pub mod idempotency;
 pub mod jobs;
+pub mod message_centre;
 pub mod postgres;
 pub mod proxy_tokens;
 pub mod qrcodes;
@@ -45,6 +46,7 @@ use followers::FollowerStore;
 pub use gate::{GatePass, WriteGate};
 use idempotency::IdempotencyStore;
 use jobs::{InstanceStore, JobStore, Leases};
+use message_centre::MessageLogStore;
 use proxy_tokens::ProxyTokenStore;
 use qrcodes::QrCodeStore;
 use replies::ReplyRuleStore;
@@ -132,6 +134,7 @@ pub struct Store {
     pub proxy_tokens: Arc<dyn ProxyTokenStore>,
     pub qrcodes: Arc<dyn QrCodeStore>,
     pub tags: Arc<dyn TagStore>,
+    pub message_log: Arc<dyn MessageLogStore>,
     pub idempotency: Arc<dyn IdempotencyStore>,
     pub jobs: Arc<dyn JobStore>,
     pub instances: Arc<dyn InstanceStore>,
@@ -218,6 +221,7 @@ impl Store {
                     )),
                     qrcodes: Arc::new(sqlite::shared::SqliteQrCodeStore::new(pool.clone())),
                     tags: Arc::new(sqlite::shared::SqliteTagStore::new(pool.clone())),
+                    message_log: Arc::new(sqlite::shared::SqliteMessageLogStore::new(pool.clone())),
                     instances: jobs.clone(),
                     leases: vec![jobs.clone(), webhooks, idempotency.clone(), followers],
                     idempotency,
@@ -249,6 +253,7 @@ impl Store {
                     proxy_tokens: Arc::new(postgres::shared::PgProxyTokenStore::new(pool.clone())),
                     qrcodes: Arc::new(postgres::shared::PgQrCodeStore::new(pool.clone())),
                     tags: Arc::new(postgres::shared::PgTagStore::new(pool.clone())),
+                    message_log: Arc::new(postgres::shared::PgMessageLogStore::new(pool.clone())),
                     instances: jobs.clone(),
                     leases: vec![jobs.clone(), webhooks, idempotency.clone(), followers],
                     idempotency,

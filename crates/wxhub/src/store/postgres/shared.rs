@@ -9,6 +9,7 @@ use crate::store::sql::events::event_store;
 use crate::store::sql::followers::follower_store;
 use crate::store::sql::idempotency::idempotency_store;
 use crate::store::sql::jobs::job_store;
+use crate::store::sql::message_centre::message_log_store;
 use crate::store::sql::proxy_tokens::proxy_token_store;
 use crate::store::sql::qrcodes::qrcode_store;
 use crate::store::sql::replies::reply_rule_store;
@@ -90,4 +91,9 @@ qrcode_store! {
 tag_store! {
     /// [`TagStore`](crate::store::tags::TagStore) on PostgreSQL.
     pub struct PgTagStore(sqlx::Postgres);
+}
+
+message_log_store! {
+    /// [`MessageLogStore`](crate::store::message_centre::MessageLogStore) on PostgreSQL.
+    pub struct PgMessageLogStore(sqlx::Postgres);
 }
