@@ -1,6 +1,8 @@
 //! E-mail through the configured SMTP server (`[message_centre.smtp]`), with `lettre`: one
 //! message per reached member, so no member sees another's address and a refused address is
-//! reported as that member's (`invaliduser`). Plain text, UTF-8.
+//! reported as that member's (`invaliduser`). Plain text, UTF-8. Each message opens its own
+//! connection: lettre's pool spawns tasks even when dropped, which needs a runtime wherever
+//! the hub's state happens to be dropped.
 //!
 //! The password never leaves [`Secret`](crate::core::Secret) but into the SMTP
 //! authentication itself; errors name the server's reply, never the credentials.

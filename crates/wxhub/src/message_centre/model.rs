@@ -897,7 +897,7 @@ mod tests {
     #[test]
     fn limits_count_the_prefixed_title() {
         let mut v = card();
-        v["title"] = json!("长".repeat(40));
+        v["title"] = json!("长".repeat(41));
         assert_eq!(refused(v), ("title".into(), "too_long"));
     }
 
