@@ -571,10 +571,13 @@ impl Recipients for FakeDirectory {
     }
 }
 
+/// One SMS request: template, params, mobiles.
+type SmsAsked = (String, Vec<String>, Vec<String>);
+
 /// Records what it was asked to send; refuses mobiles ending in 8000.
 #[derive(Default)]
 struct FakeSms {
-    sent: Mutex<Vec<(String, Vec<String>, Vec<String>)>>,
+    sent: Mutex<Vec<SmsAsked>>,
 }
 
 #[async_trait]
