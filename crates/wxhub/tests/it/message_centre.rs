@@ -327,6 +327,31 @@ async fn the_hub_refuses_what_wecom_would_before_asking_it() {
 }
 
 #[tokio::test]
+async fn a_send_retried_with_its_idempotency_key_is_sent_once() {
+    let c = Centre::new().await;
+    let body = card(json!({"toUser": "zhangsan|nobody"}));
+    let mut answers = Vec::new();
+    for _ in 0..2 {
+        let req = c
+            .hub
+            .client
+            .builder(reqwest::Method::POST, SEND)
+            .header("Idempotency-Key", "notice-1")
+            .json(&body);
+        answers.push(c.hub.client.send(req, StatusCode::OK).await);
+    }
+    assert_eq!(answers[0], answers[1], "the first answer, replayed");
+    assert_eq!(answers[0]["invaliduser"], "nobody");
+    assert_eq!(c.inbox("zhangsan").await.len(), 1, "sent once");
+    let log = c.hub.client.get(LOG, StatusCode::OK).await;
+    assert_eq!(
+        log["items"].as_array().map(Vec::len),
+        Some(1),
+        "logged once"
+    );
+}
+
+#[tokio::test]
 async fn agent_id_picks_another_app_of_the_corp() {
     let c = Centre::new().await;
     let mut body = card(json!({"toUser": "zhangsan"}));
