@@ -626,6 +626,8 @@ mod tests {
         let digits = "1234567890".repeat(6) + "1234";
         std::env::set_var("WXHUB_HTTP__REQUEST_TIMEOUT_SECS", "9");
         std::env::set_var("WXHUB_MASTER_KEY", &digits);
+        std::env::set_var("WXHUB_MESSAGE_CENTRE__SMTP__PASSWORD", "000123");
+        std::env::set_var("WXHUB_MESSAGE_CENTRE__DEFAULT_ACCOUNT", "mc-app");
         let loaded = Config::load(
             Some(&file),
             &Overrides {
@@ -635,6 +637,8 @@ mod tests {
         );
         std::env::remove_var("WXHUB_HTTP__REQUEST_TIMEOUT_SECS");
         std::env::remove_var("WXHUB_MASTER_KEY");
+        std::env::remove_var("WXHUB_MESSAGE_CENTRE__SMTP__PASSWORD");
+        std::env::remove_var("WXHUB_MESSAGE_CENTRE__DEFAULT_ACCOUNT");
         let (config, source) = loaded.expect("loads");
         assert_eq!(source, ConfigSource::File(file.clone()));
         assert_eq!(config.listen.port(), 7000, "file over defaults");
@@ -647,6 +651,21 @@ mod tests {
             Some(digits.as_str()),
             "an all-digit key is read verbatim"
         );
+        assert_eq!(
+            config
+                .message_centre
+                .smtp
+                .password
+                .as_ref()
+                .map(|p| p.expose().as_str()),
+            Some("000123"),
+            "an all-digit SMTP password is read verbatim"
+        );
+        assert_eq!(
+            config.message_centre.default_account.as_deref(),
+            Some("mc-app")
+        );
+        assert!(!format!("{config:?}").contains("000123"), "never shown");
         config.validate().expect("valid");
 
         let missing = Config::load(Some(&dir.path().join("nope.toml")), &Overrides::default());
@@ -666,6 +685,23 @@ mod tests {
         config.limits.caller_per_second = 0;
         config.validate().expect("a limit of 0 is off");
         assert_eq!(config.limits.caller(), None);
+    }
+
+    #[test]
+    fn the_message_centre_settings_are_checked_at_start() {
+        let mut config = Config::defaults().expect("defaults parse");
+        assert!(
+            config.message_centre.smtp.host.is_none(),
+            "e-mail off by default"
+        );
+        config.message_centre.smtp.host = Some("smtp.example.com".into());
+        let err = config.validate().expect_err("no sender").to_string();
+        assert!(err.contains("message_centre.smtp.from"), "{err}");
+        config.message_centre.smtp.from = Some("消息中心 <noreply@example.com>".into());
+        config.validate().expect("a host and a sender");
+        config.message_centre.default_account = Some("Not A Slug".into());
+        let err = config.validate().expect_err("bad id").to_string();
+        assert!(err.contains("message_centre.default_account"), "{err}");
     }
 
     #[test]
