@@ -25,6 +25,12 @@ use crate::core::secret::Secret;
 /// The embedded defaults, with comments.
 pub const DEFAULT_CONFIG: &str = include_str!("config.default.toml");
 
+/// The SMTP password's variable, read verbatim (an all-digit password stays text).
+const SMTP_PASSWORD_ENV: &str = "WXHUB_MESSAGE_CENTRE__SMTP__PASSWORD";
+/// The same key as figment's `ignore` sees it (prefix stripped, lower case, split at `__`),
+/// so it is not read twice.
+const SMTP_PASSWORD_KEY: &str = "message_centre.smtp.password";
+
 /// Name of the config file read from the working directory when `--config` is not given.
 pub const DEFAULT_CONFIG_FILE: &str = "wxhub.toml";
 
@@ -57,6 +63,8 @@ pub struct Config {
     pub contacts: crate::contacts::ContactsConfig,
     #[serde(default)]
     pub limits: LimitsConfig,
+    #[serde(default)]
+    pub message_centre: crate::message_centre::MessageCentreConfig,
 }
 
 /// `[limits]`: request rate limits per caller and WeChat call limits per account (see
@@ -279,11 +287,11 @@ impl Config {
             None => ConfigSource::EmbeddedDefaults,
         };
         // Secrets are read verbatim below: figment would parse an all-digit value as a number.
-        figment = figment.merge(
-            Env::prefixed("WXHUB_")
-                .split("__")
-                .ignore(&["admin_token", "master_key"]),
-        );
+        figment = figment.merge(Env::prefixed("WXHUB_").split("__").ignore(&[
+            "admin_token",
+            "master_key",
+            SMTP_PASSWORD_KEY,
+        ]));
         let mut config: Config = figment
             .extract()
             .map_err(|e| ConfigError::Load(Box::new(e)))?;
@@ -292,6 +300,9 @@ impl Config {
         }
         if let Ok(key) = std::env::var("WXHUB_MASTER_KEY") {
             config.master_key = Some(Secret::new(key));
+        }
+        if let Ok(password) = std::env::var(SMTP_PASSWORD_ENV) {
+            config.message_centre.smtp.password = Some(Secret::new(password));
         }
         config.apply(overrides);
         Ok((config, source))
@@ -448,6 +459,20 @@ impl Config {
             }
         }
         self.limits.validate()?;
+        if let Some(account) = &self.message_centre.default_account {
+            crate::accounts::model::AccountId::parse(account).map_err(|e| {
+                ConfigError::Invalid {
+                    field: "message_centre.default_account",
+                    reason: format!("{account:?} is no account id: {}", e.reason),
+                }
+            })?;
+        }
+        crate::message_centre::mail::Mailer::from_config(&self.message_centre.smtp).map_err(
+            |e| ConfigError::Invalid {
+                field: e.field,
+                reason: e.reason,
+            },
+        )?;
         Ok(())
     }
 }
@@ -603,6 +628,8 @@ mod tests {
         let digits = "1234567890".repeat(6) + "1234";
         std::env::set_var("WXHUB_HTTP__REQUEST_TIMEOUT_SECS", "9");
         std::env::set_var("WXHUB_MASTER_KEY", &digits);
+        std::env::set_var("WXHUB_MESSAGE_CENTRE__SMTP__PASSWORD", "000123");
+        std::env::set_var("WXHUB_MESSAGE_CENTRE__DEFAULT_ACCOUNT", "mc-app");
         let loaded = Config::load(
             Some(&file),
             &Overrides {
@@ -612,6 +639,8 @@ mod tests {
         );
         std::env::remove_var("WXHUB_HTTP__REQUEST_TIMEOUT_SECS");
         std::env::remove_var("WXHUB_MASTER_KEY");
+        std::env::remove_var("WXHUB_MESSAGE_CENTRE__SMTP__PASSWORD");
+        std::env::remove_var("WXHUB_MESSAGE_CENTRE__DEFAULT_ACCOUNT");
         let (config, source) = loaded.expect("loads");
         assert_eq!(source, ConfigSource::File(file.clone()));
         assert_eq!(config.listen.port(), 7000, "file over defaults");
@@ -624,6 +653,21 @@ mod tests {
             Some(digits.as_str()),
             "an all-digit key is read verbatim"
         );
+        assert_eq!(
+            config
+                .message_centre
+                .smtp
+                .password
+                .as_ref()
+                .map(|p| p.expose().as_str()),
+            Some("000123"),
+            "an all-digit SMTP password is read verbatim"
+        );
+        assert_eq!(
+            config.message_centre.default_account.as_deref(),
+            Some("mc-app")
+        );
+        assert!(!format!("{config:?}").contains("000123"), "never shown");
         config.validate().expect("valid");
 
         let missing = Config::load(Some(&dir.path().join("nope.toml")), &Overrides::default());
@@ -643,6 +687,23 @@ mod tests {
         config.limits.caller_per_second = 0;
         config.validate().expect("a limit of 0 is off");
         assert_eq!(config.limits.caller(), None);
+    }
+
+    #[test]
+    fn the_message_centre_settings_are_checked_at_start() {
+        let mut config = Config::defaults().expect("defaults parse");
+        assert!(
+            config.message_centre.smtp.host.is_none(),
+            "e-mail off by default"
+        );
+        config.message_centre.smtp.host = Some("smtp.example.com".into());
+        let err = config.validate().expect_err("no sender").to_string();
+        assert!(err.contains("message_centre.smtp.from"), "{err}");
+        config.message_centre.smtp.from = Some("消息中心 <noreply@example.com>".into());
+        config.validate().expect("a host and a sender");
+        config.message_centre.default_account = Some("Not A Slug".into());
+        let err = config.validate().expect_err("bad id").to_string();
+        assert!(err.contains("message_centre.default_account"), "{err}");
     }
 
     #[test]

@@ -26,6 +26,7 @@ pub mod identity;
 pub mod jobs;
 pub mod jssdk;
 pub mod menus;
+pub mod message_centre;
 pub mod proxy;
 pub mod qrcode;
 pub mod replies;

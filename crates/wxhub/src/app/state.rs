@@ -25,6 +25,7 @@ use crate::identity::service::{
 };
 use crate::jobs::{InstanceId, JobService};
 use crate::menus::MenuService;
+use crate::message_centre::MessageCentreService;
 use crate::proxy::sdk::{SdkCredentials, SdkError};
 use crate::proxy::ProxyService;
 use crate::qrcode::QrCodeService;
@@ -69,6 +70,8 @@ pub struct AppParts {
     pub contacts: ContactService,
     /// Custom menus: default and conditional, checked before WeChat sees them.
     pub menus: MenuService,
+    /// The message centre: WeCom notices, e-mail, SMS, the send log.
+    pub message_centre: MessageCentreService,
     pub jobs: JobService,
     pub idempotency: IdempotencyGuard,
     /// This instance as the holder of leases (`jobs.instance_id`, or host and port).
@@ -130,6 +133,7 @@ services_from_state! {
     TagService => tags,
     ContactService => contacts,
     MenuService => menus,
+    MessageCentreService => message_centre,
     JobService => jobs,
     WebhookService => webhooks,
     CallbackService => callbacks,

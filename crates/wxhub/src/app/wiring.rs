@@ -27,6 +27,8 @@ use crate::identity::service::{
 };
 use crate::jobs::JobService;
 use crate::menus::MenuService;
+use crate::message_centre::service::MessageCentreParts;
+use crate::message_centre::MessageCentreService;
 use crate::proxy::ProxyService;
 use crate::qrcode::QrCodeService;
 use crate::replies::{ReplyService, TokenCentreSender};
@@ -246,13 +248,26 @@ pub(super) async fn build(
     jobs.register(Arc::new(crate::contacts::service::ContactsSync {
         directory: directory.clone(),
     }));
-    let contacts = crate::contacts::ContactService::new(directory, jobs.clone());
+    let contacts = crate::contacts::ContactService::new(directory.clone(), jobs.clone());
     let menus = MenuService::new(
         accounts.clone(),
         tokens.clone(),
         tags.clone(),
-        wechat_client(&config, "menus")?.with_gate(call_limits),
+        wechat_client(&config, "menus")?.with_gate(call_limits.clone()),
     );
+    let message_centre = MessageCentreService::new(MessageCentreParts {
+        accounts: accounts.clone(),
+        tokens: tokens.clone(),
+        client: wechat_client(&config, "the message centre")?.with_gate(call_limits),
+        log: store.message_log.clone(),
+        // E-mail and SMS reach members through the synced contacts directory.
+        recipients: Arc::new(directory),
+        mailer: crate::message_centre::mail::Mailer::from_config(&config.message_centre.smtp)
+            .context("setting up the message centre's SMTP server")?,
+        sms: Arc::new(crate::message_centre::sms::LogOnlySms),
+        default_account: config.message_centre.default_account.clone(),
+        clock: clock.clone(),
+    });
     let idempotency = crate::http::idempotency::IdempotencyGuard::new(
         store.idempotency.clone(),
         crate::http::auth::Authenticator::new(
@@ -281,6 +296,7 @@ pub(super) async fn build(
         tags,
         contacts,
         menus,
+        message_centre,
         webhooks,
         fan_out,
         dispatcher,

@@ -50,6 +50,9 @@
 //! | GET | `/api/v1/jobs/{id}` |
 //! | POST | `/api/v1/jobs/{id}/cancel` |
 //! | GET | `/api/v1/jssdk/config` |
+//! | GET | `/api/v1/message-centre/log` |
+//! | POST | `/api/v1/message-centre/send` |
+//! | POST | `/api/v1/message-centre/sms` |
 //! | POST | `/api/v1/qrcodes` |
 //! | GET POST | `/api/v1/qrcodes/keys` |
 //! | DELETE | `/api/v1/qrcodes/keys/{key_id}` |
@@ -106,8 +109,8 @@ use crate::config::HttpConfig;
 use crate::http::error::{self, ApiError};
 use crate::http::ratelimit::{self, RequestLimits};
 use crate::{
-    accounts, callbacks, callers, contacts, events, identity, jssdk, menus, proxy, qrcode, replies,
-    tags, tokens, webhooks,
+    accounts, callbacks, callers, contacts, events, identity, jssdk, menus, message_centre, proxy,
+    qrcode, replies, tags, tokens, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -128,6 +131,7 @@ use crate::{
         (name = "bindings", description = "Business uids bound to openids, with seed 000's codes and the history"),
         (name = "tags", description = "Follower tags: the account's copy of WeChat's tags, tagging in batches of 50, a follower's tags and remark"),
         (name = "menus", description = "Custom menus, default and conditional, checked against WeChat's rules first (the admin only)"),
+        (name = "message-centre", description = "The message centre (seed 002 §5): WeCom app messages, e-mail and SMS to members, departments and tags; the send log"),
         (name = "qrcodes", description = "Temporary and permanent QR codes, their images and scan statistics; publishable keys"),
         (name = "contacts", description = "The WeCom contacts directory: sync, re-reads, queries, admin scopes"),
         (name = "jobs", description = "Tracked background jobs: progress, cancel"),
@@ -165,6 +169,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(tags::routes())
         .merge(menus::routes())
         .merge(contacts::routes())
+        .merge(message_centre::routes())
         .merge(crate::http::jobs::routes())
         .merge(crate::http::test_clock::routes())
         .split_for_parts()

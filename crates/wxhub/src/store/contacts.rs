@@ -139,6 +139,30 @@ pub trait ContactsStore: Send + Sync + 'static {
     /// Removes one tag.
     async fn remove_tag(&self, account: &AccountId, id: ContactTagId) -> Result<bool, StoreError>;
 
+    /// The members among `userids` (any status), for a notice.
+    async fn reach_users(
+        &self,
+        account: &AccountId,
+        userids: &[String],
+    ) -> Result<Vec<Reached>, StoreError>;
+
+    /// Every member in the subtree at `path` (the department and all below it), once each.
+    async fn reach_subtree(
+        &self,
+        account: &AccountId,
+        path: &DepartmentPath,
+    ) -> Result<Vec<Reached>, StoreError>;
+
+    /// Every member of the directory.
+    async fn reach_all(&self, account: &AccountId) -> Result<Vec<Reached>, StoreError>;
+
+    /// A tag's members and departments as the copy holds them; `None`: no such tag.
+    async fn tag_targets(
+        &self,
+        account: &AccountId,
+        tag: ContactTagId,
+    ) -> Result<Option<(Vec<String>, Vec<DepartmentId>)>, StoreError>;
+
     /// How many departments, members and tags the copy holds.
     async fn counts(&self, account: &AccountId) -> Result<DirectoryCounts, StoreError>;
 
@@ -177,6 +201,17 @@ pub trait ContactsStore: Send + Sync + 'static {
         account: &AccountId,
         limit: u32,
     ) -> Result<Vec<SyncRecord>, StoreError>;
+}
+
+/// A member as a notice reaches them: where to send it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reached {
+    pub userid: String,
+    pub name: String,
+    pub email: String,
+    pub mobile: String,
+    /// WeCom's status: 1 active.
+    pub status: u8,
 }
 
 /// What a sweep removed, by kind.

@@ -21,6 +21,7 @@ pub mod followers;
 mod gate;
 pub mod idempotency;
 pub mod jobs;
+pub mod message_centre;
 pub mod postgres;
 pub mod proxy_tokens;
 pub mod qrcodes;
@@ -47,6 +48,7 @@ use followers::FollowerStore;
 pub use gate::{GatePass, WriteGate};
 use idempotency::IdempotencyStore;
 use jobs::{InstanceStore, JobStore, Leases};
+use message_centre::MessageLogStore;
 use proxy_tokens::ProxyTokenStore;
 use qrcodes::QrCodeStore;
 use replies::ReplyRuleStore;
@@ -135,6 +137,7 @@ pub struct Store {
     pub qrcodes: Arc<dyn QrCodeStore>,
     pub tags: Arc<dyn TagStore>,
     pub contacts: Arc<dyn ContactsStore>,
+    pub message_log: Arc<dyn MessageLogStore>,
     pub idempotency: Arc<dyn IdempotencyStore>,
     pub jobs: Arc<dyn JobStore>,
     pub instances: Arc<dyn InstanceStore>,
@@ -223,6 +226,7 @@ impl Store {
                     qrcodes: Arc::new(sqlite::shared::SqliteQrCodeStore::new(pool.clone())),
                     tags: Arc::new(sqlite::shared::SqliteTagStore::new(pool.clone())),
                     contacts: contacts.clone(),
+                    message_log: Arc::new(sqlite::shared::SqliteMessageLogStore::new(pool.clone())),
                     instances: jobs.clone(),
                     leases: vec![
                         jobs.clone(),
@@ -262,6 +266,7 @@ impl Store {
                     qrcodes: Arc::new(postgres::shared::PgQrCodeStore::new(pool.clone())),
                     tags: Arc::new(postgres::shared::PgTagStore::new(pool.clone())),
                     contacts: contacts.clone(),
+                    message_log: Arc::new(postgres::shared::PgMessageLogStore::new(pool.clone())),
                     instances: jobs.clone(),
                     leases: vec![
                         jobs.clone(),

@@ -798,7 +798,11 @@ async fn wecom_restrictions_are_met_or_named() {
     assert_eq!(m.mobile, "13800000001");
     // The contacts secret only from trusted IPs: WeCom's 60020, named in the failed job.
     corp.driver
-        .patch(&corp.corp(""), json!({"trusted_ips": ["10.9.9.9"]}), StatusCode::OK)
+        .patch(
+            &corp.corp(""),
+            json!({"trusted_ips": ["10.9.9.9"]}),
+            StatusCode::OK,
+        )
         .await;
     corp.hub.clock.advance(chrono::Duration::seconds(1));
     let started = corp
@@ -862,10 +866,17 @@ async fn a_synced_directory_is_reconciled_once_its_last_sync_is_old_enough() {
     assert_eq!(jobs["items"].as_array().expect("items").len(), 0);
     let started = hub
         .client
-        .post(&format!("/api/v1/contacts/{ACCOUNT}/sync"), json!({}), StatusCode::ACCEPTED)
+        .post(
+            &format!("/api/v1/contacts/{ACCOUNT}/sync"),
+            json!({}),
+            StatusCode::ACCEPTED,
+        )
         .await;
     let first = started["job_id"].as_str().expect("id").to_owned();
-    wait_for(&hub.client, &format!("/api/v1/jobs/{first}"), |j| j["status"] == "succeeded").await;
+    wait_for(&hub.client, &format!("/api/v1/jobs/{first}"), |j| {
+        j["status"] == "succeeded"
+    })
+    .await;
     // The hub's clock moves past the age: the next look starts a reconcile.
     hub.clock.advance(chrono::Duration::seconds(5));
     let jobs = wait_for(&hub.client, "/api/v1/jobs?kind=contacts.sync", |j| {

@@ -24,6 +24,7 @@ mod lifecycle;
 mod limits;
 mod load_shedding;
 mod menus;
+mod message_centre;
 mod proxy_sdk;
 mod qrcodes;
 mod receiver;

@@ -3,6 +3,7 @@
 //! ([`changes`]).
 
 pub mod changes;
+pub mod recipients;
 pub mod sync;
 
 use std::sync::Arc;
@@ -363,8 +364,7 @@ impl ContactService {
             let Some(last) = page.last() else { break };
             cursor = Some(last.id.clone());
             for account in &page {
-                if !matches!(account.app, AccountApp::Work { .. }) || !account.has_contacts_secret
-                {
+                if !matches!(account.app, AccountApp::Work { .. }) || !account.has_contacts_secret {
                     continue;
                 }
                 let Some(last) = self

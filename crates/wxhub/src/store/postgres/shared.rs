@@ -10,6 +10,7 @@ use crate::store::sql::events::event_store;
 use crate::store::sql::followers::follower_store;
 use crate::store::sql::idempotency::idempotency_store;
 use crate::store::sql::jobs::job_store;
+use crate::store::sql::message_centre::message_log_store;
 use crate::store::sql::proxy_tokens::proxy_token_store;
 use crate::store::sql::qrcodes::qrcode_store;
 use crate::store::sql::replies::reply_rule_store;
@@ -96,4 +97,9 @@ tag_store! {
 contacts_store! {
     /// [`ContactsStore`](crate::store::contacts::ContactsStore) on PostgreSQL.
     pub struct PgContactsStore(sqlx::Postgres);
+}
+
+message_log_store! {
+    /// [`MessageLogStore`](crate::store::message_centre::MessageLogStore) on PostgreSQL.
+    pub struct PgMessageLogStore(sqlx::Postgres);
 }

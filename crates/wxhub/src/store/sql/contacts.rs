@@ -26,6 +26,29 @@ pub(crate) fn placeholders(first: usize, n: usize) -> String {
     crate::store::sql::followers::placeholders(first, n)
 }
 
+/// The columns of a [`Reached`](crate::store::contacts::Reached), read by [`reached`].
+pub(crate) const REACHED: &str = "m.userid, m.name, m.email, m.mobile, m.status";
+
+/// A [`Reached`](crate::store::contacts::Reached) from a row of [`REACHED`].
+pub(crate) fn reached<DB: sqlx::Database>(
+    row: &DB::Row,
+) -> Result<crate::store::contacts::Reached, StoreError>
+where
+    for<'r> String: sqlx::Decode<'r, DB> + sqlx::Type<DB>,
+    for<'r> i64: sqlx::Decode<'r, DB> + sqlx::Type<DB>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+{
+    use sqlx::Row as _;
+    let status: i64 = row.try_get(4)?;
+    Ok(crate::store::contacts::Reached {
+        userid: row.try_get(0)?,
+        name: row.try_get(1)?,
+        email: row.try_get(2)?,
+        mobile: row.try_get(3)?,
+        status: u8::try_from(status).map_err(|_| corrupt("member status"))?,
+    })
+}
+
 pub(crate) fn corrupt(what: &str) -> StoreError {
     StoreError::Corrupt(format!("contacts {what}"))
 }
@@ -645,6 +668,99 @@ macro_rules! contacts_store {
                 Self::remove_tags_in(&mut tx, account, &ids).await?;
                 tx.commit().await?;
                 Ok(!had.is_empty())
+            }
+
+            async fn reach_users(
+                &self,
+                account: &$crate::accounts::model::AccountId,
+                userids: &[String],
+            ) -> Result<Vec<$crate::store::contacts::Reached>, $crate::store::StoreError> {
+                let mut out = Vec::new();
+                for chunk in userids.chunks($crate::store::sql::contacts::CHUNK) {
+                    let sql = format!(
+                        "SELECT {} FROM contact_members m WHERE m.account_id = $1 AND m.userid IN ({})",
+                        $crate::store::sql::contacts::REACHED,
+                        $crate::store::sql::contacts::placeholders(2, chunk.len())
+                    );
+                    let mut q = sqlx::query(&sql).bind(account.as_str());
+                    for u in chunk {
+                        q = q.bind(u.as_str());
+                    }
+                    for row in q.fetch_all(&self.pool).await? {
+                        out.push($crate::store::sql::contacts::reached::<$db>(&row)?);
+                    }
+                }
+                Ok(out)
+            }
+
+            async fn reach_subtree(
+                &self,
+                account: &$crate::accounts::model::AccountId,
+                path: &$crate::contacts::model::DepartmentPath,
+            ) -> Result<Vec<$crate::store::contacts::Reached>, $crate::store::StoreError> {
+                let (start, end) = path.subtree_range();
+                let sql = format!(
+                    "SELECT {} FROM contact_members m WHERE m.account_id = $1 AND m.userid IN \
+                     (SELECT md.userid FROM contact_member_departments md WHERE md.account_id = $1 \
+                      AND md.path >= $2 AND md.path < $3) ORDER BY m.userid",
+                    $crate::store::sql::contacts::REACHED
+                );
+                let rows = sqlx::query(&sql)
+                    .bind(account.as_str())
+                    .bind(&start)
+                    .bind(&end)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter().map($crate::store::sql::contacts::reached::<$db>).collect()
+            }
+
+            async fn reach_all(
+                &self,
+                account: &$crate::accounts::model::AccountId,
+            ) -> Result<Vec<$crate::store::contacts::Reached>, $crate::store::StoreError> {
+                let sql = format!(
+                    "SELECT {} FROM contact_members m WHERE m.account_id = $1 ORDER BY m.userid",
+                    $crate::store::sql::contacts::REACHED
+                );
+                let rows = sqlx::query(&sql).bind(account.as_str()).fetch_all(&self.pool).await?;
+                rows.iter().map($crate::store::sql::contacts::reached::<$db>).collect()
+            }
+
+            async fn tag_targets(
+                &self,
+                account: &$crate::accounts::model::AccountId,
+                tag: $crate::contacts::model::ContactTagId,
+            ) -> Result<Option<(Vec<String>, Vec<$crate::contacts::model::DepartmentId>)>, $crate::store::StoreError> {
+                let found: Option<i64> = sqlx::query_scalar(
+                    "SELECT tagid FROM contact_tags WHERE account_id = $1 AND tagid = $2",
+                )
+                .bind(account.as_str())
+                .bind(tag.to_db())
+                .fetch_optional(&self.pool)
+                .await?;
+                if found.is_none() {
+                    return Ok(None);
+                }
+                let users: Vec<String> = sqlx::query_scalar(
+                    "SELECT userid FROM contact_tag_members WHERE account_id = $1 AND tagid = $2 ORDER BY userid",
+                )
+                .bind(account.as_str())
+                .bind(tag.to_db())
+                .fetch_all(&self.pool)
+                .await?;
+                let parties: Vec<i64> = sqlx::query_scalar(
+                    "SELECT department_id FROM contact_tag_parties WHERE account_id = $1 AND tagid = $2 ORDER BY department_id",
+                )
+                .bind(account.as_str())
+                .bind(tag.to_db())
+                .fetch_all(&self.pool)
+                .await?;
+                let parties = parties
+                    .into_iter()
+                    .filter_map(|p| u64::try_from(p).ok())
+                    .filter_map(|p| $crate::contacts::model::DepartmentId::new(p).ok())
+                    .collect();
+                Ok(Some((users, parties)))
             }
 
             async fn counts(

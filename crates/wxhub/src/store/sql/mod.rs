@@ -85,6 +85,7 @@ pub(crate) mod events;
 pub(crate) mod followers;
 pub(crate) mod idempotency;
 pub(crate) mod jobs;
+pub(crate) mod message_centre;
 pub(crate) mod proxy_tokens;
 pub(crate) mod qrcodes;
 pub(crate) mod replies;

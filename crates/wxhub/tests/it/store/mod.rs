@@ -7,6 +7,7 @@ mod events;
 mod followers;
 mod idempotency;
 mod jobs;
+mod message_centre;
 mod migration;
 mod proxy_tokens;
 mod qrcodes;
