@@ -37,8 +37,18 @@ pub(crate) struct Corp {
 
 impl Corp {
     pub(crate) async fn start(backend: Backend, callbacks: bool) -> Corp {
+        Corp::start_with(backend, callbacks, |_| {}).await
+    }
+
+    pub(crate) async fn start_with(
+        backend: Backend,
+        callbacks: bool,
+        configure: impl FnOnce(&mut wxhub::Config),
+    ) -> Corp {
         let db = Arc::new(TestDb::new(backend).await);
-        let hub = spawn_hub_with(test_config(&db), db).await;
+        let mut config = test_config(&db);
+        configure(&mut config);
+        let hub = spawn_hub_with(config, db).await;
         // The sandbox signs callbacks with real time; the hub's clock follows it.
         hub.clock.set(chrono::Utc::now());
         let sandbox = wx_sandbox::spawn(SandboxConfig::default())
@@ -887,4 +897,54 @@ async fn a_synced_directory_is_reconciled_once_its_last_sync_is_old_enough() {
     .await;
     assert_ne!(jobs["items"][0]["id"], first.as_str(), "a second sync");
     hub.stop().await.expect("stops");
+}
+
+#[tokio::test]
+async fn the_message_centre_mails_the_members_the_synced_directory_names() {
+    let sink = crate::message_centre::SmtpSink::start().await;
+    let port = sink.port;
+    let corp = Corp::start_with(Backend::Sqlite, false, |config| {
+        config.message_centre.default_account = Some(ACCOUNT.to_owned());
+        config.message_centre.smtp.host = Some("127.0.0.1".to_owned());
+        config.message_centre.smtp.port = port;
+        config.message_centre.smtp.tls = wxhub::message_centre::config::SmtpTls::None;
+        config.message_centre.smtp.from = Some("消息中心 <noreply@example.com>".to_owned());
+    })
+    .await;
+    let body = json!({"toParty": "2|999", "sendType": "2", "agentName": "OA系统", "title": "通知",
+                      "content": "今晚停电", "url": "https://oa.example.com/n/1"});
+    // Not synced yet: the directory is what names the addresses.
+    let refused = corp
+        .hub
+        .client
+        .post(
+            "/api/v1/message-centre/send",
+            body.clone(),
+            StatusCode::SERVICE_UNAVAILABLE,
+        )
+        .await;
+    let message = assert_error(&refused, "contacts_not_synced");
+    assert!(message.contains("wxhub sync contacts"), "{message}");
+
+    corp.generate(12, 3, 1).await;
+    corp.sync().await;
+    let answered = corp
+        .hub
+        .client
+        .post("/api/v1/message-centre/send", body, StatusCode::OK)
+        .await;
+    assert_eq!(answered["invalidparty"], "999", "{answered}");
+    // Department 2 holds every third generated member.
+    let mut to: Vec<String> = sink.received().iter().flat_map(|m| m.to.clone()).collect();
+    to.sort();
+    assert_eq!(
+        to,
+        [
+            "<m0000001@example.com>",
+            "<m0000004@example.com>",
+            "<m0000007@example.com>",
+            "<m0000010@example.com>"
+        ]
+    );
+    corp.hub.stop().await.expect("stops");
 }

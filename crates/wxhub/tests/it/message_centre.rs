@@ -628,21 +628,21 @@ impl SmsProvider for FakeSms {
 
 /// One e-mail as the sink received it.
 #[derive(Debug, Clone)]
-struct Received {
+pub(crate) struct Received {
     from: String,
-    to: Vec<String>,
+    pub(crate) to: Vec<String>,
     data: String,
 }
 
 /// A minimal SMTP server on a port of its own: takes every message, except that it refuses
 /// the recipient `bounce@example.com` (550).
-struct SmtpSink {
-    port: u16,
+pub(crate) struct SmtpSink {
+    pub(crate) port: u16,
     received: Arc<Mutex<Vec<Received>>>,
 }
 
 impl SmtpSink {
-    async fn start() -> SmtpSink {
+    pub(crate) async fn start() -> SmtpSink {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let received = Arc::new(Mutex::new(Vec::new()));
@@ -655,7 +655,7 @@ impl SmtpSink {
         SmtpSink { port, received }
     }
 
-    fn received(&self) -> Vec<Received> {
+    pub(crate) fn received(&self) -> Vec<Received> {
         self.received.lock().expect("lock").clone()
     }
 }
