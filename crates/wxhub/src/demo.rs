@@ -51,6 +51,8 @@ pub struct Demo {
     pub scanned: ScannedBind,
     /// The WeCom directory sync the demo ran at start.
     pub directory: SyncedDirectory,
+    /// The message-centre notice the demo sent at start (to department 2), as answered.
+    pub notice: serde_json::Value,
     hub: JoinHandle<anyhow::Result<()>>,
     sandbox: JoinHandle<std::io::Result<()>>,
 }
@@ -101,6 +103,8 @@ pub async fn start(opts: DemoOptions, shutdown: CancellationToken) -> anyhow::Re
     )));
     config.admin_token = Some(admin_token.clone());
     config.master_key = Some(MasterKey::generate().to_hex());
+    // The demo WeCom app is the message centre's default app.
+    config.message_centre.default_account = Some(DEMO_WORK.to_owned());
     let app = crate::App::build(config, shutdown.clone()).await?;
     let hub_task = tokio::spawn(app.serve(opts.hub));
 
@@ -235,10 +239,25 @@ pub async fn start(opts: DemoOptions, shutdown: CancellationToken) -> anyhow::Re
 
     let scanned = scan_to_bind(&http, &hub_url, &admin_token, &driver).await?;
     let directory = sync_directory(&http, &hub_url, &admin_token).await?;
+    let notice = expect_status(
+        http.post(format!("{hub_url}/api/v1/message-centre/send"))
+            .bearer_auth(admin_token.expose())
+            .json(&json!({
+                "toParty": "2", "sendType": "0", "msgType": "01", "agentName": "演示系统",
+                "title": "欢迎使用 wxhub", "content": "这是一条消息中心的文本卡片消息",
+                "url": "https://example.com/welcome"
+            }))
+            .send()
+            .await,
+        "sending the demo's message-centre notice",
+        reqwest::StatusCode::OK,
+    )
+    .await?;
 
     Ok(Demo {
         scanned,
         directory,
+        notice,
         hub_url,
         sandbox_url,
         admin_token,
@@ -542,6 +561,19 @@ impl Demo {
             "  curl -s -H \"$CALLER\" $HUB/api/v1/contacts/{DEMO_WORK}/notify -H 'content-type: application/json' -d '{{\"changeType\":\"update_user\",\"userId\":\"zhangsan\"}}'   # seed 002's manual notify: read one member again"
         ));
         line("  wxhub sync contacts --corp demo-work   # the same sync in a process of its own, with a progress bar".into());
+        line(String::new());
+        line("Message centre (seed 002 §5):".into());
+        line(format!(
+            "  at start the hub sent a text card 【演示系统】欢迎使用 wxhub to department 2 through {DEMO_WORK}: {}",
+            self.notice
+        ));
+        line(format!(
+            "  curl -s {sb}/sandbox/work/corps/{DEMO_CORPID}/members/m0000001/inbox   # what a member of department 2 received"
+        ));
+        line(format!(
+            "  curl -s -H \"$CALLER\" $HUB/api/v1/message-centre/send -H 'content-type: application/json' -d '{{\"toUser\":\"m0000001|nobody\",\"sendType\":\"0\",\"msgType\":\"03\",\"agentName\":\"OA\",\"content\":\"你好\",\"url\":\"https://example.com\"}}'   # unknown ids come back in invaliduser"
+        ));
+        line("  curl -s -H \"$CALLER\" $HUB/api/v1/message-centre/log   # every send with its result".into());
         out
     }
 

@@ -70,6 +70,27 @@ async fn demo_registers_accounts_in_hub_and_sandbox_and_stops_cleanly() {
         running.directory.job_id.as_str()
     );
     assert!(running.walkthrough().contains("4 departments, 20 members"));
+    // … and sent a message-centre text card to department 2: its members' inboxes have it.
+    assert_eq!(running.notice["invalidparty"], "");
+    let inbox = TestClient::new(
+        running
+            .sandbox_url
+            .trim_start_matches("http://")
+            .parse()
+            .expect("sandbox addr"),
+    )
+    .get(
+        &format!(
+            "/sandbox/work/corps/{}/members/m0000001/inbox",
+            wxhub::demo::DEMO_CORPID
+        ),
+        StatusCode::OK,
+    )
+    .await;
+    assert!(
+        inbox.to_string().contains("【演示系统】欢迎使用 wxhub"),
+        "{inbox}"
+    );
 
     let seen = DriverClient::new(running.sandbox_url.clone())
         .mp_account(DEMO_MP_APPID)
