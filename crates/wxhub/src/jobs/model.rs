@@ -163,3 +163,28 @@ pub struct JobFilter {
     /// Only this caller's jobs.
     pub owner: Option<String>,
 }
+
+/// The params of a job about one account (`{"account": "demo-mp"}`): the follower sync's and
+/// the directory sync's.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct AccountParams {
+    pub account: String,
+}
+
+impl AccountParams {
+    pub fn new(account: &crate::accounts::model::AccountId) -> serde_json::Value {
+        serde_json::json!({ "account": account.as_str() })
+    }
+
+    /// The account the params name; `what` names the job in the error ("a follower sync").
+    pub fn of(
+        params: &serde_json::Value,
+        what: &str,
+    ) -> Result<crate::accounts::model::AccountId, crate::core::InvalidField> {
+        let params: AccountParams = serde_json::from_value(params.clone()).map_err(|_| {
+            crate::core::InvalidField::new("account", format!("{what} needs {{\"account\"}}"))
+        })?;
+        crate::accounts::model::AccountId::parse(&params.account)
+            .map_err(|e| crate::core::InvalidField::new("account", e.reason))
+    }
+}

@@ -97,6 +97,32 @@ impl JobService {
         Ok(self.store.list(filter, before, limit).await?)
     }
 
+    /// The queued and running jobs of `kind` about `account` (their params are
+    /// [`AccountParams`](super::model::AccountParams)), oldest first.
+    pub async fn unfinished_for(
+        &self,
+        kind: &str,
+        account: &crate::accounts::model::AccountId,
+    ) -> Result<Vec<Job>, JobError> {
+        let mut found = Vec::new();
+        for status in [
+            super::model::JobStatus::Queued,
+            super::model::JobStatus::Running,
+        ] {
+            let filter = JobFilter {
+                kind: Some(kind.to_owned()),
+                status: Some(status),
+                owner: None,
+            };
+            let jobs = self.list(&filter, None, 1000).await?;
+            found.extend(jobs.into_iter().filter(|job| {
+                super::model::AccountParams::of(&job.params, kind).is_ok_and(|a| &a == account)
+            }));
+        }
+        found.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(found)
+    }
+
     /// Cancels a job nobody is stepping at once, or asks the stepping instance to stop after
     /// its current step. A finished job is returned as it is.
     pub async fn cancel(&self, id: &JobId) -> Result<Job, JobError> {

@@ -12,7 +12,6 @@ use crate::contacts::model::{
     ChangeTarget, ContactTagId, Department, DepartmentId, DepartmentPath, Member, NewContactChange,
     TagMembers,
 };
-use crate::core::CorpUserId;
 use crate::jobs::model::InstanceId;
 use crate::store::StoreError;
 
@@ -122,22 +121,9 @@ pub trait ContactsStore: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Swept, StoreError>;
 
-    /// Removes one member (a delete_user, or a re-read WeCom answers "no such user").
-    async fn remove_member(
-        &self,
-        account: &AccountId,
-        userid: &CorpUserId,
-    ) -> Result<bool, StoreError>;
-
-    /// Removes one department and its member rows.
-    async fn remove_department(
-        &self,
-        account: &AccountId,
-        id: DepartmentId,
-    ) -> Result<bool, StoreError>;
-
-    /// Removes one tag.
-    async fn remove_tag(&self, account: &AccountId, id: ContactTagId) -> Result<bool, StoreError>;
+    /// Removes one member, department (with its member rows) or tag: a re-read WeCom
+    /// answered "no such …". Whether the copy had it.
+    async fn remove(&self, account: &AccountId, target: &ChangeTarget) -> Result<bool, StoreError>;
 
     /// The members among `userids` (any status), for a notice.
     async fn reach_users(

@@ -50,17 +50,17 @@ pub async fn apply(
     let line = directory.line(&base, account);
     let store = directory.store();
     let at = directory.clock().now();
-    let removed = |gone: bool, id: String| Applied {
-        removed: if gone { vec![id] } else { Vec::new() },
-        ..Applied::default()
+    let removed = || async {
+        let had = store.remove(account, target).await?;
+        Ok::<_, ContactsError>(Applied {
+            removed: if had { vec![target.id()] } else { Vec::new() },
+            ..Applied::default()
+        })
     };
     match target {
         ChangeTarget::User(userid) => match directory.member(&line, userid).await? {
             Some(member) => Ok(store.put_members(account, &[member], at).await?),
-            None => Ok(removed(
-                store.remove_member(account, userid).await?,
-                userid.to_string(),
-            )),
+            None => removed().await,
         },
         ChangeTarget::Party(id) => {
             let listed = match directory.departments(&line, Some(*id)).await {
@@ -81,18 +81,12 @@ pub async fn apply(
                         .put_departments(account, &[PlacedDepartment { department, path }], at)
                         .await?)
                 }
-                None => Ok(removed(
-                    store.remove_department(account, *id).await?,
-                    id.to_string(),
-                )),
+                None => removed().await,
             }
         }
         ChangeTarget::Tag(id) => match directory.tag(&line, *id).await? {
             Some(tag) => Ok(store.put_tag(account, &tag, at).await?),
-            None => Ok(removed(
-                store.remove_tag(account, *id).await?,
-                id.to_string(),
-            )),
+            None => removed().await,
         },
     }
 }

@@ -17,7 +17,7 @@ use crate::contacts::model::{
 };
 use crate::core::clock::SharedClock;
 use crate::core::CorpUserId;
-use crate::jobs::model::{Job, JobFilter, JobStatus};
+use crate::jobs::model::{AccountParams, Job};
 use crate::jobs::JobService;
 use crate::store::contacts::{ContactsStore, SyncRecord};
 use crate::tokens::TokenService;
@@ -25,7 +25,7 @@ use crate::wechat::work::contacts as wx;
 use crate::wechat::{Api, WeChatClient};
 
 pub use changes::ChangeApplier;
-pub use sync::{ContactsSync, SyncParams, SyncState, KIND as SYNC_KIND};
+pub use sync::{ContactsSync, SyncState, KIND as SYNC_KIND};
 
 /// WeCom's errcodes for "no such member / department / tag": a re-read that gets one
 /// removes the row.
@@ -287,37 +287,18 @@ impl ContactService {
         {
             return Ok(job);
         }
-        let params = serde_json::to_value(SyncParams {
-            account: account.to_string(),
-        })
-        .map_err(|e| ContactsError::Jobs(e.into()))?;
         self.jobs
-            .enqueue(SYNC_KIND, params, owner)
+            .enqueue(SYNC_KIND, AccountParams::new(account), owner)
             .await
             .map_err(|e| ContactsError::Jobs(e.into()))
     }
 
     /// The account's queued or running syncs, oldest first.
     pub async fn unfinished_sync(&self, account: &AccountId) -> Result<Vec<Job>, ContactsError> {
-        let mut found = Vec::new();
-        for status in [JobStatus::Queued, JobStatus::Running] {
-            let filter = JobFilter {
-                kind: Some(SYNC_KIND.to_owned()),
-                status: Some(status),
-                owner: None,
-            };
-            let jobs = self
-                .jobs
-                .list(&filter, None, 1000)
-                .await
-                .map_err(|e| ContactsError::Jobs(e.into()))?;
-            found.extend(
-                jobs.into_iter()
-                    .filter(|job| SyncParams::of(&job.params).is_ok_and(|a| &a == account)),
-            );
-        }
-        found.sort_by(|a, b| a.id.cmp(&b.id));
-        Ok(found)
+        self.jobs
+            .unfinished_for(SYNC_KIND, account)
+            .await
+            .map_err(|e| ContactsError::Jobs(e.into()))
     }
 
     /// Seed 002 §4.2's manual notify: the member or department named is read again.

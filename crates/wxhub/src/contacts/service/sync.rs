@@ -29,7 +29,7 @@ use crate::accounts::model::AccountId;
 use crate::contacts::error::ContactsError;
 use crate::contacts::model::{ContactTagId, Department, DepartmentId, DepartmentPath, ROOT};
 use crate::core::InvalidField;
-use crate::jobs::model::{Job, Progress};
+use crate::jobs::model::{AccountParams, Job, Progress};
 use crate::jobs::{JobKind, JobStepError, StepOutcome};
 use crate::store::contacts::{Applied, PlacedDepartment, SyncRecord};
 
@@ -182,18 +182,9 @@ impl SyncState {
     }
 }
 
-/// The params of a sync job.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SyncParams {
-    pub account: String,
-}
-
-impl SyncParams {
-    pub fn of(params: &serde_json::Value) -> Result<AccountId, InvalidField> {
-        let params: SyncParams = serde_json::from_value(params.clone())
-            .map_err(|_| InvalidField::new("account", "a directory sync needs {\"account\"}"))?;
-        AccountId::parse(&params.account).map_err(|e| InvalidField::new("account", e.reason))
-    }
+/// The params of a sync job: `{"account"}`.
+pub fn account_of(params: &serde_json::Value) -> Result<AccountId, InvalidField> {
+    AccountParams::of(params, "a directory sync")
 }
 
 /// Each department on its path from the root. A department whose parent WeCom did not
@@ -368,12 +359,11 @@ impl JobKind for ContactsSync {
     }
 
     fn check_params(&self, params: &serde_json::Value) -> Result<(), InvalidField> {
-        SyncParams::of(params).map(drop)
+        account_of(params).map(drop)
     }
 
     async fn step(&self, job: &Job) -> Result<StepOutcome, JobStepError> {
-        let account =
-            SyncParams::of(&job.params).map_err(|e| JobStepError::Fatal(e.to_string()))?;
+        let account = account_of(&job.params).map_err(|e| JobStepError::Fatal(e.to_string()))?;
         let state = match job.state.as_ref() {
             None => SyncState::new(self.directory.clock().now()),
             Some(state) => serde_json::from_value(state.clone())

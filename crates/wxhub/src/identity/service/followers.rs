@@ -11,8 +11,8 @@ use crate::accounts::model::{AccountApp, AccountId};
 use crate::accounts::{AccountError, AccountService};
 use crate::identity::error::FollowerError;
 use crate::identity::model::{CallbackSettings, SettingsPatch};
-use crate::identity::service::sync::{SyncParams, KIND};
-use crate::jobs::model::{Job, JobFilter, JobStatus};
+use crate::identity::service::sync::KIND;
+use crate::jobs::model::Job;
 use crate::jobs::JobService;
 use crate::store::followers::{Follower, FollowerFilter, FollowerStore};
 
@@ -140,33 +140,12 @@ impl FollowerService {
         {
             return Ok(job);
         }
-        let params = serde_json::to_value(SyncParams {
-            account: account.to_string(),
-        })
-        .map_err(|e| {
-            FollowerError::Job(crate::jobs::JobError::InvalidParams(
-                crate::core::InvalidField::new("account", e.to_string()),
-            ))
-        })?;
+        let params = crate::jobs::model::AccountParams::new(account);
         Ok(self.jobs.enqueue(KIND, params, owner).await?)
     }
 
     /// The account's follower syncs that have not finished (any owner), oldest first.
     pub async fn unfinished_sync(&self, account: &AccountId) -> Result<Vec<Job>, FollowerError> {
-        let mut found = Vec::new();
-        for status in [JobStatus::Queued, JobStatus::Running] {
-            let filter = JobFilter {
-                kind: Some(KIND.to_owned()),
-                status: Some(status),
-                owner: None,
-            };
-            let jobs = self.jobs.list(&filter, None, 1000).await?;
-            found.extend(
-                jobs.into_iter()
-                    .filter(|job| SyncParams::of(&job.params).is_ok_and(|a| &a == account)),
-            );
-        }
-        found.sort_by(|a, b| a.id.cmp(&b.id));
-        Ok(found)
+        Ok(self.jobs.unfinished_for(KIND, account).await?)
     }
 }

@@ -104,18 +104,9 @@ impl SyncState {
     }
 }
 
-/// The params of a sync job.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SyncParams {
-    pub account: String,
-}
-
-impl SyncParams {
-    pub fn of(params: &serde_json::Value) -> Result<AccountId, InvalidField> {
-        let params: SyncParams = serde_json::from_value(params.clone())
-            .map_err(|_| InvalidField::new("account", "a follower sync needs {\"account\"}"))?;
-        AccountId::parse(&params.account).map_err(|e| InvalidField::new("account", e.reason))
-    }
+/// The params of a sync job: `{"account"}`.
+pub fn account_of(params: &serde_json::Value) -> Result<AccountId, InvalidField> {
+    crate::jobs::model::AccountParams::of(params, "a follower sync")
 }
 
 /// The `followers.sync` job kind.
@@ -206,12 +197,11 @@ impl JobKind for FollowerSync {
     }
 
     fn check_params(&self, params: &serde_json::Value) -> Result<(), InvalidField> {
-        SyncParams::of(params).map(drop)
+        account_of(params).map(drop)
     }
 
     async fn step(&self, job: &Job) -> Result<StepOutcome, JobStepError> {
-        let account =
-            SyncParams::of(&job.params).map_err(|e| JobStepError::Fatal(e.to_string()))?;
+        let account = account_of(&job.params).map_err(|e| JobStepError::Fatal(e.to_string()))?;
         let state = match job.state.as_ref() {
             None => SyncState {
                 started_at: self.reader.clock().now(),

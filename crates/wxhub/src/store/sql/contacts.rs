@@ -631,41 +631,25 @@ macro_rules! contacts_store {
                 Ok($crate::store::contacts::Swept { members, tags, departments })
             }
 
-            async fn remove_member(
+            async fn remove(
                 &self,
                 account: &$crate::accounts::model::AccountId,
-                userid: &$crate::core::CorpUserId,
+                target: &$crate::contacts::model::ChangeTarget,
             ) -> Result<bool, $crate::store::StoreError> {
+                use $crate::contacts::model::ChangeTarget;
                 let mut tx = <$db as $crate::store::sql::WriteTx>::begin_write(&self.pool).await?;
-                let ids = vec![userid.to_string()];
-                let had = Self::digests(&mut tx, "contact_members", "userid", account, &ids, false).await?;
-                Self::remove_members_in(&mut tx, account, &ids).await?;
-                tx.commit().await?;
-                Ok(!had.is_empty())
-            }
-
-            async fn remove_department(
-                &self,
-                account: &$crate::accounts::model::AccountId,
-                id: $crate::contacts::model::DepartmentId,
-            ) -> Result<bool, $crate::store::StoreError> {
-                let mut tx = <$db as $crate::store::sql::WriteTx>::begin_write(&self.pool).await?;
-                let ids = vec![id.to_string()];
-                let had = Self::digests(&mut tx, "contact_departments", "id", account, &ids, true).await?;
-                Self::remove_departments_in(&mut tx, account, &ids).await?;
-                tx.commit().await?;
-                Ok(!had.is_empty())
-            }
-
-            async fn remove_tag(
-                &self,
-                account: &$crate::accounts::model::AccountId,
-                id: $crate::contacts::model::ContactTagId,
-            ) -> Result<bool, $crate::store::StoreError> {
-                let mut tx = <$db as $crate::store::sql::WriteTx>::begin_write(&self.pool).await?;
-                let ids = vec![id.to_string()];
-                let had = Self::digests(&mut tx, "contact_tags", "tagid", account, &ids, true).await?;
-                Self::remove_tags_in(&mut tx, account, &ids).await?;
+                let ids = vec![target.id()];
+                let (table, key, numeric) = match target {
+                    ChangeTarget::User(_) => ("contact_members", "userid", false),
+                    ChangeTarget::Party(_) => ("contact_departments", "id", true),
+                    ChangeTarget::Tag(_) => ("contact_tags", "tagid", true),
+                };
+                let had = Self::digests(&mut tx, table, key, account, &ids, numeric).await?;
+                match target {
+                    ChangeTarget::User(_) => Self::remove_members_in(&mut tx, account, &ids).await?,
+                    ChangeTarget::Party(_) => Self::remove_departments_in(&mut tx, account, &ids).await?,
+                    ChangeTarget::Tag(_) => Self::remove_tags_in(&mut tx, account, &ids).await?,
+                }
                 tx.commit().await?;
                 Ok(!had.is_empty())
             }
