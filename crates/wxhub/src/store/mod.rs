@@ -14,6 +14,7 @@
 pub mod accounts;
 pub mod bindings;
 pub mod callers;
+pub mod contact_queries;
 mod error;
 pub mod events;
 pub mod followers;
@@ -40,6 +41,7 @@ use crate::core::dsn::{database_kind, DatabaseKind};
 use accounts::AccountStore;
 use bindings::BindingStore;
 use callers::CallerStore;
+use contact_queries::DirectoryReads;
 use events::EventStore;
 use followers::FollowerStore;
 pub use gate::{GatePass, WriteGate};
@@ -132,6 +134,8 @@ pub struct Store {
     pub proxy_tokens: Arc<dyn ProxyTokenStore>,
     pub qrcodes: Arc<dyn QrCodeStore>,
     pub tags: Arc<dyn TagStore>,
+    /// The contacts directory's queries and admin roles.
+    pub contact_queries: Arc<dyn DirectoryReads>,
     pub idempotency: Arc<dyn IdempotencyStore>,
     pub jobs: Arc<dyn JobStore>,
     pub instances: Arc<dyn InstanceStore>,
@@ -218,6 +222,9 @@ impl Store {
                     )),
                     qrcodes: Arc::new(sqlite::shared::SqliteQrCodeStore::new(pool.clone())),
                     tags: Arc::new(sqlite::shared::SqliteTagStore::new(pool.clone())),
+                    contact_queries: Arc::new(sqlite::shared::SqliteDirectoryReads::new(
+                        pool.clone(),
+                    )),
                     instances: jobs.clone(),
                     leases: vec![jobs.clone(), webhooks, idempotency.clone(), followers],
                     idempotency,
@@ -249,6 +256,7 @@ impl Store {
                     proxy_tokens: Arc::new(postgres::shared::PgProxyTokenStore::new(pool.clone())),
                     qrcodes: Arc::new(postgres::shared::PgQrCodeStore::new(pool.clone())),
                     tags: Arc::new(postgres::shared::PgTagStore::new(pool.clone())),
+                    contact_queries: Arc::new(postgres::shared::PgDirectoryReads::new(pool.clone())),
                     instances: jobs.clone(),
                     leases: vec![jobs.clone(), webhooks, idempotency.clone(), followers],
                     idempotency,

@@ -18,7 +18,6 @@
 use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use super::directory::{DepartmentId, DepartmentPath};
 use crate::core::{CorpUserId, InvalidAt};
@@ -27,9 +26,8 @@ use crate::core::{CorpUserId, InvalidAt};
 pub const MAX_MANAGED: usize = 1_000;
 
 /// An admin's level, as seed 002 §3.2's `roleLevel`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "u8", into = "u8")]
-#[schema(value_type = u8)]
 pub enum RoleLevel {
     /// 1: 系统超级管理员, sees the whole directory.
     SystemSuperAdmin,
@@ -134,9 +132,8 @@ impl Role {
 }
 
 /// What a member may do with a department: seed 002's `isAll`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(into = "u8")]
-#[schema(value_type = u8)]
 pub enum Access {
     /// 0: manages it (it is in a managed subtree, or the member sees everything).
     Manage,

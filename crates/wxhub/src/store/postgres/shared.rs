@@ -5,6 +5,7 @@
 use crate::store::sql::accounts::account_store;
 use crate::store::sql::bindings::binding_store;
 use crate::store::sql::callers::caller_store;
+use crate::store::sql::contact_queries::contact_query_store;
 use crate::store::sql::events::event_store;
 use crate::store::sql::followers::follower_store;
 use crate::store::sql::idempotency::idempotency_store;
@@ -90,4 +91,9 @@ qrcode_store! {
 tag_store! {
     /// [`TagStore`](crate::store::tags::TagStore) on PostgreSQL.
     pub struct PgTagStore(sqlx::Postgres);
+}
+
+contact_query_store! {
+    /// [`DirectoryReads`](crate::store::contact_queries::DirectoryReads) on PostgreSQL.
+    pub struct PgDirectoryReads(sqlx::Postgres);
 }

@@ -6,6 +6,7 @@
 use crate::store::sql::accounts::account_store;
 use crate::store::sql::bindings::binding_store;
 use crate::store::sql::callers::caller_store;
+use crate::store::sql::contact_queries::contact_query_store;
 use crate::store::sql::followers::follower_store;
 use crate::store::sql::idempotency::idempotency_store;
 use crate::store::sql::jobs::job_store;
@@ -85,4 +86,9 @@ qrcode_store! {
 tag_store! {
     /// [`TagStore`](crate::store::tags::TagStore) on SQLite.
     pub struct SqliteTagStore(sqlx::Sqlite);
+}
+
+contact_query_store! {
+    /// [`DirectoryReads`](crate::store::contact_queries::DirectoryReads) on SQLite.
+    pub struct SqliteDirectoryReads(sqlx::Sqlite);
 }
