@@ -13,6 +13,7 @@ use crate::cache::ratelimit::RateLimiter;
 use crate::callbacks::CallbackService;
 use crate::callers::CallerService;
 use crate::config::Config;
+use crate::contacts::{ContactQueries, RoleService};
 use crate::core::clock::{AdjustableClock, SharedClock};
 use crate::core::Secret;
 use crate::events::{CommitHooks, EventService};
@@ -66,6 +67,10 @@ pub struct AppParts {
     pub tags: TagService,
     /// Custom menus: default and conditional, checked before WeChat sees them.
     pub menus: MenuService,
+    /// The contacts directory's queries and tag-member changes.
+    pub contact_queries: ContactQueries,
+    /// Admin role assignments over the contacts directory.
+    pub contact_roles: RoleService,
     pub jobs: JobService,
     pub idempotency: IdempotencyGuard,
     /// This instance as the holder of leases (`jobs.instance_id`, or host and port).
@@ -126,6 +131,8 @@ services_from_state! {
     QrCodeService => qrcodes,
     TagService => tags,
     MenuService => menus,
+    ContactQueries => contact_queries,
+    RoleService => contact_roles,
     JobService => jobs,
     WebhookService => webhooks,
     CallbackService => callbacks,

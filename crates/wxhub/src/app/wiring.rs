@@ -240,7 +240,18 @@ pub(super) async fn build(
         accounts.clone(),
         tokens.clone(),
         tags.clone(),
-        wechat_client(&config, "menus")?.with_gate(call_limits),
+        wechat_client(&config, "menus")?.with_gate(call_limits.clone()),
+    );
+    let contact_queries = crate::contacts::ContactQueries::new(
+        store.contact_queries.clone(),
+        accounts.clone(),
+        tokens.clone(),
+        wechat_client(&config, "contacts")?.with_gate(call_limits),
+    );
+    let contact_roles = crate::contacts::RoleService::new(
+        store.contact_queries.clone(),
+        accounts.clone(),
+        clock.clone(),
     );
     let idempotency = crate::http::idempotency::IdempotencyGuard::new(
         store.idempotency.clone(),
@@ -269,6 +280,8 @@ pub(super) async fn build(
         profiles,
         tags,
         menus,
+        contact_queries,
+        contact_roles,
         webhooks,
         fan_out,
         dispatcher,

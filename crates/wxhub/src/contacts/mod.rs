@@ -7,3 +7,8 @@
 //! migration 0021.
 
 pub mod model;
+pub mod routes;
+pub mod service;
+
+pub use routes::routes;
+pub use service::{ContactQueries, RoleService};

@@ -40,6 +40,17 @@
 //! | GET | `/api/v1/bindings/qrcode/{scan_code}` |
 //! | GET POST | `/api/v1/callers` |
 //! | DELETE GET PATCH | `/api/v1/callers/{client_id}` |
+//! | GET | `/api/v1/contacts/{corp}/auth-list` |
+//! | GET | `/api/v1/contacts/{corp}/departments/{id}` |
+//! | GET | `/api/v1/contacts/{corp}/departments/{id}/ancestors` |
+//! | GET | `/api/v1/contacts/{corp}/departments/{id}/children` |
+//! | GET | `/api/v1/contacts/{corp}/departments/{id}/members` |
+//! | GET | `/api/v1/contacts/{corp}/members` |
+//! | GET | `/api/v1/contacts/{corp}/members/{userid}` |
+//! | GET | `/api/v1/contacts/{corp}/roles` |
+//! | DELETE GET PUT | `/api/v1/contacts/{corp}/roles/{userid}` |
+//! | GET | `/api/v1/contacts/{corp}/tags` |
+//! | DELETE GET POST | `/api/v1/contacts/{corp}/tags/{id}/members` |
 //! | GET | `/api/v1/events` |
 //! | GET | `/api/v1/events/stream` |
 //! | GET | `/api/v1/events/{event_id}` |
@@ -103,8 +114,8 @@ use crate::config::HttpConfig;
 use crate::http::error::{self, ApiError};
 use crate::http::ratelimit::{self, RequestLimits};
 use crate::{
-    accounts, callbacks, callers, events, identity, jssdk, menus, proxy, qrcode, replies, tags,
-    tokens, webhooks,
+    accounts, callbacks, callers, contacts, events, identity, jssdk, menus, proxy, qrcode, replies,
+    tags, tokens, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -126,6 +137,7 @@ use crate::{
         (name = "tags", description = "Follower tags: the account's copy of WeChat's tags, tagging in batches of 50, a follower's tags and remark"),
         (name = "menus", description = "Custom menus, default and conditional, checked against WeChat's rules first (the admin only)"),
         (name = "qrcodes", description = "Temporary and permanent QR codes, their images and scan statistics; publishable keys"),
+        (name = "contacts", description = "The WeCom contacts directory from the hub's copy: members, search, departments (ancestors, children, members), tags and their members, admin roles and scopes"),
         (name = "jobs", description = "Tracked background jobs: progress, cancel"),
     )
 )]
@@ -160,6 +172,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(qrcode::routes())
         .merge(tags::routes())
         .merge(menus::routes())
+        .merge(contacts::routes())
         .merge(crate::http::jobs::routes())
         .merge(crate::http::test_clock::routes())
         .split_for_parts()
