@@ -261,8 +261,11 @@ pub trait DirectoryReads: Send + Sync + 'static {
     ) -> Result<Option<StoredRole>, StoreError>;
 
     /// Whether there was one.
-    async fn delete_role(&self, account: &AccountId, userid: &CorpUserId)
-        -> Result<bool, StoreError>;
+    async fn delete_role(
+        &self,
+        account: &AccountId,
+        userid: &CorpUserId,
+    ) -> Result<bool, StoreError>;
 
     /// Roles in userid order after `after`.
     async fn roles(

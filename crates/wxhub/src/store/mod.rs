@@ -256,7 +256,9 @@ impl Store {
                     proxy_tokens: Arc::new(postgres::shared::PgProxyTokenStore::new(pool.clone())),
                     qrcodes: Arc::new(postgres::shared::PgQrCodeStore::new(pool.clone())),
                     tags: Arc::new(postgres::shared::PgTagStore::new(pool.clone())),
-                    contact_queries: Arc::new(postgres::shared::PgDirectoryReads::new(pool.clone())),
+                    contact_queries: Arc::new(postgres::shared::PgDirectoryReads::new(
+                        pool.clone(),
+                    )),
                     instances: jobs.clone(),
                     leases: vec![jobs.clone(), webhooks, idempotency.clone(), followers],
                     idempotency,

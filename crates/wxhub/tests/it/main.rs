@@ -11,6 +11,7 @@ mod bus;
 mod callbacks;
 mod callers;
 mod cli;
+mod contacts_queries;
 mod demo;
 mod events;
 mod follower_sync;

@@ -23,7 +23,10 @@ impl DepartmentId {
         if (1..=u64::from(u32::MAX)).contains(&id) {
             Ok(DepartmentId(id))
         } else {
-            Err(InvalidField::new("department", "must be a positive department id"))
+            Err(InvalidField::new(
+                "department",
+                "must be a positive department id",
+            ))
         }
     }
 
@@ -270,12 +273,21 @@ mod tests {
         assert_eq!(p.depth(), 2);
         let (start, end) = DepartmentPath::root(ROOT).child(id(2)).subtree_range();
         for inside in ["/1/2/", "/1/2/3/", "/1/2/30/7/"] {
-            assert!(inside >= start.as_str() && inside < end.as_str(), "{inside}");
+            assert!(
+                inside >= start.as_str() && inside < end.as_str(),
+                "{inside}"
+            );
         }
         for outside in ["/1/", "/1/20/", "/1/21/2/", "/1/3/"] {
-            assert!(!(outside >= start.as_str() && outside < end.as_str()), "{outside}");
+            assert!(
+                !(outside >= start.as_str() && outside < end.as_str()),
+                "{outside}"
+            );
         }
-        assert_eq!(DepartmentPath::parse("/1/5/"), Some(DepartmentPath("/1/5/".into())));
+        assert_eq!(
+            DepartmentPath::parse("/1/5/"),
+            Some(DepartmentPath("/1/5/".into()))
+        );
         assert_eq!(DepartmentPath::parse("/1/x/"), None);
         assert_eq!(DepartmentPath::parse("1/5"), None);
     }

@@ -264,9 +264,15 @@ mod tests {
         assert_eq!(role.level, RoleLevel::TieredAdmin);
         assert_eq!(role.departments.len(), 2, "repeats count once");
         assert_eq!(Role::build(user(), 3, &[]).unwrap_err().rule, "required");
-        assert_eq!(Role::build(user(), 1, &[2]).unwrap_err().rule, "not_for_level");
+        assert_eq!(
+            Role::build(user(), 1, &[2]).unwrap_err().rule,
+            "not_for_level"
+        );
         assert_eq!(Role::build(user(), 4, &[]).unwrap_err().field, "level");
-        assert_eq!(Role::build(user(), 3, &[2, 0]).unwrap_err().field, "departments[1]");
+        assert_eq!(
+            Role::build(user(), 3, &[2, 0]).unwrap_err().field,
+            "departments[1]"
+        );
         assert!(Role::build(user(), 2, &[]).is_ok());
     }
 
@@ -278,13 +284,25 @@ mod tests {
             vec![path("/1/3/"), path("/1/2/5/7/")],
         );
         assert_eq!(scope.access(&path("/1/2/5/")), Some(Access::Manage));
-        assert_eq!(scope.access(&path("/1/2/5/7/8/")), Some(Access::Manage), "managed wins");
+        assert_eq!(
+            scope.access(&path("/1/2/5/7/8/")),
+            Some(Access::Manage),
+            "managed wins"
+        );
         assert_eq!(scope.access(&path("/1/3/")), Some(Access::View));
         assert_eq!(scope.access(&path("/1/3/4/")), Some(Access::View));
         assert_eq!(scope.access(&path("/1/2/")), Some(Access::PathOnly));
         assert_eq!(scope.access(&path("/1/")), Some(Access::PathOnly));
-        assert_eq!(scope.access(&path("/1/2/6/")), None, "a sibling on the way stays hidden");
-        assert_eq!(scope.access(&path("/1/25/")), None, "a path prefix is not a subtree");
+        assert_eq!(
+            scope.access(&path("/1/2/6/")),
+            None,
+            "a sibling on the way stays hidden"
+        );
+        assert_eq!(
+            scope.access(&path("/1/25/")),
+            None,
+            "a path prefix is not a subtree"
+        );
         let visible = scope.visible().expect("filtered");
         assert_eq!(visible.subtrees.len(), 3);
         assert_eq!(
@@ -299,7 +317,11 @@ mod tests {
         assert_eq!(all.access(&path("/1/9/")), Some(Access::Manage));
         assert_eq!(all.visible(), None);
         let member = AdminScope::new(None, vec![path("/1/2/")], vec![path("/1/3/")]);
-        assert_eq!(member.access(&path("/1/2/")), None, "no role, nothing managed");
+        assert_eq!(
+            member.access(&path("/1/2/")),
+            None,
+            "no role, nothing managed"
+        );
         assert_eq!(member.access(&path("/1/3/")), Some(Access::View));
         assert_eq!(serde_json::to_string(&Access::PathOnly).unwrap(), "2");
     }

@@ -183,6 +183,8 @@ async fn auth_list(
         .as_deref()
         .map(|c| child_cursor(c).map_err(|_| invalid_cursor()))
         .transpose()?;
-    let found = queries.auth_list(&corp, &user, after.as_ref(), limit).await?;
+    let found = queries
+        .auth_list(&corp, &user, after.as_ref(), limit)
+        .await?;
     Ok(Json(department_page(found, limit)))
 }

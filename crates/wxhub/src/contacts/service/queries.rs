@@ -131,9 +131,8 @@ impl TagMemberChange {
         }
         let mut users: Vec<CorpUserId> = Vec::with_capacity(userids.len());
         for (i, u) in userids.iter().enumerate() {
-            let u = CorpUserId::parse(u).map_err(|e| {
-                InvalidAt::new(format!("userids[{i}]"), "invalid_userid", e.reason)
-            })?;
+            let u = CorpUserId::parse(u)
+                .map_err(|e| InvalidAt::new(format!("userids[{i}]"), "invalid_userid", e.reason))?;
             if !users.contains(&u) {
                 users.push(u);
             }
@@ -542,11 +541,16 @@ mod tests {
 
     #[test]
     fn a_tag_change_names_something_within_wecoms_limits() {
-        assert_eq!(TagMemberChange::build(&[], &[]).unwrap_err().rule, "required");
+        assert_eq!(
+            TagMemberChange::build(&[], &[]).unwrap_err().rule,
+            "required"
+        );
         let c = TagMemberChange::build(&["a".into(), "a".into()], &[2]).expect("valid");
         assert_eq!(c.userids.len(), 1);
         assert_eq!(
-            TagMemberChange::build(&["a b".into()], &[]).unwrap_err().field,
+            TagMemberChange::build(&["a b".into()], &[])
+                .unwrap_err()
+                .field,
             "userids[0]"
         );
         assert_eq!(
@@ -554,6 +558,9 @@ mod tests {
             "partyids[0]"
         );
         let many: Vec<String> = (0..1001).map(|i| format!("u{i}")).collect();
-        assert_eq!(TagMemberChange::build(&many, &[]).unwrap_err().rule, "too_many");
+        assert_eq!(
+            TagMemberChange::build(&many, &[]).unwrap_err().rule,
+            "too_many"
+        );
     }
 }

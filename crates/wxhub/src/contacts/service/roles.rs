@@ -23,7 +23,11 @@ pub struct RoleService {
 }
 
 impl RoleService {
-    pub fn new(store: Arc<dyn DirectoryReads>, accounts: AccountService, clock: SharedClock) -> Self {
+    pub fn new(
+        store: Arc<dyn DirectoryReads>,
+        accounts: AccountService,
+        clock: SharedClock,
+    ) -> Self {
         RoleService {
             store,
             accounts,
@@ -37,7 +41,9 @@ impl RoleService {
     pub async fn put(&self, corp: &AccountId, role: &Role) -> Result<StoredRole, DirectoryError> {
         work_account(&self.accounts, corp).await?;
         if self.store.member(corp, &role.userid).await?.is_none() {
-            return Err(DirectoryError::MemberNotFound(role.userid.as_str().to_owned()));
+            return Err(DirectoryError::MemberNotFound(
+                role.userid.as_str().to_owned(),
+            ));
         }
         let known = self.store.departments(corp, &role.departments).await?;
         if let Some((i, missing)) = role
@@ -71,7 +77,11 @@ impl RoleService {
     }
 
     #[instrument(skip_all, fields(corp = %corp, userid = %userid.as_str()))]
-    pub async fn delete(&self, corp: &AccountId, userid: &CorpUserId) -> Result<(), DirectoryError> {
+    pub async fn delete(
+        &self,
+        corp: &AccountId,
+        userid: &CorpUserId,
+    ) -> Result<(), DirectoryError> {
         work_account(&self.accounts, corp).await?;
         if !self.store.delete_role(corp, userid).await? {
             return Err(DirectoryError::RoleNotFound(userid.as_str().to_owned()));

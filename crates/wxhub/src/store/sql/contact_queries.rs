@@ -176,8 +176,7 @@ pub(crate) fn paths_of(
     departments: &[Department],
 ) -> Result<std::collections::HashMap<DepartmentId, DepartmentPath>, StoreError> {
     use std::collections::HashMap;
-    let by_id: HashMap<DepartmentId, &Department> =
-        departments.iter().map(|d| (d.id, d)).collect();
+    let by_id: HashMap<DepartmentId, &Department> = departments.iter().map(|d| (d.id, d)).collect();
     let mut paths: HashMap<DepartmentId, DepartmentPath> = HashMap::new();
     for d in departments {
         // Up from `d` to the first department with a known path (or past the root).
