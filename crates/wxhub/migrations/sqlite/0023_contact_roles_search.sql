@@ -81,5 +81,10 @@ BEGIN
     JOIN contact_search_positions AS p ON p.n <= length(f.t) - k.n + 1 AND p.n <= 64;
 END;
 
--- A subtree listed level by level, siblings in WeCom's order (recursive children).
-CREATE INDEX contact_departments_levels ON contact_departments (account_id, depth, parentid, sort_order DESC, id);
+-- A subtree's page of departments in WeCom's order (level by level, siblings by order), read
+-- from the index alone: its path range with the sort columns.
+CREATE INDEX contact_departments_subtree ON contact_departments (account_id, path, depth, parentid, sort_order, id);
+
+-- A member's departments with their paths, read alone: whether a member has an earlier
+-- department within a subtree (recursive department members list each member once).
+CREATE INDEX contact_member_departments_user_path ON contact_member_departments (account_id, userid, path);

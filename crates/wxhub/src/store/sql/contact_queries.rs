@@ -6,13 +6,16 @@
 //! How each query stays an index range (migrations 0021 and 0023):
 //! - a subtree is `path >= start AND path < end` on `contact_departments_path` (departments)
 //!   or `contact_member_departments_path` (members, each member once: the row of its first
-//!   department by path, by a `NOT EXISTS` probe on the member's few rows);
-//! - children in WeCom's order read `contact_departments_levels` (depth, parentid,
-//!   order DESC, id), with the page's cursor as a keyset;
+//!   department by path, by a `NOT EXISTS` probe on the member's few rows in
+//!   `contact_member_departments_user_path`);
+//! - children in WeCom's order are a page of keys read from `contact_departments_subtree`
+//!   alone (the path range, or for direct children the parentid index, sorted), then the
+//!   page's rows and child counts; the cursor is a keyset;
 //! - search reads one posting list of `contact_search_grams` in userid order: the query's
 //!   own gram when it has one or two characters, its rarest trigram otherwise (each
-//!   candidate list counted up to [`RARE_ENOUGH`] rows first), and checks the fields with
-//!   `LIKE`, so a page costs its rows, not the matches.
+//!   candidate list counted up to [`RARE_ENOUGH`] rows first), probing the grams table for
+//!   up to three more of its trigrams, and checks the fields with `LIKE`, so a page costs
+//!   its rows, not the matches.
 //!
 //! The one dialect difference is the ASCII-only case folding the index uses: SQLite's
 //! `lower`, and on PostgreSQL the migration's `contact_search_fold` ([`SearchDialect`]).
@@ -429,6 +432,31 @@ macro_rules! contact_query_store {
                             let Some((_, gram)) = best else { return Ok(Vec::new()) };
                             (gram, &["name", "alias", "mobile", "userid"][..])
                         };
+                        // Other trigrams a candidate must have too: index probes, cheaper
+                        // than reading the member to check it.
+                        let probes: Vec<String> = if text.is_short() {
+                            Vec::new()
+                        } else {
+                            let others: Vec<String> =
+                                text.trigrams().into_iter().filter(|g| *g != gram).collect();
+                            let n = others.len();
+                            let mut picked: Vec<String> = [n.wrapping_sub(1), n / 2, 0]
+                                .into_iter()
+                                .filter_map(|i| others.get(i).cloned())
+                                .collect();
+                            picked.dedup();
+                            picked
+                        };
+                        let exists = (0..probes.len())
+                            .map(|i| {
+                                format!(
+                                    " AND EXISTS (SELECT 1 FROM contact_search_grams h \
+                                     WHERE h.account_id = g.account_id AND h.gram = ${} \
+                                     AND h.userid = g.userid)",
+                                    6 + i
+                                )
+                            })
+                            .collect::<String>();
                         let check = fields
                             .iter()
                             .map(|f| format!("{fold}(m.{f}) LIKE $3 ESCAPE '\\'"))
@@ -437,17 +465,19 @@ macro_rules! contact_query_store {
                         let sql = format!(
                             "SELECT {MEMBER_COLUMNS} FROM contact_search_grams g \
                              JOIN contact_members m ON m.account_id = g.account_id AND m.userid = g.userid \
-                             WHERE g.account_id = $1 AND g.gram = $2 AND g.userid > $4 AND ({check}) \
-                             ORDER BY g.userid LIMIT $5"
+                             WHERE g.account_id = $1 AND g.gram = $2 AND g.userid > $4{exists} \
+                             AND ({check}) ORDER BY g.userid LIMIT $5"
                         );
-                        sqlx::query(&sql)
+                        let mut query = sqlx::query(&sql)
                             .bind(account.as_str())
                             .bind(gram)
                             .bind(text.like_pattern())
                             .bind(after)
-                            .bind(i64::from(limit))
-                            .fetch_all(&self.pool)
-                            .await?
+                            .bind(i64::from(limit));
+                        for probe in probes {
+                            query = query.bind(probe);
+                        }
+                        query.fetch_all(&self.pool).await?
                     }
                 };
                 let columns = rows
@@ -515,8 +545,11 @@ macro_rules! contact_query_store {
                 if visible.is_some_and(|v| v.subtrees.is_empty() && v.ids.is_empty()) {
                     return Ok(Vec::new());
                 }
+                // The page's keys first (an index-only scan and sort of the range), then
+                // its rows and child counts: 50 subqueries, not one per department below.
                 let mut q = sqlx::QueryBuilder::<$db>::new(format!(
-                    "SELECT {} FROM contact_departments d WHERE d.account_id = ",
+                    "SELECT {} FROM (SELECT d.account_id, d.id FROM contact_departments d \
+                     WHERE d.account_id = ",
                     $crate::store::sql::contact_queries::DEPARTMENT_COLUMNS
                 ));
                 q.push_bind(account.as_str());
@@ -565,8 +598,17 @@ macro_rules! contact_query_store {
                     q.push(" AND d.id > ").push_bind(c.id.to_db());
                     q.push("))))))");
                 }
-                q.push(" ORDER BY d.depth, d.parentid, d.sort_order DESC, d.id LIMIT ");
+                // Direct children share depth and parentid: the children index's order.
+                let order = match below {
+                    Below::Children => "d.sort_order DESC, d.id",
+                    Below::Subtree => "d.depth, d.parentid, d.sort_order DESC, d.id",
+                };
+                q.push(format!(" ORDER BY {order} LIMIT "));
                 q.push_bind(i64::from(limit));
+                q.push(format!(
+                    ") AS page JOIN contact_departments d \
+                     ON d.account_id = page.account_id AND d.id = page.id ORDER BY {order}"
+                ));
                 q.build()
                     .fetch_all(&self.pool)
                     .await?
