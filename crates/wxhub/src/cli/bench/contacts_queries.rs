@@ -293,6 +293,10 @@ async fn bench(args: &ContactsQueriesArgs, store: &Store, backend: &str) -> anyh
         levels.len() - 1,
         started.elapsed().as_secs_f64()
     );
+    // What autovacuum would soon do after a sync this size: fresh planner statistics.
+    if let Db::Postgres(pool) = &store.db {
+        sqlx::query("ANALYZE").execute(pool).await.context("ANALYZE")?;
+    }
     let outcome = measure(args, &*reads, &account, &levels, &members).await;
     if let Err(e) = store.accounts.delete(&account).await {
         tracing::warn!(error = %e, "removing the bench account failed");
