@@ -295,7 +295,10 @@ async fn bench(args: &ContactsQueriesArgs, store: &Store, backend: &str) -> anyh
     );
     // What autovacuum would soon do after a sync this size: fresh planner statistics.
     if let Db::Postgres(pool) = &store.db {
-        sqlx::query("ANALYZE").execute(pool).await.context("ANALYZE")?;
+        sqlx::query("ANALYZE")
+            .execute(pool)
+            .await
+            .context("ANALYZE")?;
     }
     let outcome = measure(args, &*reads, &account, &levels, &members).await;
     if let Err(e) = store.accounts.delete(&account).await {

@@ -683,7 +683,9 @@ macro_rules! contact_query_store {
                     }
                     Below::Subtree => {
                         let (start, end) = department.path.subtree_range();
-                        let after_path = after.map_or(String::new(), |c| c.path.as_str().to_owned());
+                        // Without a cursor, from the subtree's start: the row-value bound is
+                        // then as tight as `path >= start` (SQLite seeks by it).
+                        let after_path = after.map_or(start.clone(), |c| c.path.as_str().to_owned());
                         let sql = format!(
                             "SELECT md.path AS member_path, {MEMBER_COLUMNS} FROM contact_member_departments md \
                              JOIN contact_members m ON m.account_id = md.account_id AND m.userid = md.userid \
