@@ -305,9 +305,11 @@ mod tests {
         );
         let visible = scope.visible().expect("filtered");
         assert_eq!(visible.subtrees.len(), 3);
+        let on_path: Vec<u64> = visible.ids.iter().map(|d| d.get()).collect();
         assert_eq!(
-            visible.ids,
-            vec![DepartmentId::new(1).unwrap(), DepartmentId::new(2).unwrap()]
+            on_path,
+            [1, 2, 5],
+            "every strict ancestor (5 is managed as well)"
         );
     }
 
