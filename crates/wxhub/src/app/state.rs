@@ -14,6 +14,7 @@ use crate::callbacks::CallbackService;
 use crate::callers::CallerService;
 use crate::config::Config;
 use crate::contacts::ContactService;
+use crate::contacts::{ContactQueries, RoleService};
 use crate::core::clock::{AdjustableClock, SharedClock};
 use crate::core::Secret;
 use crate::events::{CommitHooks, EventService};
@@ -72,6 +73,10 @@ pub struct AppParts {
     pub menus: MenuService,
     /// The message centre: WeCom notices, e-mail, SMS, the send log.
     pub message_centre: MessageCentreService,
+    /// The contacts directory's queries and tag-member changes.
+    pub contact_queries: ContactQueries,
+    /// Admin role assignments over the contacts directory.
+    pub contact_roles: RoleService,
     pub jobs: JobService,
     pub idempotency: IdempotencyGuard,
     /// This instance as the holder of leases (`jobs.instance_id`, or host and port).
@@ -134,6 +139,8 @@ services_from_state! {
     ContactService => contacts,
     MenuService => menus,
     MessageCentreService => message_centre,
+    ContactQueries => contact_queries,
+    RoleService => contact_roles,
     JobService => jobs,
     WebhookService => webhooks,
     CallbackService => callbacks,

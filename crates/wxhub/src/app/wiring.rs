@@ -255,6 +255,17 @@ pub(super) async fn build(
         tags.clone(),
         wechat_client(&config, "menus")?.with_gate(call_limits.clone()),
     );
+    let contact_queries = crate::contacts::ContactQueries::new(
+        store.contact_queries.clone(),
+        accounts.clone(),
+        tokens.clone(),
+        wechat_client(&config, "contacts")?.with_gate(call_limits.clone()),
+    );
+    let contact_roles = crate::contacts::RoleService::new(
+        store.contact_queries.clone(),
+        accounts.clone(),
+        clock.clone(),
+    );
     let message_centre = MessageCentreService::new(MessageCentreParts {
         accounts: accounts.clone(),
         tokens: tokens.clone(),
@@ -297,6 +308,8 @@ pub(super) async fn build(
         contacts,
         menus,
         message_centre,
+        contact_queries,
+        contact_roles,
         webhooks,
         fan_out,
         dispatcher,

@@ -15,4 +15,4 @@ pub mod service;
 pub use config::ContactsConfig;
 pub use error::ContactsError;
 pub use routes::routes;
-pub use service::{ContactService, Directory};
+pub use service::{ContactQueries, ContactService, Directory, RoleService};

@@ -43,6 +43,17 @@
 //! | POST | `/api/v1/contacts/{corp}/notify` |
 //! | POST | `/api/v1/contacts/{corp}/sync` |
 //! | GET | `/api/v1/contacts/{corp}/syncs` |
+//! | GET | `/api/v1/contacts/{corp}/auth-list` |
+//! | GET | `/api/v1/contacts/{corp}/departments/{id}` |
+//! | GET | `/api/v1/contacts/{corp}/departments/{id}/ancestors` |
+//! | GET | `/api/v1/contacts/{corp}/departments/{id}/children` |
+//! | GET | `/api/v1/contacts/{corp}/departments/{id}/members` |
+//! | GET | `/api/v1/contacts/{corp}/members` |
+//! | GET | `/api/v1/contacts/{corp}/members/{userid}` |
+//! | GET | `/api/v1/contacts/{corp}/roles` |
+//! | DELETE GET PUT | `/api/v1/contacts/{corp}/roles/{userid}` |
+//! | GET | `/api/v1/contacts/{corp}/tags` |
+//! | DELETE GET POST | `/api/v1/contacts/{corp}/tags/{id}/members` |
 //! | GET | `/api/v1/events` |
 //! | GET | `/api/v1/events/stream` |
 //! | GET | `/api/v1/events/{event_id}` |
@@ -133,7 +144,7 @@ use crate::{
         (name = "menus", description = "Custom menus, default and conditional, checked against WeChat's rules first (the admin only)"),
         (name = "message-centre", description = "The message centre (seed 002 §5): WeCom app messages, e-mail and SMS to members, departments and tags; the send log"),
         (name = "qrcodes", description = "Temporary and permanent QR codes, their images and scan statistics; publishable keys"),
-        (name = "contacts", description = "The WeCom contacts directory: sync, re-reads, queries, admin scopes"),
+        (name = "contacts", description = "The WeCom contacts directory: sync and reconcile, change re-reads, the copy's members, search, departments (ancestors, children, members), tags, admin roles and scopes"),
         (name = "jobs", description = "Tracked background jobs: progress, cancel"),
     )
 )]

@@ -14,6 +14,7 @@
 pub mod accounts;
 pub mod bindings;
 pub mod callers;
+pub mod contact_queries;
 pub mod contacts;
 mod error;
 pub mod events;
@@ -42,6 +43,7 @@ use crate::core::dsn::{database_kind, DatabaseKind};
 use accounts::AccountStore;
 use bindings::BindingStore;
 use callers::CallerStore;
+use contact_queries::DirectoryReads;
 use contacts::ContactsStore;
 use events::EventStore;
 use followers::FollowerStore;
@@ -138,6 +140,8 @@ pub struct Store {
     pub tags: Arc<dyn TagStore>,
     pub contacts: Arc<dyn ContactsStore>,
     pub message_log: Arc<dyn MessageLogStore>,
+    /// The contacts directory's queries and admin roles.
+    pub contact_queries: Arc<dyn DirectoryReads>,
     pub idempotency: Arc<dyn IdempotencyStore>,
     pub jobs: Arc<dyn JobStore>,
     pub instances: Arc<dyn InstanceStore>,
@@ -227,6 +231,9 @@ impl Store {
                     tags: Arc::new(sqlite::shared::SqliteTagStore::new(pool.clone())),
                     contacts: contacts.clone(),
                     message_log: Arc::new(sqlite::shared::SqliteMessageLogStore::new(pool.clone())),
+                    contact_queries: Arc::new(sqlite::shared::SqliteDirectoryReads::new(
+                        pool.clone(),
+                    )),
                     instances: jobs.clone(),
                     leases: vec![
                         jobs.clone(),
@@ -267,6 +274,9 @@ impl Store {
                     tags: Arc::new(postgres::shared::PgTagStore::new(pool.clone())),
                     contacts: contacts.clone(),
                     message_log: Arc::new(postgres::shared::PgMessageLogStore::new(pool.clone())),
+                    contact_queries: Arc::new(postgres::shared::PgDirectoryReads::new(
+                        pool.clone(),
+                    )),
                     instances: jobs.clone(),
                     leases: vec![
                         jobs.clone(),

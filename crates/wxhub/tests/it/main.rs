@@ -12,6 +12,7 @@ mod callbacks;
 mod callers;
 mod cli;
 mod contacts;
+mod contacts_queries;
 mod demo;
 mod events;
 mod follower_sync;

@@ -2,6 +2,7 @@
 
 pub mod changes;
 pub mod directory;
+pub mod roles;
 
 pub use changes::{
     notify_target, rereads_for, ChangeSource, ChangeTarget, NewContactChange, NOTIFY_CHANGE_TYPES,
@@ -10,3 +11,4 @@ pub use directory::{
     ContactTag, ContactTagId, Department, DepartmentId, DepartmentPath, Gender, Member, TagMembers,
     ROOT,
 };
+pub use roles::{Access, AdminScope, Role, RoleLevel, Visible};

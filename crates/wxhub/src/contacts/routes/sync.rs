@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::directory_user;
+use super::corp as directory_user;
 use crate::contacts::service::ContactService;
 use crate::http::auth::Authenticator;
 use crate::http::error::ErrorBody;

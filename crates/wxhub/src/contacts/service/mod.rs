@@ -1,9 +1,13 @@
 //! The contacts directory's logic: reading WeCom with the corp's contacts secret
 //! ([`Directory`]), the full sync ([`sync`]), re-reads of what callbacks and notifies name
-//! ([`changes`]).
+//! ([`changes`]), the queries over the copy and tag-member changes ([`queries`],
+//! [`ContactQueries`]), the admin role assignments ([`roles`], [`RoleService`]) and the
+//! message centre's recipients ([`recipients`]).
 
 pub mod changes;
+pub mod queries;
 pub mod recipients;
+pub mod roles;
 pub mod sync;
 
 use std::sync::Arc;
@@ -25,6 +29,8 @@ use crate::wechat::work::contacts as wx;
 use crate::wechat::{Api, WeChatClient};
 
 pub use changes::ChangeApplier;
+pub use queries::{ContactQueries, DirectoryError};
+pub use roles::RoleService;
 pub use sync::{ContactsSync, SyncState, KIND as SYNC_KIND};
 
 /// WeCom's errcodes for "no such member / department / tag": a re-read that gets one

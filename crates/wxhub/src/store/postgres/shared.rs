@@ -5,6 +5,7 @@
 use crate::store::sql::accounts::account_store;
 use crate::store::sql::bindings::binding_store;
 use crate::store::sql::callers::caller_store;
+use crate::store::sql::contact_queries::contact_query_store;
 use crate::store::sql::contacts::contacts_store;
 use crate::store::sql::events::event_store;
 use crate::store::sql::followers::follower_store;
@@ -102,4 +103,9 @@ contacts_store! {
 message_log_store! {
     /// [`MessageLogStore`](crate::store::message_centre::MessageLogStore) on PostgreSQL.
     pub struct PgMessageLogStore(sqlx::Postgres);
+}
+
+contact_query_store! {
+    /// [`DirectoryReads`](crate::store::contact_queries::DirectoryReads) on PostgreSQL.
+    pub struct PgDirectoryReads(sqlx::Postgres);
 }

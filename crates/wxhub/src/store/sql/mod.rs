@@ -80,6 +80,7 @@ use crate::store::StoreError;
 pub(crate) mod accounts;
 pub(crate) mod bindings;
 pub(crate) mod callers;
+pub(crate) mod contact_queries;
 pub(crate) mod contacts;
 pub(crate) mod events;
 pub(crate) mod followers;

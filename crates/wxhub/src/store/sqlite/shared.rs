@@ -6,6 +6,7 @@
 use crate::store::sql::accounts::account_store;
 use crate::store::sql::bindings::binding_store;
 use crate::store::sql::callers::caller_store;
+use crate::store::sql::contact_queries::contact_query_store;
 use crate::store::sql::contacts::contacts_store;
 use crate::store::sql::followers::follower_store;
 use crate::store::sql::idempotency::idempotency_store;
@@ -97,4 +98,9 @@ contacts_store! {
 message_log_store! {
     /// [`MessageLogStore`](crate::store::message_centre::MessageLogStore) on SQLite.
     pub struct SqliteMessageLogStore(sqlx::Sqlite);
+}
+
+contact_query_store! {
+    /// [`DirectoryReads`](crate::store::contact_queries::DirectoryReads) on SQLite.
+    pub struct SqliteDirectoryReads(sqlx::Sqlite);
 }

@@ -190,3 +190,53 @@ pub async fn get_tag<H: TokenHandle + ?Sized>(
 ) -> Result<TagMembers, CallError<H::Error>> {
     api.call(tokens, request).await
 }
+
+/// `POST cgi-bin/tag/addtagusers`: adds members (≤ 1,000) and departments (≤ 100) to a
+/// tag. The unknown ones come back in [`TagUsersAnswer`] beside errcode 0 when some were
+/// valid; errcode 40070 when none was.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AddTagUsers {
+    pub tagid: u64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub userlist: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub partylist: Vec<u64>,
+}
+endpoint!(AddTagUsers => TagUsersAnswer, Post, "cgi-bin/tag/addtagusers");
+
+/// `POST cgi-bin/tag/deltagusers`: removes members and departments from a tag; answers
+/// like [`AddTagUsers`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DelTagUsers {
+    pub tagid: u64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub userlist: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub partylist: Vec<u64>,
+}
+endpoint!(DelTagUsers => TagUsersAnswer, Post, "cgi-bin/tag/deltagusers");
+
+/// The members and departments WeCom did not know: `invalidlist` `|`-joined userids,
+/// `invalidparty` department ids.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct TagUsersAnswer {
+    pub invalidlist: String,
+    pub invalidparty: Vec<u64>,
+}
+
+pub async fn add_tag_users<H: TokenHandle + ?Sized>(
+    api: &Api<'_>,
+    tokens: &H,
+    request: &AddTagUsers,
+) -> Result<TagUsersAnswer, CallError<H::Error>> {
+    api.call(tokens, request).await
+}
+
+pub async fn del_tag_users<H: TokenHandle + ?Sized>(
+    api: &Api<'_>,
+    tokens: &H,
+    request: &DelTagUsers,
+) -> Result<TagUsersAnswer, CallError<H::Error>> {
+    api.call(tokens, request).await
+}

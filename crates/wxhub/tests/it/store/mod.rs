@@ -3,6 +3,7 @@
 mod accounts;
 mod bindings;
 mod callers;
+pub(crate) mod contact_queries;
 mod events;
 mod followers;
 mod idempotency;
