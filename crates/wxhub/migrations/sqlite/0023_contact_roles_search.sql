@@ -33,10 +33,13 @@ CREATE TABLE contact_search_grams (
     PRIMARY KEY (account_id, gram, userid)
 ) WITHOUT ROWID;
 
+-- The grams are made DISTINCT: a trigger fired by an upsert (`INSERT … ON CONFLICT DO UPDATE`,
+-- how the sync writes members) takes the outer statement's conflict policy, not its own
+-- `OR IGNORE`, so a gram found twice in one member would fail the write.
 CREATE TRIGGER contact_members_grams_insert AFTER INSERT ON contact_members
 BEGIN
     INSERT OR IGNORE INTO contact_search_grams (account_id, gram, userid)
-    SELECT new.account_id, substr(f.t, p.n, k.n), new.userid
+    SELECT DISTINCT new.account_id, substr(f.t, p.n, k.n), new.userid
     FROM (SELECT lower(new.name) AS t, 1 AS shortest
           UNION ALL SELECT lower(new.alias), 1
           UNION ALL SELECT lower(new.mobile), 3
@@ -72,7 +75,7 @@ BEGIN
         JOIN contact_search_positions AS k ON k.n >= f.shortest AND k.n <= 3
         JOIN contact_search_positions AS p ON p.n <= length(f.t) - k.n + 1 AND p.n <= 64);
     INSERT OR IGNORE INTO contact_search_grams (account_id, gram, userid)
-    SELECT new.account_id, substr(f.t, p.n, k.n), new.userid
+    SELECT DISTINCT new.account_id, substr(f.t, p.n, k.n), new.userid
     FROM (SELECT lower(new.name) AS t, 1 AS shortest
           UNION ALL SELECT lower(new.alias), 1
           UNION ALL SELECT lower(new.mobile), 3
