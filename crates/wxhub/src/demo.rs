@@ -570,9 +570,10 @@ impl Demo {
         line(format!(
             "  curl -s {sb}/sandbox/work/corps/{DEMO_CORPID}/members/m0000001/inbox   # what a member of department 2 received"
         ));
-        line(format!(
-            "  curl -s -H \"$CALLER\" $HUB/api/v1/message-centre/send -H 'content-type: application/json' -d '{{\"toUser\":\"m0000001|nobody\",\"sendType\":\"0\",\"msgType\":\"03\",\"agentName\":\"OA\",\"content\":\"你好\",\"url\":\"https://example.com\"}}'   # unknown ids come back in invaliduser"
-        ));
+        line(
+            "  curl -s -H \"$CALLER\" $HUB/api/v1/message-centre/send -H 'content-type: application/json' -d '{\"toUser\":\"m0000001|nobody\",\"sendType\":\"0\",\"msgType\":\"03\",\"agentName\":\"OA\",\"content\":\"你好\",\"url\":\"https://example.com\"}'   # unknown ids come back in invaliduser"
+                .into(),
+        );
         line("  curl -s -H \"$CALLER\" $HUB/api/v1/message-centre/log   # every send with its result".into());
         out
     }

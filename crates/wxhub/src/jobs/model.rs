@@ -172,7 +172,8 @@ pub struct AccountParams {
 }
 
 impl AccountParams {
-    pub fn new(account: &crate::accounts::model::AccountId) -> serde_json::Value {
+    /// The params naming `account`.
+    pub fn json(account: &crate::accounts::model::AccountId) -> serde_json::Value {
         serde_json::json!({ "account": account.as_str() })
     }
 

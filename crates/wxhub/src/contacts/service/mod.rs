@@ -294,7 +294,7 @@ impl ContactService {
             return Ok(job);
         }
         self.jobs
-            .enqueue(SYNC_KIND, AccountParams::new(account), owner)
+            .enqueue(SYNC_KIND, AccountParams::json(account), owner)
             .await
             .map_err(|e| ContactsError::Jobs(e.into()))
     }

@@ -140,7 +140,7 @@ impl FollowerService {
         {
             return Ok(job);
         }
-        let params = crate::jobs::model::AccountParams::new(account);
+        let params = crate::jobs::model::AccountParams::json(account);
         Ok(self.jobs.enqueue(KIND, params, owner).await?)
     }
 
